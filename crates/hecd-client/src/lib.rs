@@ -1,0 +1,1 @@
+//! An async etcd v2 client with endpoint failover.

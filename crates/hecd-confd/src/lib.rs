@@ -1,0 +1,1 @@
+//! A confd-compatible renderer: template resources, confd's functions, check and reload.

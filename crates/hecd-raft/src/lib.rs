@@ -1,0 +1,1 @@
+//! A consensus driver over tikv's raft: tick/step/propose/ready, WAL and snapshot files.

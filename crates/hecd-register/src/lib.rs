@@ -1,0 +1,1 @@
+//! Registers containers in the store with TTL heartbeats.

@@ -1,0 +1,1 @@
+//! Test harness: spawn binaries, wait for readiness, temp dirs, free ports.

@@ -1,0 +1,1 @@
+//! Cross-process end-to-end tests: they start the real binaries on loopback.
