@@ -1,1 +1,45 @@
-fn main() {}
+//! Project automation (`cargo xtask <command>`), in Rust so that it runs the same everywhere.
+//!
+//! `main` only dispatches; each command lives in its own module.
+
+mod ci;
+mod deps;
+mod tidy;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test        install missing Debian packages the tests need, then fmt --check, clippy -D warnings,
+              tidy, the whole test suite and rustdoc (what CI runs)
+  ci          the same as `test`, without installing packages
+  deps        only install the Debian packages the tests need (apt-get; needs root)
+  tidy        the repository's structural checks (module docs, crate dependency DAG, no ignored tests)
+  demo        the main job: the whole pipeline on loopback (hecd-kv, hecd-confd, hecd-register, HAProxy)
+  bench [kv|template|all]  benchmarks against the reference implementations";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => deps::install().and_then(|()| ci::run()),
+        Some("ci") => ci::run(),
+        Some("deps") => deps::install(),
+        Some("tidy") => tidy::run(),
+        Some("demo") => ci::demo(&args[1..]),
+        Some("bench") => ci::bench(&args[1..]),
+        Some("-h" | "--help" | "help") | None => {
+            eprintln!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(format!("unknown command {other:?}\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
