@@ -54,7 +54,10 @@ fn is_zero_u64(v: &u64) -> bool {
 }
 
 fn is_empty_nodes(v: &Option<Vec<Node>>) -> bool {
-    v.as_ref().map_or(true, |n| n.is_empty())
+    match v {
+        Some(n) => n.is_empty(),
+        None => true,
+    }
 }
 
 /// A node as etcd prints it, fields in etcd's order and omitted as etcd omits them.
