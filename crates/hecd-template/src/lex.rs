@@ -1,0 +1,1 @@
+//! The lexer: Go's text/template tokens, recognised with nom combinators.
