@@ -1,0 +1,1 @@
+//! confd's template functions, registered with their Go signatures.

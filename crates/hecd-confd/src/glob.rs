@@ -1,0 +1,204 @@
+//! Shell patterns with the exact semantics of Go's `path.Match`, which `gets` and `getvs` use.
+//!
+//! `*` matches any run of non-`/` bytes, `?` one non-`/` character, `[...]` a character class
+//! (negated with `^`, ranges with `-`, `\` escapes), and the pattern must match the whole name.
+//! A malformed pattern is reported as [`BadPattern`], with Go's rules for *when* it is noticed:
+//! the chunk being matched is always scanned to its end, and on a mismatch the rest of the
+//! pattern is checked before `false` is returned.
+
+#[cfg(test)]
+mod tests;
+
+/// The pattern is malformed; prints as Go's `path.ErrBadPattern`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("syntax error in pattern")]
+pub struct BadPattern;
+
+/// Reports whether `name` matches the shell `pattern` (Go's `path.Match`).
+///
+/// # Errors
+///
+/// [`BadPattern`] when the pattern is malformed and the matcher reaches the bad part.
+pub fn matches(pattern: &str, name: &str) -> Result<bool, BadPattern> {
+    let mut pattern = pattern.as_bytes();
+    let mut name = name.as_bytes();
+    'chunks: while !pattern.is_empty() {
+        let (star, chunk, rest) = next_chunk(pattern);
+        pattern = rest;
+        if star && chunk.is_empty() {
+            // A trailing star eats the rest of the name unless it would cross a slash.
+            return Ok(!name.contains(&b'/'));
+        }
+        let last = pattern.is_empty();
+        let (here, error) = match match_chunk(chunk, name) {
+            Ok(Some(tail)) => (Some(tail), None),
+            Ok(None) => (None, None),
+            Err(e) => (None, Some(e)),
+        };
+        if let Some(tail) = here {
+            if tail.is_empty() || !last {
+                name = tail;
+                continue;
+            }
+        }
+        if let Some(e) = error {
+            return Err(e);
+        }
+        if star {
+            // Let the star swallow one more byte at a time, never a slash.
+            let mut skip = 0;
+            while skip < name.len() && name[skip] != b'/' {
+                match match_chunk(chunk, &name[skip + 1..])? {
+                    Some(tail) if last && !tail.is_empty() => {}
+                    Some(tail) => {
+                        name = tail;
+                        continue 'chunks;
+                    }
+                    None => {}
+                }
+                skip += 1;
+            }
+        }
+        // No match: the remainder must still be well formed.
+        while !pattern.is_empty() {
+            let (_, chunk, rest) = next_chunk(pattern);
+            pattern = rest;
+            match_chunk(chunk, b"")?;
+        }
+        return Ok(false);
+    }
+    Ok(name.is_empty())
+}
+
+/// Splits off leading stars and the run of single-character terms up to the next
+/// unbracketed star.
+fn next_chunk(pattern: &[u8]) -> (bool, &[u8], &[u8]) {
+    let stars = pattern.iter().take_while(|b| **b == b'*').count();
+    let pattern = &pattern[stars..];
+    let mut in_class = false;
+    let mut i = 0;
+    while i < pattern.len() {
+        match pattern[i] {
+            b'\\' if i + 1 < pattern.len() => i += 1,
+            b'[' => in_class = true,
+            b']' => in_class = false,
+            b'*' if !in_class => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    (stars > 0, &pattern[..i], &pattern[i..])
+}
+
+/// Matches a star-free chunk against the start of `s`; `Ok(Some(rest))` on success.
+///
+/// After a mismatch the chunk is still parsed to its end so that syntax errors surface.
+fn match_chunk<'s>(mut chunk: &[u8], mut s: &'s [u8]) -> Result<Option<&'s [u8]>, BadPattern> {
+    let mut failed = false;
+    while let Some(&first) = chunk.first() {
+        if !failed && s.is_empty() {
+            failed = true;
+        }
+        match first {
+            b'[' => {
+                let mut ch = 0u32;
+                if !failed {
+                    let (c, n) = decode_rune(s);
+                    ch = c;
+                    s = &s[n..];
+                }
+                chunk = &chunk[1..];
+                let negated = chunk.first() == Some(&b'^');
+                if negated {
+                    chunk = &chunk[1..];
+                }
+                let mut hit = false;
+                let mut ranges = 0;
+                loop {
+                    if ranges > 0 && chunk.first() == Some(&b']') {
+                        chunk = &chunk[1..];
+                        break;
+                    }
+                    let (lo, rest) = class_char(chunk)?;
+                    chunk = rest;
+                    let mut hi = lo;
+                    if chunk.first() == Some(&b'-') {
+                        let (h, rest) = class_char(&chunk[1..])?;
+                        hi = h;
+                        chunk = rest;
+                    }
+                    if lo <= ch && ch <= hi {
+                        hit = true;
+                    }
+                    ranges += 1;
+                }
+                if hit == negated {
+                    failed = true;
+                }
+            }
+            b'?' => {
+                if !failed {
+                    if s[0] == b'/' {
+                        failed = true;
+                    }
+                    let (_, n) = decode_rune(s);
+                    s = &s[n..];
+                }
+                chunk = &chunk[1..];
+            }
+            _ => {
+                let literal = if first == b'\\' {
+                    chunk = &chunk[1..];
+                    *chunk.first().ok_or(BadPattern)?
+                } else {
+                    first
+                };
+                if !failed {
+                    if literal != s[0] {
+                        failed = true;
+                    }
+                    s = &s[1..];
+                }
+                chunk = &chunk[1..];
+            }
+        }
+    }
+    Ok(if failed { None } else { Some(s) })
+}
+
+/// Reads one possibly escaped character of a class; the class must go on after it.
+fn class_char(chunk: &[u8]) -> Result<(u32, &[u8]), BadPattern> {
+    let chunk = match chunk.first() {
+        None | Some(b'-') | Some(b']') => return Err(BadPattern),
+        Some(b'\\') => &chunk[1..],
+        Some(_) => chunk,
+    };
+    if chunk.is_empty() {
+        return Err(BadPattern);
+    }
+    let (c, n) = decode_rune(chunk);
+    if c == u32::from(char::REPLACEMENT_CHARACTER) && n == 1 {
+        return Err(BadPattern);
+    }
+    let rest = &chunk[n..];
+    if rest.is_empty() {
+        return Err(BadPattern);
+    }
+    Ok((c, rest))
+}
+
+/// Decodes the first UTF-8 character of `s` like Go's `utf8.DecodeRune`: an invalid
+/// sequence yields U+FFFD with width 1. `s` must not be empty.
+fn decode_rune(s: &[u8]) -> (u32, usize) {
+    let width = match s[0] {
+        0x00..=0x7f => return (u32::from(s[0]), 1),
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return (0xfffd, 1),
+    };
+    match s.get(..width).and_then(|b| std::str::from_utf8(b).ok()).and_then(|t| t.chars().next()) {
+        Some(c) => (u32::from(c), width),
+        None => (0xfffd, 1),
+    }
+}

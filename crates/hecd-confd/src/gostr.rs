@@ -1,0 +1,440 @@
+//! Go's string helpers that confd exposes: `strings.ToUpper/ToLower/Split/Replace`,
+//! `strconv.ParseBool/Atoi` and `encoding/base64`'s standard encoding, with Go's results
+//! and error texts.
+
+#[cfg(test)]
+mod tests;
+
+use crate::error::FuncError;
+
+/// Go's `strings.ToUpper`: per-character *simple* case mapping (`ß` stays `ß`).
+pub fn to_upper(s: &str) -> String {
+    s.chars().map(|c| map_case(c, true)).collect()
+}
+
+/// Go's `strings.ToLower`: per-character simple case mapping (`İ` → `i`, no final sigma).
+pub fn to_lower(s: &str) -> String {
+    s.chars().map(|c| map_case(c, false)).collect()
+}
+
+fn map_case(c: char, upper: bool) -> char {
+    if let Ok(i) = CASE_EXCEPTIONS.binary_search_by_key(&c, |e| e.0) {
+        let (_, u, l) = CASE_EXCEPTIONS[i];
+        return if upper { u } else { l };
+    }
+    // A multi-character full mapping has no simple counterpart unless listed above.
+    fn single(mut it: impl Iterator<Item = char>, c: char) -> char {
+        match (it.next(), it.next()) {
+            (Some(one), None) => one,
+            _ => c,
+        }
+    }
+    if upper {
+        single(c.to_uppercase(), c)
+    } else {
+        single(c.to_lowercase(), c)
+    }
+}
+
+/// Go's `strings.Split`: an empty separator splits into UTF-8 characters.
+pub fn split(s: &str, sep: &str) -> Vec<String> {
+    if sep.is_empty() {
+        return s.chars().map(String::from).collect();
+    }
+    s.split(sep).map(str::to_owned).collect()
+}
+
+/// Go's `strings.Replace`: at most `n` replacements (`n < 0`: all); an empty `old`
+/// matches before every character and at the end.
+pub fn replace(s: &str, old: &str, new: &str, n: i64) -> String {
+    if old == new || n == 0 {
+        return s.to_owned();
+    }
+    let total = if old.is_empty() { s.chars().count() + 1 } else { s.matches(old).count() };
+    let limit = if n < 0 { total } else { total.min(usize::try_from(n).unwrap_or(usize::MAX)) };
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    for i in 0..limit {
+        let cut = if old.is_empty() {
+            if i == 0 {
+                0
+            } else {
+                rest.chars().next().map_or(0, char::len_utf8)
+            }
+        } else {
+            rest.find(old).unwrap_or(rest.len())
+        };
+        out.push_str(&rest[..cut]);
+        out.push_str(new);
+        rest = &rest[cut + old.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Go's `strconv.ParseBool`.
+///
+/// # Errors
+///
+/// [`FuncError::NumSyntax`] for anything but `1 t T TRUE true True 0 f F FALSE false False`.
+pub fn parse_bool(s: &str) -> Result<bool, FuncError> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(FuncError::NumSyntax { func: "ParseBool", input: s.to_owned() }),
+    }
+}
+
+/// Go's `strconv.Atoi` on a 64-bit platform: decimal digits with an optional sign.
+///
+/// # Errors
+///
+/// [`FuncError::NumSyntax`] for a malformed number, [`FuncError::NumRange`] when it
+/// overflows `int64` (an overflow seen before a bad character wins, as in Go).
+pub fn atoi(s: &str) -> Result<i64, FuncError> {
+    let syntax = || FuncError::NumSyntax { func: "Atoi", input: s.to_owned() };
+    let range = || FuncError::NumRange { func: "Atoi", input: s.to_owned() };
+    let (negative, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() {
+        return Err(syntax());
+    }
+    let mut n: u64 = 0;
+    let mut overflow = false;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            return Err(syntax());
+        }
+        match n.checked_mul(10).and_then(|m| m.checked_add(u64::from(b - b'0'))) {
+            Some(m) => n = m,
+            None => {
+                overflow = true;
+                break;
+            }
+        }
+    }
+    let limit = 1u64 << 63;
+    if overflow || (!negative && n >= limit) || (negative && n > limit) {
+        return Err(range());
+    }
+    Ok(if negative { 0i64.wrapping_sub_unsigned(n) } else { n as i64 })
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Go's `base64.StdEncoding.EncodeToString` (with `=` padding).
+pub fn base64_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for group in data.chunks(3) {
+        let b = [group[0], *group.get(1).unwrap_or(&0), *group.get(2).unwrap_or(&0)];
+        let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= group.len() {
+                out.push(char::from(B64[((v >> (18 - 6 * k)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn sextet(b: u8) -> Option<u32> {
+    B64.iter().position(|x| *x == b).map(|p| p as u32)
+}
+
+/// Go's `base64.StdEncoding.DecodeString`: padding required, `\r` and `\n` ignored,
+/// non-zero trailing bits tolerated.
+///
+/// # Errors
+///
+/// [`FuncError::Base64`] with the byte offset Go reports.
+pub fn base64_decode(src: &str) -> Result<Vec<u8>, FuncError> {
+    let src = src.as_bytes();
+    let corrupt = |offset: usize| FuncError::Base64 { offset };
+    let is_newline = |b: u8| b == b'\n' || b == b'\r';
+    let mut out = Vec::with_capacity(src.len() / 4 * 3);
+    let mut si = 0;
+    loop {
+        let mut quantum = [0u32; 4];
+        let mut len = 4;
+        let mut j = 0;
+        while j < 4 {
+            if si == src.len() {
+                if j == 0 {
+                    return Ok(out);
+                }
+                return Err(corrupt(si - j));
+            }
+            let b = src[si];
+            si += 1;
+            if let Some(v) = sextet(b) {
+                quantum[j] = v;
+                j += 1;
+                continue;
+            }
+            if is_newline(b) {
+                continue;
+            }
+            if b != b'=' || j < 2 {
+                return Err(corrupt(si - 1));
+            }
+            if j == 2 {
+                // A second '=' must follow, possibly after newlines.
+                while si < src.len() && is_newline(src[si]) {
+                    si += 1;
+                }
+                if si == src.len() {
+                    return Err(corrupt(src.len()));
+                }
+                if src[si] != b'=' {
+                    return Err(corrupt(si - 1));
+                }
+                si += 1;
+            }
+            while si < src.len() && is_newline(src[si]) {
+                si += 1;
+            }
+            if si < src.len() {
+                return Err(corrupt(si));
+            }
+            len = j;
+            break;
+        }
+        let v = (quantum[0] << 18) | (quantum[1] << 12) | (quantum[2] << 6) | quantum[3];
+        let bytes = [(v >> 16) as u8, (v >> 8) as u8, v as u8];
+        out.extend_from_slice(&bytes[..len - 1]);
+        if len < 4 {
+            return Ok(out);
+        }
+    }
+}
+
+/// Characters whose Go (Unicode 13, simple mapping) upper/lower case differs from what
+/// Rust's single-character mapping gives: `(char, ToUpper, ToLower)`, sorted.
+/// Generated by comparing Go 1.19's `unicode.ToUpper/ToLower` with Rust's over every
+/// code point.
+#[rustfmt::skip]
+const CASE_EXCEPTIONS: &[(char, char, char)] = &[
+    ('\u{130}', '\u{130}', '\u{69}'),
+    ('\u{19b}', '\u{19b}', '\u{19b}'),
+    ('\u{264}', '\u{264}', '\u{264}'),
+    ('\u{1c89}', '\u{1c89}', '\u{1c89}'),
+    ('\u{1c8a}', '\u{1c8a}', '\u{1c8a}'),
+    ('\u{1f80}', '\u{1f88}', '\u{1f80}'),
+    ('\u{1f81}', '\u{1f89}', '\u{1f81}'),
+    ('\u{1f82}', '\u{1f8a}', '\u{1f82}'),
+    ('\u{1f83}', '\u{1f8b}', '\u{1f83}'),
+    ('\u{1f84}', '\u{1f8c}', '\u{1f84}'),
+    ('\u{1f85}', '\u{1f8d}', '\u{1f85}'),
+    ('\u{1f86}', '\u{1f8e}', '\u{1f86}'),
+    ('\u{1f87}', '\u{1f8f}', '\u{1f87}'),
+    ('\u{1f90}', '\u{1f98}', '\u{1f90}'),
+    ('\u{1f91}', '\u{1f99}', '\u{1f91}'),
+    ('\u{1f92}', '\u{1f9a}', '\u{1f92}'),
+    ('\u{1f93}', '\u{1f9b}', '\u{1f93}'),
+    ('\u{1f94}', '\u{1f9c}', '\u{1f94}'),
+    ('\u{1f95}', '\u{1f9d}', '\u{1f95}'),
+    ('\u{1f96}', '\u{1f9e}', '\u{1f96}'),
+    ('\u{1f97}', '\u{1f9f}', '\u{1f97}'),
+    ('\u{1fa0}', '\u{1fa8}', '\u{1fa0}'),
+    ('\u{1fa1}', '\u{1fa9}', '\u{1fa1}'),
+    ('\u{1fa2}', '\u{1faa}', '\u{1fa2}'),
+    ('\u{1fa3}', '\u{1fab}', '\u{1fa3}'),
+    ('\u{1fa4}', '\u{1fac}', '\u{1fa4}'),
+    ('\u{1fa5}', '\u{1fad}', '\u{1fa5}'),
+    ('\u{1fa6}', '\u{1fae}', '\u{1fa6}'),
+    ('\u{1fa7}', '\u{1faf}', '\u{1fa7}'),
+    ('\u{1fb3}', '\u{1fbc}', '\u{1fb3}'),
+    ('\u{1fc3}', '\u{1fcc}', '\u{1fc3}'),
+    ('\u{1ff3}', '\u{1ffc}', '\u{1ff3}'),
+    ('\u{2c2f}', '\u{2c2f}', '\u{2c2f}'),
+    ('\u{2c5f}', '\u{2c5f}', '\u{2c5f}'),
+    ('\u{a7c0}', '\u{a7c0}', '\u{a7c0}'),
+    ('\u{a7c1}', '\u{a7c1}', '\u{a7c1}'),
+    ('\u{a7cb}', '\u{a7cb}', '\u{a7cb}'),
+    ('\u{a7cc}', '\u{a7cc}', '\u{a7cc}'),
+    ('\u{a7cd}', '\u{a7cd}', '\u{a7cd}'),
+    ('\u{a7ce}', '\u{a7ce}', '\u{a7ce}'),
+    ('\u{a7cf}', '\u{a7cf}', '\u{a7cf}'),
+    ('\u{a7d0}', '\u{a7d0}', '\u{a7d0}'),
+    ('\u{a7d1}', '\u{a7d1}', '\u{a7d1}'),
+    ('\u{a7d2}', '\u{a7d2}', '\u{a7d2}'),
+    ('\u{a7d3}', '\u{a7d3}', '\u{a7d3}'),
+    ('\u{a7d4}', '\u{a7d4}', '\u{a7d4}'),
+    ('\u{a7d5}', '\u{a7d5}', '\u{a7d5}'),
+    ('\u{a7d6}', '\u{a7d6}', '\u{a7d6}'),
+    ('\u{a7d7}', '\u{a7d7}', '\u{a7d7}'),
+    ('\u{a7d8}', '\u{a7d8}', '\u{a7d8}'),
+    ('\u{a7d9}', '\u{a7d9}', '\u{a7d9}'),
+    ('\u{a7da}', '\u{a7da}', '\u{a7da}'),
+    ('\u{a7db}', '\u{a7db}', '\u{a7db}'),
+    ('\u{a7dc}', '\u{a7dc}', '\u{a7dc}'),
+    ('\u{10570}', '\u{10570}', '\u{10570}'),
+    ('\u{10571}', '\u{10571}', '\u{10571}'),
+    ('\u{10572}', '\u{10572}', '\u{10572}'),
+    ('\u{10573}', '\u{10573}', '\u{10573}'),
+    ('\u{10574}', '\u{10574}', '\u{10574}'),
+    ('\u{10575}', '\u{10575}', '\u{10575}'),
+    ('\u{10576}', '\u{10576}', '\u{10576}'),
+    ('\u{10577}', '\u{10577}', '\u{10577}'),
+    ('\u{10578}', '\u{10578}', '\u{10578}'),
+    ('\u{10579}', '\u{10579}', '\u{10579}'),
+    ('\u{1057a}', '\u{1057a}', '\u{1057a}'),
+    ('\u{1057c}', '\u{1057c}', '\u{1057c}'),
+    ('\u{1057d}', '\u{1057d}', '\u{1057d}'),
+    ('\u{1057e}', '\u{1057e}', '\u{1057e}'),
+    ('\u{1057f}', '\u{1057f}', '\u{1057f}'),
+    ('\u{10580}', '\u{10580}', '\u{10580}'),
+    ('\u{10581}', '\u{10581}', '\u{10581}'),
+    ('\u{10582}', '\u{10582}', '\u{10582}'),
+    ('\u{10583}', '\u{10583}', '\u{10583}'),
+    ('\u{10584}', '\u{10584}', '\u{10584}'),
+    ('\u{10585}', '\u{10585}', '\u{10585}'),
+    ('\u{10586}', '\u{10586}', '\u{10586}'),
+    ('\u{10587}', '\u{10587}', '\u{10587}'),
+    ('\u{10588}', '\u{10588}', '\u{10588}'),
+    ('\u{10589}', '\u{10589}', '\u{10589}'),
+    ('\u{1058a}', '\u{1058a}', '\u{1058a}'),
+    ('\u{1058c}', '\u{1058c}', '\u{1058c}'),
+    ('\u{1058d}', '\u{1058d}', '\u{1058d}'),
+    ('\u{1058e}', '\u{1058e}', '\u{1058e}'),
+    ('\u{1058f}', '\u{1058f}', '\u{1058f}'),
+    ('\u{10590}', '\u{10590}', '\u{10590}'),
+    ('\u{10591}', '\u{10591}', '\u{10591}'),
+    ('\u{10592}', '\u{10592}', '\u{10592}'),
+    ('\u{10594}', '\u{10594}', '\u{10594}'),
+    ('\u{10595}', '\u{10595}', '\u{10595}'),
+    ('\u{10597}', '\u{10597}', '\u{10597}'),
+    ('\u{10598}', '\u{10598}', '\u{10598}'),
+    ('\u{10599}', '\u{10599}', '\u{10599}'),
+    ('\u{1059a}', '\u{1059a}', '\u{1059a}'),
+    ('\u{1059b}', '\u{1059b}', '\u{1059b}'),
+    ('\u{1059c}', '\u{1059c}', '\u{1059c}'),
+    ('\u{1059d}', '\u{1059d}', '\u{1059d}'),
+    ('\u{1059e}', '\u{1059e}', '\u{1059e}'),
+    ('\u{1059f}', '\u{1059f}', '\u{1059f}'),
+    ('\u{105a0}', '\u{105a0}', '\u{105a0}'),
+    ('\u{105a1}', '\u{105a1}', '\u{105a1}'),
+    ('\u{105a3}', '\u{105a3}', '\u{105a3}'),
+    ('\u{105a4}', '\u{105a4}', '\u{105a4}'),
+    ('\u{105a5}', '\u{105a5}', '\u{105a5}'),
+    ('\u{105a6}', '\u{105a6}', '\u{105a6}'),
+    ('\u{105a7}', '\u{105a7}', '\u{105a7}'),
+    ('\u{105a8}', '\u{105a8}', '\u{105a8}'),
+    ('\u{105a9}', '\u{105a9}', '\u{105a9}'),
+    ('\u{105aa}', '\u{105aa}', '\u{105aa}'),
+    ('\u{105ab}', '\u{105ab}', '\u{105ab}'),
+    ('\u{105ac}', '\u{105ac}', '\u{105ac}'),
+    ('\u{105ad}', '\u{105ad}', '\u{105ad}'),
+    ('\u{105ae}', '\u{105ae}', '\u{105ae}'),
+    ('\u{105af}', '\u{105af}', '\u{105af}'),
+    ('\u{105b0}', '\u{105b0}', '\u{105b0}'),
+    ('\u{105b1}', '\u{105b1}', '\u{105b1}'),
+    ('\u{105b3}', '\u{105b3}', '\u{105b3}'),
+    ('\u{105b4}', '\u{105b4}', '\u{105b4}'),
+    ('\u{105b5}', '\u{105b5}', '\u{105b5}'),
+    ('\u{105b6}', '\u{105b6}', '\u{105b6}'),
+    ('\u{105b7}', '\u{105b7}', '\u{105b7}'),
+    ('\u{105b8}', '\u{105b8}', '\u{105b8}'),
+    ('\u{105b9}', '\u{105b9}', '\u{105b9}'),
+    ('\u{105bb}', '\u{105bb}', '\u{105bb}'),
+    ('\u{105bc}', '\u{105bc}', '\u{105bc}'),
+    ('\u{10d50}', '\u{10d50}', '\u{10d50}'),
+    ('\u{10d51}', '\u{10d51}', '\u{10d51}'),
+    ('\u{10d52}', '\u{10d52}', '\u{10d52}'),
+    ('\u{10d53}', '\u{10d53}', '\u{10d53}'),
+    ('\u{10d54}', '\u{10d54}', '\u{10d54}'),
+    ('\u{10d55}', '\u{10d55}', '\u{10d55}'),
+    ('\u{10d56}', '\u{10d56}', '\u{10d56}'),
+    ('\u{10d57}', '\u{10d57}', '\u{10d57}'),
+    ('\u{10d58}', '\u{10d58}', '\u{10d58}'),
+    ('\u{10d59}', '\u{10d59}', '\u{10d59}'),
+    ('\u{10d5a}', '\u{10d5a}', '\u{10d5a}'),
+    ('\u{10d5b}', '\u{10d5b}', '\u{10d5b}'),
+    ('\u{10d5c}', '\u{10d5c}', '\u{10d5c}'),
+    ('\u{10d5d}', '\u{10d5d}', '\u{10d5d}'),
+    ('\u{10d5e}', '\u{10d5e}', '\u{10d5e}'),
+    ('\u{10d5f}', '\u{10d5f}', '\u{10d5f}'),
+    ('\u{10d60}', '\u{10d60}', '\u{10d60}'),
+    ('\u{10d61}', '\u{10d61}', '\u{10d61}'),
+    ('\u{10d62}', '\u{10d62}', '\u{10d62}'),
+    ('\u{10d63}', '\u{10d63}', '\u{10d63}'),
+    ('\u{10d64}', '\u{10d64}', '\u{10d64}'),
+    ('\u{10d65}', '\u{10d65}', '\u{10d65}'),
+    ('\u{10d70}', '\u{10d70}', '\u{10d70}'),
+    ('\u{10d71}', '\u{10d71}', '\u{10d71}'),
+    ('\u{10d72}', '\u{10d72}', '\u{10d72}'),
+    ('\u{10d73}', '\u{10d73}', '\u{10d73}'),
+    ('\u{10d74}', '\u{10d74}', '\u{10d74}'),
+    ('\u{10d75}', '\u{10d75}', '\u{10d75}'),
+    ('\u{10d76}', '\u{10d76}', '\u{10d76}'),
+    ('\u{10d77}', '\u{10d77}', '\u{10d77}'),
+    ('\u{10d78}', '\u{10d78}', '\u{10d78}'),
+    ('\u{10d79}', '\u{10d79}', '\u{10d79}'),
+    ('\u{10d7a}', '\u{10d7a}', '\u{10d7a}'),
+    ('\u{10d7b}', '\u{10d7b}', '\u{10d7b}'),
+    ('\u{10d7c}', '\u{10d7c}', '\u{10d7c}'),
+    ('\u{10d7d}', '\u{10d7d}', '\u{10d7d}'),
+    ('\u{10d7e}', '\u{10d7e}', '\u{10d7e}'),
+    ('\u{10d7f}', '\u{10d7f}', '\u{10d7f}'),
+    ('\u{10d80}', '\u{10d80}', '\u{10d80}'),
+    ('\u{10d81}', '\u{10d81}', '\u{10d81}'),
+    ('\u{10d82}', '\u{10d82}', '\u{10d82}'),
+    ('\u{10d83}', '\u{10d83}', '\u{10d83}'),
+    ('\u{10d84}', '\u{10d84}', '\u{10d84}'),
+    ('\u{10d85}', '\u{10d85}', '\u{10d85}'),
+    ('\u{16ea0}', '\u{16ea0}', '\u{16ea0}'),
+    ('\u{16ea1}', '\u{16ea1}', '\u{16ea1}'),
+    ('\u{16ea2}', '\u{16ea2}', '\u{16ea2}'),
+    ('\u{16ea3}', '\u{16ea3}', '\u{16ea3}'),
+    ('\u{16ea4}', '\u{16ea4}', '\u{16ea4}'),
+    ('\u{16ea5}', '\u{16ea5}', '\u{16ea5}'),
+    ('\u{16ea6}', '\u{16ea6}', '\u{16ea6}'),
+    ('\u{16ea7}', '\u{16ea7}', '\u{16ea7}'),
+    ('\u{16ea8}', '\u{16ea8}', '\u{16ea8}'),
+    ('\u{16ea9}', '\u{16ea9}', '\u{16ea9}'),
+    ('\u{16eaa}', '\u{16eaa}', '\u{16eaa}'),
+    ('\u{16eab}', '\u{16eab}', '\u{16eab}'),
+    ('\u{16eac}', '\u{16eac}', '\u{16eac}'),
+    ('\u{16ead}', '\u{16ead}', '\u{16ead}'),
+    ('\u{16eae}', '\u{16eae}', '\u{16eae}'),
+    ('\u{16eaf}', '\u{16eaf}', '\u{16eaf}'),
+    ('\u{16eb0}', '\u{16eb0}', '\u{16eb0}'),
+    ('\u{16eb1}', '\u{16eb1}', '\u{16eb1}'),
+    ('\u{16eb2}', '\u{16eb2}', '\u{16eb2}'),
+    ('\u{16eb3}', '\u{16eb3}', '\u{16eb3}'),
+    ('\u{16eb4}', '\u{16eb4}', '\u{16eb4}'),
+    ('\u{16eb5}', '\u{16eb5}', '\u{16eb5}'),
+    ('\u{16eb6}', '\u{16eb6}', '\u{16eb6}'),
+    ('\u{16eb7}', '\u{16eb7}', '\u{16eb7}'),
+    ('\u{16eb8}', '\u{16eb8}', '\u{16eb8}'),
+    ('\u{16ebb}', '\u{16ebb}', '\u{16ebb}'),
+    ('\u{16ebc}', '\u{16ebc}', '\u{16ebc}'),
+    ('\u{16ebd}', '\u{16ebd}', '\u{16ebd}'),
+    ('\u{16ebe}', '\u{16ebe}', '\u{16ebe}'),
+    ('\u{16ebf}', '\u{16ebf}', '\u{16ebf}'),
+    ('\u{16ec0}', '\u{16ec0}', '\u{16ec0}'),
+    ('\u{16ec1}', '\u{16ec1}', '\u{16ec1}'),
+    ('\u{16ec2}', '\u{16ec2}', '\u{16ec2}'),
+    ('\u{16ec3}', '\u{16ec3}', '\u{16ec3}'),
+    ('\u{16ec4}', '\u{16ec4}', '\u{16ec4}'),
+    ('\u{16ec5}', '\u{16ec5}', '\u{16ec5}'),
+    ('\u{16ec6}', '\u{16ec6}', '\u{16ec6}'),
+    ('\u{16ec7}', '\u{16ec7}', '\u{16ec7}'),
+    ('\u{16ec8}', '\u{16ec8}', '\u{16ec8}'),
+    ('\u{16ec9}', '\u{16ec9}', '\u{16ec9}'),
+    ('\u{16eca}', '\u{16eca}', '\u{16eca}'),
+    ('\u{16ecb}', '\u{16ecb}', '\u{16ecb}'),
+    ('\u{16ecc}', '\u{16ecc}', '\u{16ecc}'),
+    ('\u{16ecd}', '\u{16ecd}', '\u{16ecd}'),
+    ('\u{16ece}', '\u{16ece}', '\u{16ece}'),
+    ('\u{16ecf}', '\u{16ecf}', '\u{16ecf}'),
+    ('\u{16ed0}', '\u{16ed0}', '\u{16ed0}'),
+    ('\u{16ed1}', '\u{16ed1}', '\u{16ed1}'),
+    ('\u{16ed2}', '\u{16ed2}', '\u{16ed2}'),
+    ('\u{16ed3}', '\u{16ed3}', '\u{16ed3}'),
+];

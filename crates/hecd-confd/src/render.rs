@@ -1,0 +1,1 @@
+//! `hecd-confd render`: one template, rendered as confd would.
