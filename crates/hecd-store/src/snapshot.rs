@@ -1,0 +1,151 @@
+//! A compact binary encoding of the tree for Raft snapshots.
+//!
+//! Layout: magic `HECDSNP1`, the store index (u64 LE), then the root node.
+//! A node is: kind byte (0 file, 1 dir), created, modified (u64 LE), expiry
+//! (0, or 1 + i64 LE seconds + u32 LE nanos since the Unix epoch), then a file's value
+//! (u32 LE length + bytes) or a directory's child count (u32 LE) and children,
+//! each as name (u32 LE length + bytes) followed by the node.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, UNIX_EPOCH};
+
+use crate::node::{Kind, Node};
+use crate::SnapshotError;
+
+const MAGIC: &[u8; 8] = b"HECDSNP1";
+/// Deeper trees than this are rejected as corrupt (keeps decoding stack-bounded).
+const MAX_DEPTH: usize = 1024;
+
+pub(crate) fn encode(root: &Node, index: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&index.to_le_bytes());
+    encode_node(root, &mut out);
+    out
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+    out.extend_from_slice(b);
+}
+
+fn encode_node(n: &Node, out: &mut Vec<u8>) {
+    out.push(u8::from(n.is_dir()));
+    out.extend_from_slice(&n.created.to_le_bytes());
+    out.extend_from_slice(&n.modified.to_le_bytes());
+    match n.expire {
+        None => out.push(0),
+        Some(t) => {
+            out.push(1);
+            let (s, ns) = match t.duration_since(UNIX_EPOCH) {
+                Ok(d) => (d.as_secs() as i64, d.subsec_nanos()),
+                Err(_) => (0, 0),
+            };
+            out.extend_from_slice(&s.to_le_bytes());
+            out.extend_from_slice(&ns.to_le_bytes());
+        }
+    }
+    match &n.kind {
+        Kind::File(v) => put_bytes(out, v.as_bytes()),
+        Kind::Dir(children) => {
+            out.extend_from_slice(&(children.len() as u32).to_le_bytes());
+            for (name, c) in children {
+                put_bytes(out, name.as_bytes());
+                encode_node(c, out);
+            }
+        }
+    }
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], SnapshotError> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len());
+        let end = end.ok_or(SnapshotError::Truncated { offset: self.pos })?;
+        let s = &self.data[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], SnapshotError> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+
+    fn u8(&mut self) -> Result<u8, SnapshotError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u32(&mut self) -> Result<u32, SnapshotError> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
+    fn u64(&mut self) -> Result<u64, SnapshotError> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    fn string(&mut self) -> Result<String, SnapshotError> {
+        let at = self.pos;
+        let len = self.u32()? as usize;
+        let b = self.take(len)?;
+        String::from_utf8(b.to_vec()).map_err(|_| SnapshotError::Corrupt { offset: at })
+    }
+
+    fn node(&mut self, depth: usize) -> Result<Node, SnapshotError> {
+        let at = self.pos;
+        if depth > MAX_DEPTH {
+            return Err(SnapshotError::Corrupt { offset: at });
+        }
+        let kind = self.u8()?;
+        let created = self.u64()?;
+        let modified = self.u64()?;
+        let expire = match self.u8()? {
+            0 => None,
+            1 => {
+                let s = i64::from_le_bytes(self.array()?);
+                let ns = self.u32()?;
+                if s < 0 || ns >= 1_000_000_000 {
+                    return Err(SnapshotError::Corrupt { offset: at });
+                }
+                Some(UNIX_EPOCH + Duration::new(s as u64, ns))
+            }
+            _ => return Err(SnapshotError::Corrupt { offset: at }),
+        };
+        let kind = match kind {
+            0 => Kind::File(self.string()?),
+            1 => {
+                let count = self.u32()?;
+                let mut children = BTreeMap::new();
+                for _ in 0..count {
+                    let name = self.string()?;
+                    let child = self.node(depth + 1)?;
+                    children.insert(name, child);
+                }
+                Kind::Dir(children)
+            }
+            _ => return Err(SnapshotError::Corrupt { offset: at }),
+        };
+        Ok(Node { created, modified, expire, kind })
+    }
+}
+
+pub(crate) fn decode(data: &[u8]) -> Result<(Node, u64), SnapshotError> {
+    let mut r = Reader { data, pos: 0 };
+    if r.take(8).map_err(|_| SnapshotError::BadMagic)? != MAGIC {
+        return Err(SnapshotError::BadMagic);
+    }
+    let index = r.u64()?;
+    let root = r.node(0)?;
+    if !root.is_dir() {
+        return Err(SnapshotError::Corrupt { offset: 16 });
+    }
+    if r.pos != data.len() {
+        return Err(SnapshotError::Corrupt { offset: r.pos });
+    }
+    Ok((root, index))
+}
