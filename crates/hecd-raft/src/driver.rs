@@ -1,0 +1,439 @@
+//! The driver task: owns `RawNode`, ticks it, feeds it proposals and messages, and handles each `Ready`
+//! in raft-rs's documented order (send messages, install snapshot, apply committed entries, persist
+//! entries and hard state, send persisted messages, advance).
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use prost::Message as _;
+use raft::eraftpb::{ConfChange, ConfChangeV2, Entry, EntryType, Message, Snapshot, SnapshotMetadata};
+use raft::{RawNode, StateRole};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::{interval, MissedTickBehavior};
+use tracing::Instrument as _;
+
+use crate::error::{Error, Result};
+use crate::log_store::LogStore;
+use crate::membership::MemberChange;
+use crate::state_machine::{Applied, StateMachine};
+use crate::status::{Role, Status};
+use crate::storage::Disk;
+use crate::transport::Transport;
+
+/// Most commands taken from the inbox before the next `Ready` is handled.
+const MAX_BATCH: usize = 4096;
+/// Ticks after which an unanswered read-index request is sent again.
+const READ_RETRY_TICKS: u64 = 3;
+
+/// A request from a `Handle` to the driver.
+pub(crate) enum Cmd<O> {
+    Propose { data: Vec<u8>, reply: oneshot::Sender<Result<Applied<O>>> },
+    ChangeMember { change: MemberChange, reply: oneshot::Sender<Result<Applied<MemberChange>>> },
+    ReadIndex { reply: oneshot::Sender<Result<u64>> },
+    Step(Box<Message>),
+    Campaign,
+    Shutdown { reply: oneshot::Sender<()> },
+}
+
+enum Pending<O> {
+    Data(oneshot::Sender<Result<Applied<O>>>),
+    Member(oneshot::Sender<Result<Applied<MemberChange>>>),
+}
+
+struct PendingRead {
+    reply: oneshot::Sender<Result<u64>>,
+    retry_at: u64,
+}
+
+pub(crate) struct Driver<S: StateMachine, T> {
+    pub(crate) raw: RawNode<LogStore>,
+    pub(crate) sm: S,
+    pub(crate) transport: T,
+    pub(crate) disk: Disk,
+    pub(crate) status: watch::Sender<Status>,
+    pub(crate) snapshot_count: u64,
+    pub(crate) tick_interval: std::time::Duration,
+    /// Distinguishes this process's proposals from those of earlier runs replayed from the log.
+    pub(crate) nonce: u64,
+    pub(crate) applied: u64,
+    next_seq: u64,
+    ticks: u64,
+    proposals: HashMap<u64, Pending<S::Output>>,
+    reads: HashMap<u64, PendingRead>,
+    /// Reads whose index is known, waiting for `applied` to reach it.
+    read_waits: Vec<(u64, oneshot::Sender<Result<u64>>)>,
+    /// A read was sent while this leader had not yet committed an entry in its term (raft drops those).
+    reads_blocked: bool,
+}
+
+/// Proposal and read contexts: `[member id][nonce][sequence]`, little endian.
+const CTX_LEN: usize = 24;
+
+impl<S: StateMachine, T: Transport> Driver<S, T> {
+    pub(crate) fn new(
+        raw: RawNode<LogStore>,
+        sm: S,
+        transport: T,
+        disk: Disk,
+        status: watch::Sender<Status>,
+        cfg: &crate::Config,
+        applied: u64,
+        nonce: u64,
+    ) -> Self {
+        Driver {
+            raw,
+            sm,
+            transport,
+            disk,
+            status,
+            snapshot_count: cfg.snapshot_count,
+            tick_interval: cfg.tick_interval,
+            nonce,
+            applied,
+            next_seq: 1,
+            ticks: 0,
+            proposals: HashMap::new(),
+            reads: HashMap::new(),
+            read_waits: Vec::new(),
+            reads_blocked: false,
+        }
+    }
+
+    fn ctx(&mut self) -> (u64, Vec<u8>) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let mut ctx = Vec::with_capacity(CTX_LEN);
+        ctx.extend_from_slice(&self.raw.raft.id.to_le_bytes());
+        ctx.extend_from_slice(&self.nonce.to_le_bytes());
+        ctx.extend_from_slice(&seq.to_le_bytes());
+        (seq, ctx)
+    }
+
+    /// The sequence number of a context created by this process, if it is one.
+    fn own_seq(&self, ctx: &[u8]) -> Option<u64> {
+        if ctx.len() != CTX_LEN {
+            return None;
+        }
+        let word = |i: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&ctx[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(b)
+        };
+        (word(0) == self.raw.raft.id && word(1) == self.nonce).then(|| word(2))
+    }
+
+    /// Runs until shutdown (a `Shutdown` command, the `shutdown` future, or every handle dropped).
+    pub(crate) async fn run(
+        mut self,
+        mut inbox: mpsc::Receiver<Cmd<S::Output>>,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<()> {
+        let mut ticker = interval(self.tick_interval);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        tokio::pin!(shutdown);
+        self.publish_status();
+        let mut reply = None;
+        let result = loop {
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break Ok(()),
+                cmd = inbox.recv() => {
+                    let Some(cmd) = cmd else { break Ok(()) };
+                    reply = self.handle(cmd);
+                    let mut n = 1;
+                    while reply.is_none() && n < MAX_BATCH {
+                        match inbox.try_recv() {
+                            Ok(cmd) => reply = self.handle(cmd),
+                            Err(_) => break,
+                        }
+                        n += 1;
+                    }
+                    if reply.is_some() {
+                        break Ok(());
+                    }
+                }
+                _ = ticker.tick() => self.on_tick(),
+            }
+            if self.raw.has_ready() {
+                let span = tracing::debug_span!(
+                    "raft_ready",
+                    term = self.raw.raft.term,
+                    commit = self.raw.raft.raft_log.committed,
+                    applied = self.applied
+                );
+                if let Err(err) = self.on_ready().instrument(span).await {
+                    tracing::error!(error = %err, "raft storage failed; stopping the node");
+                    break Err(err);
+                }
+            }
+            self.publish_status();
+        };
+        inbox.close();
+        let closed = self.disk.close().await;
+        tracing::info!(id = self.raw.raft.id, applied = self.applied, "raft node stopped");
+        // Pending proposals and reads are dropped here: their callers see `Error::Stopped`.
+        if let Some(reply) = reply {
+            let _ = reply.send(());
+        }
+        result.and(closed)
+    }
+
+    /// Handles one command; returns the shutdown reply channel when asked to stop.
+    fn handle(&mut self, cmd: Cmd<S::Output>) -> Option<oneshot::Sender<()>> {
+        match cmd {
+            Cmd::Propose { data, reply } => {
+                let (seq, ctx) = self.ctx();
+                match self.raw.propose(ctx, data) {
+                    Ok(()) => {
+                        self.proposals.insert(seq, Pending::Data(reply));
+                    }
+                    Err(err) => {
+                        let _ = reply.send(Err(Error::raft(err)));
+                    }
+                }
+            }
+            Cmd::ChangeMember { change, reply } => {
+                let (seq, ctx) = self.ctx();
+                match self.raw.propose_conf_change(ctx, change.to_conf_change()) {
+                    Ok(()) => {
+                        self.proposals.insert(seq, Pending::Member(reply));
+                    }
+                    Err(err) => {
+                        let _ = reply.send(Err(Error::raft(err)));
+                    }
+                }
+            }
+            Cmd::ReadIndex { reply } => {
+                let (seq, ctx) = self.ctx();
+                self.send_read(ctx);
+                self.reads.insert(seq, PendingRead { reply, retry_at: self.ticks + READ_RETRY_TICKS });
+            }
+            Cmd::Step(msg) => {
+                if let Err(err) = self.raw.step(*msg) {
+                    tracing::debug!(error = %err, "ignoring raft message");
+                }
+            }
+            Cmd::Campaign => {
+                if let Err(err) = self.raw.campaign() {
+                    tracing::warn!(error = %err, "campaign failed");
+                }
+            }
+            Cmd::Shutdown { reply } => return Some(reply),
+        }
+        None
+    }
+
+    fn send_read(&mut self, ctx: Vec<u8>) {
+        if self.raw.raft.state == StateRole::Leader && !self.raw.raft.commit_to_current_term() {
+            self.reads_blocked = true;
+        }
+        self.raw.read_index(ctx);
+    }
+
+    fn retry_reads(&mut self, all: bool) {
+        let due: Vec<u64> = self
+            .reads
+            .iter()
+            .filter(|(_, r)| all || r.retry_at <= self.ticks)
+            .map(|(seq, _)| *seq)
+            .collect();
+        for seq in due {
+            let mut ctx = Vec::with_capacity(CTX_LEN);
+            ctx.extend_from_slice(&self.raw.raft.id.to_le_bytes());
+            ctx.extend_from_slice(&self.nonce.to_le_bytes());
+            ctx.extend_from_slice(&seq.to_le_bytes());
+            self.send_read(ctx);
+            if let Some(r) = self.reads.get_mut(&seq) {
+                r.retry_at = self.ticks + READ_RETRY_TICKS;
+            }
+        }
+    }
+
+    fn on_tick(&mut self) {
+        self.ticks += 1;
+        self.raw.tick();
+        if !self.reads.is_empty() {
+            self.retry_reads(false);
+        }
+    }
+
+    fn send_messages(&self, msgs: Vec<Message>) {
+        for msg in msgs {
+            let to = msg.to;
+            self.transport.send(to, msg.encode_to_vec());
+        }
+    }
+
+    async fn on_ready(&mut self) -> Result<()> {
+        let mut rd = self.raw.ready();
+        if !rd.messages().is_empty() {
+            self.send_messages(rd.take_messages());
+        }
+        let snapshot = if rd.snapshot().is_empty() { None } else { Some(rd.snapshot().clone()) };
+        if let Some(snap) = &snapshot {
+            self.install_snapshot(snap)?;
+        }
+        if !rd.read_states().is_empty() {
+            for rs in rd.take_read_states() {
+                self.read_ready(&rs.request_ctx, rs.index);
+            }
+        }
+        let committed = rd.take_committed_entries();
+        self.apply_entries(committed)?;
+        let entries = rd.take_entries();
+        let hard_state = rd.hs().cloned();
+        let sync = rd.must_sync();
+        self.raw.mut_store().append(&entries);
+        if let Some(hs) = &hard_state {
+            self.raw.mut_store().set_hard_state(hs.clone());
+        }
+        self.disk.write(snapshot, entries, hard_state, sync).await?;
+        if !rd.persisted_messages().is_empty() {
+            self.send_messages(rd.take_persisted_messages());
+        }
+        let mut light = self.raw.advance(rd);
+        if let Some(commit) = light.commit_index() {
+            let mut hs = self.raw.store().hard_state().clone();
+            hs.commit = commit;
+            self.raw.mut_store().set_hard_state(hs);
+        }
+        self.send_messages(light.take_messages());
+        self.apply_entries(light.take_committed_entries())?;
+        self.raw.advance_apply_to(self.applied);
+        if self.reads_blocked && self.raw.raft.commit_to_current_term() {
+            self.reads_blocked = false;
+            self.retry_reads(true);
+        }
+        self.maybe_snapshot().await
+    }
+
+    fn install_snapshot(&mut self, snap: &Snapshot) -> Result<()> {
+        let meta = snap.get_metadata();
+        tracing::info!(index = meta.index, term = meta.term, "installing snapshot from the leader");
+        self.sm
+            .restore(meta.index, meta.term, &snap.data)
+            .map_err(|reason| Error::Restore { index: meta.index, reason })?;
+        self.raw.mut_store().apply_snapshot(snap.clone());
+        self.applied = meta.index;
+        Ok(())
+    }
+
+    fn read_ready(&mut self, ctx: &[u8], index: u64) {
+        if let Some(seq) = self.own_seq(ctx) {
+            if let Some(read) = self.reads.remove(&seq) {
+                self.read_waits.push((index, read.reply));
+            }
+        }
+        self.resolve_reads();
+    }
+
+    fn resolve_reads(&mut self) {
+        let applied = self.applied;
+        let mut i = 0;
+        while i < self.read_waits.len() {
+            if self.read_waits[i].0 <= applied {
+                let (index, reply) = self.read_waits.swap_remove(i);
+                let _ = reply.send(Ok(index));
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn apply_entries(&mut self, entries: Vec<Entry>) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        for e in entries {
+            if e.index <= self.applied {
+                continue;
+            }
+            match e.get_entry_type() {
+                EntryType::EntryNormal => {
+                    // Raft's own empty entry (appended by a new leader) carries neither data nor context.
+                    if !(e.data.is_empty() && e.context.is_empty()) {
+                        let output = self.sm.apply(e.index, e.term, &e.data);
+                        if let Some(Pending::Data(reply)) =
+                            self.own_seq(&e.context).and_then(|s| self.proposals.remove(&s))
+                        {
+                            let _ = reply.send(Ok(Applied { index: e.index, term: e.term, output }));
+                        }
+                    }
+                }
+                EntryType::EntryConfChange => {
+                    let cc = ConfChange::decode(&e.data[..])
+                        .map_err(|err| Error::Raft { reason: format!("undecodable conf change: {err}") })?;
+                    let cs = self.raw.apply_conf_change(&cc).map_err(Error::raft)?;
+                    self.raw.mut_store().set_conf_state(cs);
+                    let change = MemberChange::from_conf_change(&cc);
+                    if let Some(change) = &change {
+                        tracing::info!(index = e.index, ?change, "membership changed");
+                        self.sm.on_member_change(e.index, change);
+                    }
+                    if let Some(Pending::Member(reply)) =
+                        self.own_seq(&e.context).and_then(|s| self.proposals.remove(&s))
+                    {
+                        let res = change
+                            .map(|output| Applied { index: e.index, term: e.term, output })
+                            .ok_or(Error::Raft { reason: "unsupported conf change".into() });
+                        let _ = reply.send(res);
+                    }
+                }
+                EntryType::EntryConfChangeV2 => {
+                    let cc = ConfChangeV2::decode(&e.data[..])
+                        .map_err(|err| Error::Raft { reason: format!("undecodable conf change: {err}") })?;
+                    let cs = self.raw.apply_conf_change(&cc).map_err(Error::raft)?;
+                    self.raw.mut_store().set_conf_state(cs);
+                }
+            }
+            self.applied = e.index;
+        }
+        self.resolve_reads();
+        Ok(())
+    }
+
+    /// Every `snapshot_count` applied entries: snapshot the state machine and compact the log.
+    async fn maybe_snapshot(&mut self) -> Result<()> {
+        let store = self.raw.store();
+        if self.snapshot_count == 0 || self.applied < store.snapshot_index() + self.snapshot_count {
+            return Ok(());
+        }
+        let Some(term) = store.term_of(self.applied) else { return Ok(()) };
+        let mut meta = SnapshotMetadata { index: self.applied, term, ..Default::default() };
+        meta.set_conf_state(store.conf_state().clone());
+        let snap = Snapshot { data: self.sm.snapshot(), metadata: Some(meta) };
+        tracing::info!(index = self.applied, term, bytes = snap.data.len(), "taking snapshot");
+        self.disk.compact(snap.clone()).await?;
+        self.raw.mut_store().compact_to_snapshot(snap);
+        Ok(())
+    }
+
+    fn publish_status(&self) {
+        let raft = &self.raw.raft;
+        let role = match raft.state {
+            StateRole::Follower => Role::Follower,
+            StateRole::PreCandidate => Role::PreCandidate,
+            StateRole::Candidate => Role::Candidate,
+            StateRole::Leader => Role::Leader,
+        };
+        let next = Status {
+            id: raft.id,
+            leader_id: (raft.leader_id != raft::INVALID_ID).then_some(raft.leader_id),
+            term: raft.term,
+            commit_index: raft.raft_log.committed,
+            applied_index: self.applied,
+            role,
+            voters: self.raw.store().conf_state().voters.clone(),
+        };
+        self.status.send_if_modified(|cur| {
+            if *cur == next {
+                return false;
+            }
+            if cur.leader_id != next.leader_id || cur.role != next.role {
+                tracing::info!(id = next.id, term = next.term, leader = ?next.leader_id, role = ?next.role, "raft role changed");
+            }
+            *cur = next;
+            true
+        });
+    }
+}

@@ -1,0 +1,236 @@
+//! `start` and the `Handle` through which the rest of the server talks to the driver task.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use prost::Message as _;
+use raft::eraftpb::Message;
+use raft::RawNode;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::driver::{Cmd, Driver};
+use crate::error::{Error, Result};
+use crate::log_store::LogStore;
+use crate::membership::MemberChange;
+use crate::state_machine::{Applied, StateMachine};
+use crate::status::Status;
+use crate::storage::{self, Disk, Recovered};
+use crate::transport::Transport;
+
+/// A cheap, cloneable handle to a running raft node.
+pub struct Handle<S: StateMachine> {
+    shared: Arc<Shared<S::Output>>,
+}
+
+struct Shared<O> {
+    inbox: mpsc::Sender<Cmd<O>>,
+    status: watch::Receiver<Status>,
+    task: Mutex<Option<JoinHandle<Result<()>>>>,
+    cluster_id: u64,
+}
+
+impl<S: StateMachine> Clone for Handle<S> {
+    fn clone(&self) -> Self {
+        Handle { shared: Arc::clone(&self.shared) }
+    }
+}
+
+impl<S: StateMachine> std::fmt::Debug for Handle<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle").field("status", &*self.shared.status.borrow()).finish()
+    }
+}
+
+/// Starts a raft node: recovers the data directory (if any), restores the state machine from the latest
+/// snapshot, and spawns the driver task, which replays the committed entries after that snapshot.
+///
+/// A single-member cluster campaigns at once and is leader when its first `Ready` is handled. The node
+/// stops when `shutdown` completes, when [`Handle::shutdown`] is called, or when every handle is dropped.
+/// Must be called within a tokio runtime.
+///
+/// # Errors
+///
+/// [`Error::InvalidConfig`], [`Error::DataDirMismatch`], [`Error::Corrupt`] (damage other than a torn
+/// WAL tail), [`Error::Io`], or [`Error::Restore`] if the state machine rejects the snapshot.
+pub async fn start<S, T, F>(cfg: Config, sm: S, transport: T, shutdown: F) -> Result<Handle<S>>
+where
+    S: StateMachine,
+    T: Transport,
+    F: Future<Output = ()> + Send + 'static,
+{
+    cfg.validate()?;
+    let (disk, recovered, sm) = match cfg.data_dir.clone() {
+        None => (Disk::Memory, storage::fresh(&cfg), sm),
+        Some(dir) => {
+            let cfg2 = cfg.clone();
+            let (wal, recovered, snap_dir, sm) = tokio::task::spawn_blocking(move || {
+                let (wal, recovered, snap_dir) = storage::open(&cfg2, &dir)?;
+                let sm = restore(sm, &recovered)?;
+                Ok::<_, Error>((wal, recovered, snap_dir, sm))
+            })
+            .await
+            .map_err(|_| Error::Stopped)??;
+            (Disk::spawn(wal, snap_dir)?, recovered, sm)
+        }
+    };
+    let Recovered { hard_state, conf_state, snapshot, entries, torn_bytes, cluster_id } = recovered;
+    let snap_index = snapshot.get_metadata().index;
+    tracing::info!(
+        id = cfg.id,
+        cluster_id = format_args!("{cluster_id:x}"),
+        term = hard_state.term,
+        commit = hard_state.commit,
+        snapshot = snap_index,
+        entries = entries.len(),
+        torn_bytes,
+        "starting raft node"
+    );
+    let single = conf_state.voters == [cfg.id] && conf_state.learners.is_empty();
+    let store = LogStore::new(hard_state, conf_state, snapshot, entries);
+    let raft_cfg = raft::Config {
+        id: cfg.id,
+        election_tick: cfg.election_tick,
+        heartbeat_tick: cfg.heartbeat_tick,
+        applied: snap_index,
+        max_size_per_msg: cfg.max_size_per_msg,
+        max_inflight_msgs: cfg.max_inflight_msgs,
+        check_quorum: true,
+        pre_vote: true,
+        ..Default::default()
+    };
+    raft_cfg.validate().map_err(|e| Error::InvalidConfig { reason: e.to_string() })?;
+    let mut raw = RawNode::new(&raft_cfg, store, &crate::logger::logger(cfg.id)).map_err(Error::raft)?;
+    if single {
+        raw.campaign().map_err(Error::raft)?;
+    }
+    let (status_tx, status_rx) = watch::channel(Status::initial(cfg.id));
+    let (tx, rx) = mpsc::channel(cfg.inbox_capacity);
+    let driver = Driver::new(raw, sm, transport, disk, status_tx, &cfg, snap_index, nonce());
+    let task = tokio::spawn(driver.run(rx, shutdown));
+    Ok(Handle {
+        shared: Arc::new(Shared {
+            inbox: tx,
+            status: status_rx,
+            task: Mutex::new(Some(task)),
+            cluster_id,
+        }),
+    })
+}
+
+/// Restores the state machine from the recovered snapshot, if there is one.
+fn restore<S: StateMachine>(mut sm: S, rec: &Recovered) -> Result<S> {
+    let meta = rec.snapshot.get_metadata();
+    if meta.index > 0 {
+        sm.restore(meta.index, meta.term, &rec.snapshot.data)
+            .map_err(|reason| Error::Restore { index: meta.index, reason })?;
+    }
+    Ok(sm)
+}
+
+/// A value that differs between runs of the process, so replayed proposals of an earlier run are never
+/// mistaken for pending proposals of this one.
+fn nonce() -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    t ^ (u64::from(std::process::id()) << 32)
+}
+
+impl<S: StateMachine> Handle<S> {
+    async fn call<R>(&self, make: impl FnOnce(oneshot::Sender<Result<R>>) -> Cmd<S::Output>) -> Result<R> {
+        let (tx, rx) = oneshot::channel();
+        self.shared.inbox.send(make(tx)).await.map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// Proposes `data` and resolves once it is committed and applied on this node, with the state
+    /// machine's output. With a data directory, the entry is fsynced before this resolves.
+    ///
+    /// In a multi-member cluster a proposal lost in a leader change may never resolve: wrap the call in a
+    /// timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ProposalDropped`] when no leader is known, [`Error::Stopped`] when the node stops first.
+    pub async fn propose(&self, data: Vec<u8>) -> Result<Applied<S::Output>> {
+        self.call(|reply| Cmd::Propose { data, reply }).await
+    }
+
+    /// A linearizable read barrier: resolves, with the read index, once this node has applied everything
+    /// the leader had committed when the request reached it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Stopped`] when the node stops first. Without a leader the request is retried every few
+    /// ticks and does not resolve: wrap the call in a timeout.
+    pub async fn read_index(&self) -> Result<u64> {
+        self.call(|reply| Cmd::ReadIndex { reply }).await
+    }
+
+    /// Proposes a membership change and resolves once it is applied.
+    ///
+    /// # Errors
+    ///
+    /// As [`Handle::propose`]; raft also drops a change while a previous one is still pending.
+    pub async fn change_member(&self, change: MemberChange) -> Result<Applied<MemberChange>> {
+        self.call(|reply| Cmd::ChangeMember { change, reply }).await
+    }
+
+    /// Hands a raft message received from a peer (bytes produced by a peer's [`Transport`]) to the node.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadMessage`] if the bytes do not decode, [`Error::Busy`] if the inbox is full (the message
+    /// is dropped; raft retransmits), [`Error::Stopped`] if the node has stopped.
+    pub fn step(&self, msg: &[u8]) -> Result<()> {
+        let msg = Message::decode(msg).map_err(|e| Error::BadMessage { reason: e.to_string() })?;
+        self.shared.inbox.try_send(Cmd::Step(Box::new(msg))).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => Error::Busy,
+            mpsc::error::TrySendError::Closed(_) => Error::Stopped,
+        })
+    }
+
+    /// Asks this node to start an election now.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Stopped`] if the node has stopped.
+    pub async fn campaign(&self) -> Result<()> {
+        self.shared.inbox.send(Cmd::Campaign).await.map_err(|_| Error::Stopped)
+    }
+
+    /// The node's current role, leader, term and indices.
+    pub fn status(&self) -> Status {
+        self.shared.status.borrow().clone()
+    }
+
+    /// A receiver that sees every status change (useful to wait for a leader without polling).
+    pub fn watch_status(&self) -> watch::Receiver<Status> {
+        self.shared.status.clone()
+    }
+
+    /// The cluster id recorded in the data directory (derived from the initial peers).
+    pub fn cluster_id(&self) -> u64 {
+        self.shared.cluster_id
+    }
+
+    /// Stops the node: pending proposals fail with [`Error::Stopped`], the WAL is flushed and fsynced,
+    /// and the driver task ends. Other handles then see [`Error::Stopped`].
+    ///
+    /// # Errors
+    ///
+    /// The storage error that stopped the node, if one did, or the error of the final fsync.
+    pub async fn shutdown(self) -> Result<()> {
+        let (tx, rx) = oneshot::channel();
+        if self.shared.inbox.send(Cmd::Shutdown { reply: tx }).await.is_ok() {
+            let _ = rx.await;
+        }
+        let task = self.shared.task.lock().map_or(None, |mut t| t.take());
+        match task {
+            Some(task) => task.await.map_err(|_| Error::Stopped)?,
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! The `StateMachine` trait: what the driver applies committed entries to.
+
+/// A deterministic state machine replicated by raft.
+///
+/// All methods are called on the raft driver task, never concurrently.
+pub trait StateMachine: Send + 'static {
+    /// What applying one entry produces, handed back to the proposer (e.g. `Result<Event, StoreError>`).
+    type Output: Send + 'static;
+
+    /// Applies one committed entry (opaque bytes proposed earlier), in log order, exactly once per entry
+    /// within one process lifetime. After a restart the state machine is rebuilt from the latest
+    /// snapshot ([`StateMachine::restore`]) and the committed entries after it.
+    fn apply(&mut self, index: u64, term: u64, data: &[u8]) -> Self::Output;
+
+    /// Serializes the whole state, for raft snapshots.
+    fn snapshot(&self) -> Vec<u8>;
+
+    /// Replaces the whole state with a snapshot taken at `index`/`term`.
+    ///
+    /// # Errors
+    ///
+    /// A description of why the bytes could not be restored; the node then refuses to start.
+    fn restore(&mut self, index: u64, term: u64, data: &[u8]) -> Result<(), String>;
+
+    /// Called when a membership change is applied at `index`. The default does nothing.
+    fn on_member_change(&mut self, index: u64, change: &crate::MemberChange) {
+        let _ = (index, change);
+    }
+}
+
+/// The outcome of a committed and applied proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied<T> {
+    /// Raft log index of the entry.
+    pub index: u64,
+    /// Raft term of the entry.
+    pub term: u64,
+    /// What the state machine returned.
+    pub output: T,
+}

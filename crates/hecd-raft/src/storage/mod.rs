@@ -1,0 +1,240 @@
+//! Durable storage: the data directory (meta file, WAL segments, snapshot files) and the I/O thread.
+//!
+//! See `docs/storage.md` for the on-disk layout. All file I/O happens on a dedicated thread
+//! (`hecd-raft-wal`) or inside `spawn_blocking`, never on the async executor.
+
+mod fsutil;
+mod meta;
+pub(crate) mod record;
+mod snap;
+mod wal;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc as std_mpsc;
+
+use raft::eraftpb::{ConfState, Entry, HardState, Snapshot};
+use tokio::sync::oneshot;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use meta::Meta;
+use wal::Wal;
+
+/// What was found in the data directory at start.
+#[derive(Debug, Default)]
+pub(crate) struct Recovered {
+    pub(crate) hard_state: HardState,
+    pub(crate) conf_state: ConfState,
+    /// The latest snapshot (default, index 0, when there is none).
+    pub(crate) snapshot: Snapshot,
+    /// Entries after the snapshot, contiguous.
+    pub(crate) entries: Vec<Entry>,
+    /// Bytes of a torn WAL tail that were dropped.
+    pub(crate) torn_bytes: u64,
+    /// The cluster id recorded in the data directory.
+    pub(crate) cluster_id: u64,
+}
+
+/// The initial state of a node without a data directory.
+pub(crate) fn fresh(cfg: &Config) -> Recovered {
+    Recovered {
+        conf_state: ConfState { voters: cfg.initial_voters(), ..Default::default() },
+        cluster_id: cfg.cluster_id(),
+        ..Default::default()
+    }
+}
+
+/// Opens (creating it if needed) the data directory and recovers its content. Blocking.
+pub(crate) fn open(cfg: &Config, dir: &Path) -> Result<(Wal, Recovered, PathBuf)> {
+    fsutil::ensure_dir(dir)?;
+    let meta_path = dir.join("meta");
+    let wal_dir = dir.join("wal");
+    let snap_dir = dir.join("snap");
+    let meta = if meta_path.exists() {
+        let meta = Meta::read(&meta_path)?;
+        if meta.member_id != cfg.id {
+            return Err(Error::DataDirMismatch {
+                path: dir.into(),
+                found_member: meta.member_id,
+                found_cluster: meta.cluster_id,
+                expected_member: cfg.id,
+            });
+        }
+        meta
+    } else {
+        if wal_dir.exists() && !fsutil::list(&wal_dir, ".wal")?.is_empty() {
+            return Err(Error::Corrupt {
+                path: meta_path,
+                offset: 0,
+                reason: "WAL segments exist but the meta file is missing".into(),
+            });
+        }
+        let meta = Meta { member_id: cfg.id, cluster_id: cfg.cluster_id(), voters: cfg.initial_voters() };
+        meta.write(&meta_path)?;
+        meta
+    };
+    fsutil::ensure_dir(&snap_dir)?;
+    let snapshot = snap::load_latest(&snap_dir)?.unwrap_or_default();
+    let (wal, replayed) = Wal::open(&wal_dir, cfg.segment_bytes)?;
+    let snap_index = snapshot.get_metadata().index;
+    if let Some(reset) = &replayed.reset {
+        if reset.index > snap_index {
+            return Err(Error::Corrupt {
+                path: snap_dir,
+                offset: 0,
+                reason: format!(
+                    "the WAL installs snapshot {} but the newest readable snapshot file is {snap_index}",
+                    reset.index
+                ),
+            });
+        }
+    }
+    let entries: Vec<Entry> = replayed.entries.into_iter().filter(|e| e.index > snap_index).collect();
+    if let Some(first) = entries.first() {
+        if first.index != snap_index + 1 {
+            return Err(Error::Corrupt {
+                path: wal_dir,
+                offset: 0,
+                reason: format!(
+                    "entries {}..{} are missing after snapshot {snap_index}",
+                    snap_index + 1,
+                    first.index
+                ),
+            });
+        }
+    }
+    let last = snap_index + entries.len() as u64;
+    let mut hard_state = replayed.hard_state.unwrap_or_default();
+    hard_state.commit = hard_state.commit.max(snap_index);
+    if hard_state.commit > last {
+        return Err(Error::Corrupt {
+            path: wal_dir,
+            offset: 0,
+            reason: format!("commit index {} is beyond the last entry {last}", hard_state.commit),
+        });
+    }
+    hard_state.term = hard_state.term.max(snapshot.get_metadata().term);
+    let conf_state = if snap_index > 0 {
+        snapshot.get_metadata().get_conf_state().clone()
+    } else {
+        ConfState { voters: meta.voters.clone(), ..Default::default() }
+    };
+    let recovered = Recovered {
+        hard_state,
+        conf_state,
+        snapshot,
+        entries,
+        torn_bytes: replayed.torn_bytes,
+        cluster_id: meta.cluster_id,
+    };
+    Ok((wal, recovered, snap_dir))
+}
+
+pub(crate) enum Job {
+    Write {
+        snapshot: Option<Snapshot>,
+        entries: Vec<Entry>,
+        hard_state: Option<HardState>,
+        sync: bool,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    Compact {
+        snapshot: Snapshot,
+        reply: oneshot::Sender<Result<()>>,
+    },
+    Close {
+        reply: oneshot::Sender<Result<()>>,
+    },
+}
+
+/// The driver's access to durable storage: nothing (in-memory mode) or the I/O thread.
+pub(crate) enum Disk {
+    Memory,
+    File { jobs: std_mpsc::Sender<Job>, thread: Option<std::thread::JoinHandle<()>> },
+}
+
+fn run_io_thread(mut wal: Wal, snap_dir: PathBuf, jobs: std_mpsc::Receiver<Job>) {
+    while let Ok(job) = jobs.recv() {
+        match job {
+            Job::Write { snapshot, entries, hard_state, sync, reply } => {
+                let res = (|| {
+                    let reset = match &snapshot {
+                        Some(snap) => {
+                            snap::save(&snap_dir, snap)?;
+                            Some(snap.get_metadata())
+                        }
+                        None => None,
+                    };
+                    wal.append(reset, &entries, hard_state.as_ref(), sync)
+                })();
+                let _ = reply.send(res);
+            }
+            Job::Compact { snapshot, reply } => {
+                let res = (|| {
+                    snap::save(&snap_dir, &snapshot)?;
+                    wal.compact(snapshot.get_metadata().index)?;
+                    snap::purge(&snap_dir)
+                })();
+                let _ = reply.send(res);
+            }
+            Job::Close { reply } => {
+                let _ = reply.send(wal.sync());
+                return;
+            }
+        }
+    }
+}
+
+impl Disk {
+    /// Starts the I/O thread over an open WAL.
+    pub(crate) fn spawn(wal: Wal, snap_dir: PathBuf) -> Result<Disk> {
+        let (tx, rx) = std_mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("hecd-raft-wal".into())
+            .spawn(move || run_io_thread(wal, snap_dir, rx))
+            .map_err(|e| Error::io("hecd-raft-wal thread", e))?;
+        Ok(Disk::File { jobs: tx, thread: Some(thread) })
+    }
+
+    async fn submit(&self, make: impl FnOnce(oneshot::Sender<Result<()>>) -> Job) -> Result<()> {
+        match self {
+            Disk::Memory => Ok(()),
+            Disk::File { jobs, .. } => {
+                let (tx, rx) = oneshot::channel();
+                jobs.send(make(tx)).map_err(|_| Error::Stopped)?;
+                rx.await.map_err(|_| Error::Stopped)?
+            }
+        }
+    }
+
+    /// Writes a Ready's snapshot, entries and hard state, made durable by one fdatasync when `sync`.
+    pub(crate) async fn write(
+        &self,
+        snapshot: Option<Snapshot>,
+        entries: Vec<Entry>,
+        hard_state: Option<HardState>,
+        sync: bool,
+    ) -> Result<()> {
+        if snapshot.is_none() && entries.is_empty() && hard_state.is_none() {
+            return Ok(());
+        }
+        self.submit(|reply| Job::Write { snapshot, entries, hard_state, sync, reply }).await
+    }
+
+    /// Saves a locally taken snapshot and deletes the WAL segments it covers.
+    pub(crate) async fn compact(&self, snapshot: Snapshot) -> Result<()> {
+        self.submit(|reply| Job::Compact { snapshot, reply }).await
+    }
+
+    /// Syncs and stops the I/O thread.
+    pub(crate) async fn close(&mut self) -> Result<()> {
+        let res = self.submit(|reply| Job::Close { reply }).await;
+        if let Disk::File { thread, .. } = self {
+            if let Some(t) = thread.take() {
+                // The thread has already answered Close; joining only reaps it.
+                let _ = tokio::task::spawn_blocking(move || t.join()).await;
+            }
+        }
+        res
+    }
+}

@@ -1,0 +1,90 @@
+//! Record framing: `[len: u32 LE][crc32: u32 LE][payload]`, the payload being `[kind: u8][prost body]`.
+//!
+//! The CRC32 (Castagnoli-free, plain IEEE via `crc32fast`) covers the payload.
+
+/// Bytes of the frame header.
+pub(crate) const HEADER: usize = 8;
+/// The largest payload accepted; anything longer is treated as damage.
+pub(crate) const MAX_PAYLOAD: u32 = 256 * 1024 * 1024;
+
+/// What a WAL record holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// One `eraftpb::Entry`.
+    Entry = 1,
+    /// One `eraftpb::HardState`; the last one wins.
+    HardState = 2,
+    /// `eraftpb::SnapshotMetadata` of a snapshot received from the leader: the log restarts after it.
+    SnapshotReset = 3,
+    /// A whole `eraftpb::Snapshot` (used by snapshot files).
+    Snapshot = 4,
+}
+
+impl Kind {
+    fn from_u8(b: u8) -> Option<Kind> {
+        Some(match b {
+            1 => Kind::Entry,
+            2 => Kind::HardState,
+            3 => Kind::SnapshotReset,
+            4 => Kind::Snapshot,
+            _ => return None,
+        })
+    }
+}
+
+/// Appends one framed record to `buf`.
+pub(crate) fn encode(buf: &mut Vec<u8>, kind: Kind, body: &impl prost::Message) {
+    let len = 1 + body.encoded_len();
+    let start = buf.len();
+    buf.extend_from_slice(&(len as u32).to_le_bytes());
+    buf.extend_from_slice(&[0; 4]);
+    buf.push(kind as u8);
+    // Encoding into a Vec cannot run out of space.
+    let _ = body.encode(buf);
+    let crc = crc32fast::hash(&buf[start + HEADER..]);
+    buf[start + 4..start + HEADER].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// The outcome of reading the record at some offset.
+#[derive(Debug)]
+pub(crate) enum Read<'a> {
+    /// A good record; `next` is the offset after it.
+    Record { kind: Kind, body: &'a [u8], next: usize },
+    /// End of data exactly at a record boundary.
+    End,
+    /// The record is damaged. `reaches_end` tells whether the damage extends to the end of the data
+    /// (a torn write) or whether more bytes follow it (corruption in the middle).
+    Damaged { reason: &'static str, reaches_end: bool },
+}
+
+/// Reads the record starting at `off` in `data`.
+pub(crate) fn read(data: &[u8], off: usize) -> Read<'_> {
+    let rest = &data[off..];
+    if rest.is_empty() {
+        return Read::End;
+    }
+    if rest.len() < HEADER {
+        return Read::Damaged { reason: "truncated record header", reaches_end: true };
+    }
+    let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
+    let crc = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]);
+    if len == 0 {
+        // A zero-filled tail (left by some filesystems after a crash) is a torn write; zeros followed
+        // by data are not.
+        let zeros = rest.iter().all(|b| *b == 0);
+        return Read::Damaged { reason: "zero-length record", reaches_end: zeros };
+    }
+    if len > MAX_PAYLOAD || HEADER + len as usize > rest.len() {
+        return Read::Damaged { reason: "record extends past the end of the file", reaches_end: true };
+    }
+    let end = HEADER + len as usize;
+    let payload = &rest[HEADER..end];
+    let reaches_end = end == rest.len();
+    if crc32fast::hash(payload) != crc {
+        return Read::Damaged { reason: "checksum mismatch", reaches_end };
+    }
+    let Some(kind) = Kind::from_u8(payload[0]) else {
+        return Read::Damaged { reason: "unknown record kind", reaches_end };
+    };
+    Read::Record { kind, body: &payload[1..], next: off + end }
+}

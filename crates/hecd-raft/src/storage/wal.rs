@@ -1,0 +1,290 @@
+//! The write-ahead log: numbered segment files `wal/<seq:016x>.wal` of framed records.
+//!
+//! Every segment starts with the hard state current when it was created, so deleting old segments never
+//! loses it. Segments are deleted only as a prefix, and only once a snapshot covers all their entries.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use prost::Message as _;
+use raft::eraftpb::{Entry, HardState, SnapshotMetadata};
+
+use crate::error::{Error, Result};
+use crate::storage::fsutil;
+use crate::storage::record::{self, Kind, Read};
+
+#[derive(Debug)]
+struct Segment {
+    seq: u64,
+    path: PathBuf,
+    /// The highest entry index written to this segment (0 if none).
+    max_index: u64,
+}
+
+/// What replaying the WAL produced.
+#[derive(Debug, Default)]
+pub(crate) struct Replayed {
+    pub(crate) hard_state: Option<HardState>,
+    /// Contiguous entries, in order, possibly starting at or before the snapshot.
+    pub(crate) entries: Vec<Entry>,
+    /// The last snapshot installed from a leader, if its record is still in the WAL.
+    pub(crate) reset: Option<SnapshotMetadata>,
+    /// Bytes dropped from a torn tail (0 if the WAL ended cleanly).
+    pub(crate) torn_bytes: u64,
+}
+
+/// An open WAL, appending to its last segment.
+#[derive(Debug)]
+pub(crate) struct Wal {
+    dir: PathBuf,
+    segments: Vec<Segment>,
+    file: File,
+    size: u64,
+    segment_bytes: u64,
+    hard_state: HardState,
+    buf: Vec<u8>,
+}
+
+fn segment_name(seq: u64) -> String {
+    format!("{seq:016x}.wal")
+}
+
+fn corrupt(path: &Path, offset: usize, reason: impl Into<String>) -> Error {
+    Error::Corrupt { path: path.into(), offset: offset as u64, reason: reason.into() }
+}
+
+impl Replayed {
+    fn push(&mut self, e: Entry, path: &Path, off: usize) -> Result<()> {
+        if let Some(first) = self.entries.first().map(|f| f.index) {
+            if e.index < first {
+                self.entries.clear();
+            } else {
+                let last = first + self.entries.len() as u64 - 1;
+                if e.index > last + 1 {
+                    return Err(corrupt(
+                        path,
+                        off,
+                        format!("gap in the log: entry {} follows entry {last}", e.index),
+                    ));
+                }
+                self.entries.truncate((e.index - first) as usize);
+            }
+        } else if let Some(reset) = &self.reset {
+            if e.index <= reset.index {
+                return Ok(());
+            }
+            if e.index > reset.index + 1 {
+                return Err(corrupt(
+                    path,
+                    off,
+                    format!("gap in the log: entry {} follows snapshot {}", e.index, reset.index),
+                ));
+            }
+        }
+        self.entries.push(e);
+        Ok(())
+    }
+}
+
+impl Wal {
+    /// Opens (or creates) the WAL in `dir`, replaying every segment.
+    ///
+    /// A damaged record at the very end of the last segment is a torn write: the file is truncated there
+    /// and the record dropped. Damage anywhere else is [`Error::Corrupt`].
+    pub(crate) fn open(dir: &Path, segment_bytes: u64) -> Result<(Wal, Replayed)> {
+        fsutil::ensure_dir(dir)?;
+        for tmp in fsutil::list(dir, ".tmp")? {
+            let path = dir.join(tmp);
+            fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        }
+        let names = fsutil::list(dir, ".wal")?;
+        let mut segments = Vec::with_capacity(names.len());
+        let mut replayed = Replayed::default();
+        for (i, name) in names.iter().enumerate() {
+            let path = dir.join(name);
+            let seq = name
+                .strip_suffix(".wal")
+                .and_then(|s| u64::from_str_radix(s, 16).ok())
+                .ok_or_else(|| corrupt(&path, 0, "unexpected WAL file name"))?;
+            let is_last = i + 1 == names.len();
+            let data = fs::read(&path).map_err(|e| Error::io(&path, e))?;
+            let mut off = 0;
+            let mut max_index = 0;
+            loop {
+                match record::read(&data, off) {
+                    Read::End => break,
+                    Read::Record { kind, body, next } => {
+                        let bad = |e: prost::DecodeError| corrupt(&path, off, e.to_string());
+                        match kind {
+                            Kind::Entry => {
+                                let e = Entry::decode(body).map_err(bad)?;
+                                max_index = max_index.max(e.index);
+                                replayed.push(e, &path, off)?;
+                            }
+                            Kind::HardState => {
+                                replayed.hard_state = Some(HardState::decode(body).map_err(bad)?);
+                            }
+                            Kind::SnapshotReset => {
+                                let meta = SnapshotMetadata::decode(body).map_err(bad)?;
+                                max_index = max_index.max(meta.index);
+                                replayed.entries.clear();
+                                replayed.reset = Some(meta);
+                            }
+                            Kind::Snapshot => {
+                                return Err(corrupt(&path, off, "snapshot record inside the WAL"))
+                            }
+                        }
+                        off = next;
+                    }
+                    Read::Damaged { reason, reaches_end } => {
+                        if !(is_last && reaches_end) {
+                            return Err(corrupt(&path, off, reason));
+                        }
+                        let torn = data.len() - off;
+                        tracing::warn!(
+                            path = %path.display(),
+                            offset = off,
+                            bytes = torn,
+                            reason,
+                            "dropping torn record at the end of the WAL"
+                        );
+                        let f = OpenOptions::new()
+                            .write(true)
+                            .open(&path)
+                            .map_err(|e| Error::io(&path, e))?;
+                        f.set_len(off as u64)
+                            .and_then(|()| f.sync_all())
+                            .map_err(|e| Error::io(&path, e))?;
+                        replayed.torn_bytes = torn as u64;
+                        break;
+                    }
+                }
+            }
+            segments.push(Segment { seq, path, max_index });
+        }
+        let hard_state = replayed.hard_state.clone().unwrap_or_default();
+        let wal = match segments.last() {
+            Some(last) => {
+                let file = OpenOptions::new()
+                    .append(true)
+                    .open(&last.path)
+                    .map_err(|e| Error::io(&last.path, e))?;
+                let size = file.metadata().map_err(|e| Error::io(&last.path, e))?.len();
+                Wal { dir: dir.into(), segments, file, size, segment_bytes, hard_state, buf: Vec::new() }
+            }
+            None => Wal::create_segment(dir, Vec::new(), 1, segment_bytes, hard_state)?,
+        };
+        Ok((wal, replayed))
+    }
+
+    fn create_segment(
+        dir: &Path,
+        mut segments: Vec<Segment>,
+        seq: u64,
+        segment_bytes: u64,
+        hard_state: HardState,
+    ) -> Result<Wal> {
+        let path = dir.join(segment_name(seq));
+        let mut file = OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        let mut buf = Vec::new();
+        record::encode(&mut buf, Kind::HardState, &hard_state);
+        file.write_all(&buf).and_then(|()| file.sync_data()).map_err(|e| Error::io(&path, e))?;
+        fsutil::sync_dir(dir)?;
+        segments.push(Segment { seq, path, max_index: 0 });
+        Ok(Wal {
+            dir: dir.into(),
+            segments,
+            file,
+            size: buf.len() as u64,
+            segment_bytes,
+            hard_state,
+            buf: Vec::new(),
+        })
+    }
+
+    /// Starts a new segment (the old one is already synced after every append).
+    fn rotate(&mut self) -> Result<()> {
+        let seq = self.segments.last().map_or(1, |s| s.seq + 1);
+        let segments = std::mem::take(&mut self.segments);
+        let next = Wal::create_segment(
+            &self.dir,
+            segments,
+            seq,
+            self.segment_bytes,
+            self.hard_state.clone(),
+        )?;
+        *self = next;
+        Ok(())
+    }
+
+    /// Appends a batch and, when `sync` is set, makes it durable with a single `fdatasync`.
+    ///
+    /// `reset` (a snapshot installed from the leader, already saved as a file) is written first, then the
+    /// entries, then the hard state. Without `sync` (a hard state whose commit index alone moved) the
+    /// bytes reach the disk with the next synced batch.
+    pub(crate) fn append(
+        &mut self,
+        reset: Option<&SnapshotMetadata>,
+        entries: &[Entry],
+        hard_state: Option<&HardState>,
+        sync: bool,
+    ) -> Result<()> {
+        if reset.is_none() && entries.is_empty() && hard_state.is_none() {
+            return Ok(());
+        }
+        if self.size >= self.segment_bytes {
+            self.rotate()?;
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let mut max_index = 0;
+        if let Some(meta) = reset {
+            record::encode(&mut buf, Kind::SnapshotReset, meta);
+            max_index = meta.index;
+        }
+        for e in entries {
+            record::encode(&mut buf, Kind::Entry, e);
+            max_index = max_index.max(e.index);
+        }
+        if let Some(hs) = hard_state {
+            record::encode(&mut buf, Kind::HardState, hs);
+            self.hard_state = hs.clone();
+        }
+        let seg = self.segments.last_mut().expect("the WAL always has a current segment");
+        self.file.write_all(&buf).map_err(|e| Error::io(&seg.path, e))?;
+        if sync || reset.is_some() {
+            self.file.sync_data().map_err(|e| Error::io(&seg.path, e))?;
+        }
+        seg.max_index = seg.max_index.max(max_index);
+        self.size += buf.len() as u64;
+        self.buf = buf;
+        Ok(())
+    }
+
+    /// Drops segments whose entries are all covered by a snapshot at `index`.
+    ///
+    /// Starts a new segment first, so the current one can be deleted too.
+    pub(crate) fn compact(&mut self, index: u64) -> Result<()> {
+        self.rotate()?;
+        let current = self.segments.len() - 1;
+        let removable = self.segments[..current].iter().take_while(|s| s.max_index <= index).count();
+        if removable == 0 {
+            return Ok(());
+        }
+        for seg in self.segments.drain(..removable) {
+            fs::remove_file(&seg.path).map_err(|e| Error::io(&seg.path, e))?;
+        }
+        fsutil::sync_dir(&self.dir)
+    }
+
+    /// Flushes the current segment to disk.
+    pub(crate) fn sync(&mut self) -> Result<()> {
+        let path = &self.segments.last().expect("the WAL always has a current segment").path;
+        self.file.sync_all().map_err(|e| Error::io(path, e))
+    }
+}
