@@ -1,1 +1,173 @@
-//! placeholder
+//! A single node on disk: restart, torn tails, corruption, snapshots and compaction.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use hecd_raft::{start, Config, Error, NoopTransport};
+
+use crate::support::{config, durable, expected, propose_seq, Recorder};
+
+fn segments(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(dir.join("wal"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wal"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn snapshots(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(dir.join("snap"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "snap"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `(offset, kind)` of every record in a WAL segment (format in docs/storage.md).
+fn records(path: &Path) -> Vec<(usize, u8)> {
+    let data = fs::read(path).unwrap();
+    let mut out = Vec::new();
+    let mut off = 0;
+    while off + 8 <= data.len() {
+        let len = u32::from_le_bytes(data[off..off + 4].try_into().unwrap()) as usize;
+        out.push((off, data[off + 8]));
+        off += 8 + len;
+    }
+    out
+}
+
+const ENTRY: u8 = 1;
+
+async fn start_err(dir: &Path) -> Error {
+    let cfg = config(1).with_data_dir(dir);
+    match start(cfg, Recorder::default(), NoopTransport, std::future::pending()).await {
+        Ok(_) => panic!("start should have failed"),
+        Err(e) => e,
+    }
+}
+
+#[tokio::test]
+async fn restart_recovers_every_acknowledged_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, _) = durable(dir.path(), 0).await;
+    propose_seq(&node, "a", 50).await;
+    node.shutdown().await.unwrap();
+
+    let (node, sm) = durable(dir.path(), 0).await;
+    assert_eq!(sm.datas(), expected("a", 50));
+    propose_seq(&node, "b", 5).await;
+    node.shutdown().await.unwrap();
+
+    let (node, sm) = durable(dir.path(), 0).await;
+    let mut want = expected("a", 50);
+    want.extend(expected("b", 5));
+    assert_eq!(sm.datas(), want);
+    assert!(node.status().term >= 3, "each restart campaigns in a new term");
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_torn_last_record_is_dropped_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, _) = durable(dir.path(), 0).await;
+    propose_seq(&node, "a", 10).await;
+    node.shutdown().await.unwrap();
+
+    // Cut the WAL in the middle of its last entry record (as a crash during the write would).
+    let seg = segments(dir.path()).pop().unwrap();
+    let (off, _) = *records(&seg).iter().filter(|(_, k)| *k == ENTRY).last().unwrap();
+    let f = fs::OpenOptions::new().write(true).open(&seg).unwrap();
+    f.set_len(off as u64 + 11).unwrap();
+    drop(f);
+
+    let (node, sm) = durable(dir.path(), 0).await;
+    assert_eq!(sm.datas(), expected("a", 9), "only the torn entry is lost");
+    // The torn bytes were truncated away: the records written since start right at `off`.
+    assert!(records(&seg).iter().any(|(o, _)| *o == off), "a new record starts where the torn one did");
+    propose_seq(&node, "b", 2).await;
+    node.shutdown().await.unwrap();
+
+    let (node, sm) = durable(dir.path(), 0).await;
+    let mut want = expected("a", 9);
+    want.extend(expected("b", 2));
+    assert_eq!(sm.datas(), want);
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn corruption_before_the_tail_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, _) = durable(dir.path(), 0).await;
+    propose_seq(&node, "a", 10).await;
+    node.shutdown().await.unwrap();
+
+    let seg = segments(dir.path()).pop().unwrap();
+    let (off, _) = records(&seg).into_iter().filter(|(_, k)| *k == ENTRY).nth(2).unwrap();
+    let mut data = fs::read(&seg).unwrap();
+    data[off + 9] ^= 0xff;
+    fs::write(&seg, &data).unwrap();
+
+    match start_err(dir.path()).await {
+        Error::Corrupt { path, offset, .. } => {
+            assert_eq!(path, seg);
+            assert_eq!(offset, off as u64);
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn another_members_data_dir_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, _) = durable(dir.path(), 0).await;
+    node.shutdown().await.unwrap();
+    let cfg = Config::new(2).with_data_dir(dir.path());
+    let res = start(cfg, Recorder::default(), NoopTransport, std::future::pending()).await;
+    assert!(
+        matches!(res, Err(Error::DataDirMismatch { found_member: 1, expected_member: 2, .. })),
+        "{res:?}"
+    );
+}
+
+#[tokio::test]
+async fn snapshots_compact_the_log_and_restart_restores_then_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, _) = durable(dir.path(), 10).await;
+    propose_seq(&node, "a", 45).await;
+    node.shutdown().await.unwrap();
+
+    let snaps = snapshots(dir.path());
+    assert!(!snaps.is_empty() && snaps.len() <= 2, "{snaps:?}");
+    // Old segments are deleted once a snapshot covers them; the live ones hold only recent entries.
+    assert!(segments(dir.path()).len() <= 3, "{:?}", segments(dir.path()));
+
+    let (node, sm) = durable(dir.path(), 10).await;
+    let log = sm.log();
+    let restored = log.restored_from.expect("restored from a snapshot");
+    assert!(restored >= 40, "the latest snapshot is used: {restored}");
+    assert_eq!(sm.datas(), expected("a", 45), "snapshot + replayed tail = everything");
+    propose_seq(&node, "b", 3).await;
+    node.shutdown().await.unwrap();
+
+    let (node, sm) = durable(dir.path(), 10).await;
+    let mut want = expected("a", 45);
+    want.extend(expected("b", 3));
+    assert_eq!(sm.datas(), want);
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_missing_snapshot_with_compacted_log_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, _) = durable(dir.path(), 10).await;
+    propose_seq(&node, "a", 25).await;
+    node.shutdown().await.unwrap();
+    for s in snapshots(dir.path()) {
+        fs::remove_file(s).unwrap();
+    }
+    assert!(matches!(start_err(dir.path()).await, Error::Corrupt { .. }));
+}
