@@ -47,8 +47,8 @@ pub enum RenderError {
         reason: String,
     },
     /// The template failed to parse or execute; prints Go's message.
-    #[error("{0}")]
-    Template(String),
+    #[error(transparent)]
+    Template(#[from] hecd_template::Error),
 }
 
 impl RenderError {

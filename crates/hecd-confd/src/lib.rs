@@ -11,6 +11,7 @@
 //! template engine stays free of confd knowledge.
 #![warn(missing_docs)]
 
+pub mod dns;
 pub mod error;
 pub mod funcs;
 pub mod glob;
