@@ -6,8 +6,10 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use prost::Message as _;
-use raft::eraftpb::{ConfChange, ConfChangeV2, Entry, EntryType, Message, Snapshot, SnapshotMetadata};
-use raft::{RawNode, StateRole};
+use raft::eraftpb::{
+    ConfChange, ConfChangeV2, Entry, EntryType, Message, MessageType, Snapshot, SnapshotMetadata,
+};
+use raft::{RawNode, SnapshotStatus, StateRole};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{interval, MissedTickBehavior};
 use tracing::Instrument as _;
@@ -40,6 +42,13 @@ enum Pending<O> {
     Member(oneshot::Sender<Result<Applied<MemberChange>>>),
 }
 
+/// A reply held back until the status reflecting it has been published.
+enum Done<O> {
+    Data(oneshot::Sender<Result<Applied<O>>>, Applied<O>),
+    Member(oneshot::Sender<Result<Applied<MemberChange>>>, Result<Applied<MemberChange>>),
+    Read(oneshot::Sender<Result<u64>>, u64),
+}
+
 struct PendingRead {
     reply: oneshot::Sender<Result<u64>>,
     retry_at: u64,
@@ -64,6 +73,19 @@ pub(crate) struct Driver<S: StateMachine, T> {
     read_waits: Vec<(u64, oneshot::Sender<Result<u64>>)>,
     /// A read was sent while this leader had not yet committed an entry in its term (raft drops those).
     reads_blocked: bool,
+    /// Peers a snapshot was sent to during the current `Ready`.
+    snapshots_sent: Vec<u64>,
+    /// Replies to send once the status is published, so callers see a status at least as new.
+    done: Vec<Done<S::Output>>,
+}
+
+/// A value that differs between runs of the process, so replayed proposals of an earlier run are never
+/// mistaken for pending proposals of this one.
+fn nonce() -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    t ^ (u64::from(std::process::id()) << 32)
 }
 
 /// Proposal and read contexts: `[member id][nonce][sequence]`, little endian.
@@ -77,9 +99,9 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         disk: Disk,
         status: watch::Sender<Status>,
         cfg: &crate::Config,
-        applied: u64,
-        nonce: u64,
     ) -> Self {
+        // Raft starts with `applied` at the snapshot index: everything after it is replayed.
+        let applied = raw.store().snapshot_index();
         Driver {
             raw,
             sm,
@@ -88,7 +110,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             status,
             snapshot_count: cfg.snapshot_count,
             tick_interval: cfg.tick_interval,
-            nonce,
+            nonce: nonce(),
             applied,
             next_seq: 1,
             ticks: 0,
@@ -96,6 +118,8 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             reads: HashMap::new(),
             read_waits: Vec::new(),
             reads_blocked: false,
+            snapshots_sent: Vec::new(),
+            done: Vec::new(),
         }
     }
 
@@ -167,8 +191,11 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
                 }
             }
             self.publish_status();
+            self.flush_replies();
         };
         inbox.close();
+        self.publish_status();
+        self.flush_replies();
         let closed = self.disk.close().await;
         tracing::info!(id = self.raw.raft.id, applied = self.applied, "raft node stopped");
         // Pending proposals and reads are dropped here: their callers see `Error::Stopped`.
@@ -206,7 +233,8 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             Cmd::ReadIndex { reply } => {
                 let (seq, ctx) = self.ctx();
                 self.send_read(ctx);
-                self.reads.insert(seq, PendingRead { reply, retry_at: self.ticks + READ_RETRY_TICKS });
+                self.reads
+                    .insert(seq, PendingRead { reply, retry_at: self.ticks + READ_RETRY_TICKS });
             }
             Cmd::Step(msg) => {
                 if let Err(err) = self.raw.step(*msg) {
@@ -257,10 +285,21 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         }
     }
 
-    fn send_messages(&self, msgs: Vec<Message>) {
+    fn send_messages(&mut self, msgs: Vec<Message>) {
         for msg in msgs {
             let to = msg.to;
+            if msg.get_msg_type() == MessageType::MsgSnapshot {
+                self.snapshots_sent.push(to);
+            }
             self.transport.send(to, msg.encode_to_vec());
+        }
+    }
+
+    /// Tells raft the snapshots handed to the transport are on their way. A lost one shows up as rejected
+    /// appends, after which raft sends a snapshot again.
+    fn report_snapshots(&mut self) {
+        for to in std::mem::take(&mut self.snapshots_sent) {
+            self.raw.report_snapshot(to, SnapshotStatus::Finish);
         }
     }
 
@@ -300,6 +339,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         self.send_messages(light.take_messages());
         self.apply_entries(light.take_committed_entries())?;
         self.raw.advance_apply_to(self.applied);
+        self.report_snapshots();
         if self.reads_blocked && self.raw.raft.commit_to_current_term() {
             self.reads_blocked = false;
             self.retry_reads(true);
@@ -333,7 +373,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         while i < self.read_waits.len() {
             if self.read_waits[i].0 <= applied {
                 let (index, reply) = self.read_waits.swap_remove(i);
-                let _ = reply.send(Ok(index));
+                self.done.push(Done::Read(reply, index));
             } else {
                 i += 1;
             }
@@ -356,13 +396,15 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
                         if let Some(Pending::Data(reply)) =
                             self.own_seq(&e.context).and_then(|s| self.proposals.remove(&s))
                         {
-                            let _ = reply.send(Ok(Applied { index: e.index, term: e.term, output }));
+                            let applied = Applied { index: e.index, term: e.term, output };
+                            self.done.push(Done::Data(reply, applied));
                         }
                     }
                 }
                 EntryType::EntryConfChange => {
-                    let cc = ConfChange::decode(&e.data[..])
-                        .map_err(|err| Error::Raft { reason: format!("undecodable conf change: {err}") })?;
+                    let cc = ConfChange::decode(&e.data[..]).map_err(|err| Error::Raft {
+                        reason: format!("undecodable conf change: {err}"),
+                    })?;
                     let cs = self.raw.apply_conf_change(&cc).map_err(Error::raft)?;
                     self.raw.mut_store().set_conf_state(cs);
                     let change = MemberChange::from_conf_change(&cc);
@@ -376,12 +418,13 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
                         let res = change
                             .map(|output| Applied { index: e.index, term: e.term, output })
                             .ok_or(Error::Raft { reason: "unsupported conf change".into() });
-                        let _ = reply.send(res);
+                        self.done.push(Done::Member(reply, res));
                     }
                 }
                 EntryType::EntryConfChangeV2 => {
-                    let cc = ConfChangeV2::decode(&e.data[..])
-                        .map_err(|err| Error::Raft { reason: format!("undecodable conf change: {err}") })?;
+                    let cc = ConfChangeV2::decode(&e.data[..]).map_err(|err| Error::Raft {
+                        reason: format!("undecodable conf change: {err}"),
+                    })?;
                     let cs = self.raw.apply_conf_change(&cc).map_err(Error::raft)?;
                     self.raw.mut_store().set_conf_state(cs);
                 }
@@ -406,6 +449,22 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         self.disk.compact(snap.clone()).await?;
         self.raw.mut_store().compact_to_snapshot(snap);
         Ok(())
+    }
+
+    fn flush_replies(&mut self) {
+        for done in self.done.drain(..) {
+            match done {
+                Done::Data(tx, applied) => {
+                    let _ = tx.send(Ok(applied));
+                }
+                Done::Member(tx, res) => {
+                    let _ = tx.send(res);
+                }
+                Done::Read(tx, index) => {
+                    let _ = tx.send(Ok(index));
+                }
+            }
+        }
     }
 
     fn publish_status(&self) {

@@ -101,13 +101,14 @@ where
         ..Default::default()
     };
     raft_cfg.validate().map_err(|e| Error::InvalidConfig { reason: e.to_string() })?;
-    let mut raw = RawNode::new(&raft_cfg, store, &crate::logger::logger(cfg.id)).map_err(Error::raft)?;
+    let mut raw =
+        RawNode::new(&raft_cfg, store, &crate::logger::logger(cfg.id)).map_err(Error::raft)?;
     if single {
         raw.campaign().map_err(Error::raft)?;
     }
     let (status_tx, status_rx) = watch::channel(Status::initial(cfg.id));
     let (tx, rx) = mpsc::channel(cfg.inbox_capacity);
-    let driver = Driver::new(raw, sm, transport, disk, status_tx, &cfg, snap_index, nonce());
+    let driver = Driver::new(raw, sm, transport, disk, status_tx, &cfg);
     let task = tokio::spawn(driver.run(rx, shutdown));
     Ok(Handle {
         shared: Arc::new(Shared {
@@ -129,17 +130,11 @@ fn restore<S: StateMachine>(mut sm: S, rec: &Recovered) -> Result<S> {
     Ok(sm)
 }
 
-/// A value that differs between runs of the process, so replayed proposals of an earlier run are never
-/// mistaken for pending proposals of this one.
-fn nonce() -> u64 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    t ^ (u64::from(std::process::id()) << 32)
-}
-
 impl<S: StateMachine> Handle<S> {
-    async fn call<R>(&self, make: impl FnOnce(oneshot::Sender<Result<R>>) -> Cmd<S::Output>) -> Result<R> {
+    async fn call<R>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<R>>) -> Cmd<S::Output>,
+    ) -> Result<R> {
         let (tx, rx) = oneshot::channel();
         self.shared.inbox.send(make(tx)).await.map_err(|_| Error::Stopped)?;
         rx.await.map_err(|_| Error::Stopped)?

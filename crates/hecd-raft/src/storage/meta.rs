@@ -33,8 +33,11 @@ impl Meta {
 
     pub(crate) fn read(path: &Path) -> Result<Meta> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let corrupt =
-            |reason: &str| Error::Corrupt { path: path.into(), offset: 0, reason: reason.to_owned() };
+        let corrupt = |reason: &str| Error::Corrupt {
+            path: path.into(),
+            offset: 0,
+            reason: reason.to_owned(),
+        };
         let mut lines = text.lines();
         if lines.next() != Some(MAGIC) {
             return Err(corrupt("not a hecd-raft meta file"));

@@ -69,7 +69,8 @@ pub(crate) fn open(cfg: &Config, dir: &Path) -> Result<(Wal, Recovered, PathBuf)
                 reason: "WAL segments exist but the meta file is missing".into(),
             });
         }
-        let meta = Meta { member_id: cfg.id, cluster_id: cfg.cluster_id(), voters: cfg.initial_voters() };
+        let meta =
+            Meta { member_id: cfg.id, cluster_id: cfg.cluster_id(), voters: cfg.initial_voters() };
         meta.write(&meta_path)?;
         meta
     };
@@ -89,7 +90,8 @@ pub(crate) fn open(cfg: &Config, dir: &Path) -> Result<(Wal, Recovered, PathBuf)
             });
         }
     }
-    let entries: Vec<Entry> = replayed.entries.into_iter().filter(|e| e.index > snap_index).collect();
+    let entries: Vec<Entry> =
+        replayed.entries.into_iter().filter(|e| e.index > snap_index).collect();
     if let Some(first) = entries.first() {
         if first.index != snap_index + 1 {
             return Err(Error::Corrupt {

@@ -75,7 +75,10 @@ pub(crate) fn read(data: &[u8], off: usize) -> Read<'_> {
         return Read::Damaged { reason: "zero-length record", reaches_end: zeros };
     }
     if len > MAX_PAYLOAD || HEADER + len as usize > rest.len() {
-        return Read::Damaged { reason: "record extends past the end of the file", reaches_end: true };
+        return Read::Damaged {
+            reason: "record extends past the end of the file",
+            reaches_end: true,
+        };
     }
     let end = HEADER + len as usize;
     let payload = &rest[HEADER..end];

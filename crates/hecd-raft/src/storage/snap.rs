@@ -29,7 +29,8 @@ pub(crate) fn save(dir: &Path, snap: &Snapshot) -> Result<PathBuf> {
 
 fn load(path: &Path) -> Result<Snapshot> {
     let data = fs::read(path).map_err(|e| Error::io(path, e))?;
-    let corrupt = |reason: &str| Error::Corrupt { path: path.into(), offset: 0, reason: reason.into() };
+    let corrupt =
+        |reason: &str| Error::Corrupt { path: path.into(), offset: 0, reason: reason.into() };
     match record::read(&data, 0) {
         Read::Record { kind: Kind::Snapshot, body, next } if next == data.len() => {
             Snapshot::decode(body).map_err(|e| corrupt(&format!("undecodable snapshot: {e}")))
@@ -51,7 +52,9 @@ pub(crate) fn load_latest(dir: &Path) -> Result<Option<Snapshot>> {
         let path = dir.join(name);
         match load(&path) {
             Ok(snap) => return Ok(Some(snap)),
-            Err(err) => tracing::warn!(path = %path.display(), error = %err, "skipping unreadable snapshot"),
+            Err(err) => {
+                tracing::warn!(path = %path.display(), error = %err, "skipping unreadable snapshot")
+            }
         }
     }
     Ok(None)

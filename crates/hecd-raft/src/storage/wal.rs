@@ -171,7 +171,15 @@ impl Wal {
                     .open(&last.path)
                     .map_err(|e| Error::io(&last.path, e))?;
                 let size = file.metadata().map_err(|e| Error::io(&last.path, e))?.len();
-                Wal { dir: dir.into(), segments, file, size, segment_bytes, hard_state, buf: Vec::new() }
+                Wal {
+                    dir: dir.into(),
+                    segments,
+                    file,
+                    size,
+                    segment_bytes,
+                    hard_state,
+                    buf: Vec::new(),
+                }
             }
             None => Wal::create_segment(dir, Vec::new(), 1, segment_bytes, hard_state)?,
         };
@@ -272,7 +280,8 @@ impl Wal {
     pub(crate) fn compact(&mut self, index: u64) -> Result<()> {
         self.rotate()?;
         let current = self.segments.len() - 1;
-        let removable = self.segments[..current].iter().take_while(|s| s.max_index <= index).count();
+        let removable =
+            self.segments[..current].iter().take_while(|s| s.max_index <= index).count();
         if removable == 0 {
             return Ok(());
         }

@@ -1,1 +1,185 @@
-//! placeholder
+//! Three nodes over an in-memory transport: election, replication, forwarding, failover, snapshots to a
+//! lagging follower and membership changes.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hecd_raft::{start, Handle, MemberChange, Transport};
+
+use crate::support::{config, expected, propose_seq, Recorder};
+
+/// Upper bound for waiting on elections and replication (a deadline, not a sleep).
+const DEADLINE: Duration = Duration::from_secs(20);
+
+#[derive(Default)]
+struct Net {
+    nodes: Mutex<HashMap<u64, Handle<Recorder>>>,
+    /// Members cut off from everyone.
+    isolated: Mutex<HashSet<u64>>,
+}
+
+/// One member's view of the network.
+struct Link {
+    from: u64,
+    net: Arc<Net>,
+}
+
+impl Transport for Link {
+    fn send(&self, to: u64, msg: Vec<u8>) {
+        {
+            let isolated = self.net.isolated.lock().unwrap();
+            if isolated.contains(&self.from) || isolated.contains(&to) {
+                return;
+            }
+        }
+        let node = self.net.nodes.lock().unwrap().get(&to).cloned();
+        if let Some(node) = node {
+            let _ = node.step(&msg);
+        }
+    }
+}
+
+struct Cluster {
+    net: Arc<Net>,
+    sms: HashMap<u64, Recorder>,
+}
+
+impl Cluster {
+    async fn start(n: u64, snapshot_count: u64) -> Cluster {
+        let net = Arc::new(Net::default());
+        let peers: Vec<(u64, String)> = (1..=n).map(|id| (id, format!("mem://{id}"))).collect();
+        let mut sms = HashMap::new();
+        for id in 1..=n {
+            let sm = Recorder::default();
+            let cfg = config(id).with_peers(peers.clone()).with_snapshot_count(snapshot_count);
+            let link = Link { from: id, net: Arc::clone(&net) };
+            let node = start(cfg, sm.clone(), link, std::future::pending()).await.expect("start");
+            net.nodes.lock().unwrap().insert(id, node);
+            sms.insert(id, sm);
+        }
+        Cluster { net, sms }
+    }
+
+    fn node(&self, id: u64) -> Handle<Recorder> {
+        self.net.nodes.lock().unwrap()[&id].clone()
+    }
+
+    /// Waits until a live, connected member is leader and returns its id.
+    async fn leader(&self, among: &[u64]) -> u64 {
+        let wait = async {
+            loop {
+                let mut changes = Vec::new();
+                for id in among {
+                    let node = self.node(*id);
+                    if node.status().is_leader() {
+                        return *id;
+                    }
+                    changes.push(node.watch_status());
+                }
+                // Wait for any status change of any member.
+                let mut set = tokio::task::JoinSet::new();
+                for mut rx in changes {
+                    set.spawn(async move { rx.changed().await.is_ok() });
+                }
+                set.join_next().await;
+            }
+        };
+        tokio::time::timeout(DEADLINE, wait).await.expect("a leader is elected before the deadline")
+    }
+
+    fn isolate(&self, id: u64) {
+        self.net.isolated.lock().unwrap().insert(id);
+    }
+
+    fn heal(&self) {
+        self.net.isolated.lock().unwrap().clear();
+    }
+
+    /// A read barrier on `id`: once it returns, `id` has applied everything committed before.
+    async fn sync(&self, id: u64) {
+        tokio::time::timeout(DEADLINE, self.node(id).read_index())
+            .await
+            .expect("read index before the deadline")
+            .expect("read index");
+    }
+
+    async fn stop(self) {
+        let nodes: Vec<_> = self.net.nodes.lock().unwrap().drain().collect();
+        for (_, node) in nodes {
+            node.shutdown().await.expect("shutdown");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_elect_a_leader_and_replicate() {
+    let c = Cluster::start(3, 0).await;
+    let leader = c.leader(&[1, 2, 3]).await;
+    propose_seq(&c.node(leader), "a", 10).await;
+    for id in 1..=3 {
+        c.sync(id).await;
+        assert_eq!(c.sms[&id].datas(), expected("a", 10), "member {id}");
+        assert_eq!(c.node(id).status().leader_id, Some(leader));
+    }
+
+    // A follower's proposal is forwarded to the leader and resolves on the follower once applied there.
+    let follower = (1..=3).find(|id| *id != leader).unwrap();
+    let applied = c.node(follower).propose(b"from-follower".to_vec()).await.expect("propose");
+    assert_eq!(applied.output.1, b"from-follower".to_vec());
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_leader_takes_over_when_the_leader_is_cut_off() {
+    let c = Cluster::start(3, 0).await;
+    let old = c.leader(&[1, 2, 3]).await;
+    propose_seq(&c.node(old), "a", 3).await;
+    c.isolate(old);
+    let rest: Vec<u64> = (1..=3).filter(|id| *id != old).collect();
+    let new = c.leader(&rest).await;
+    assert_ne!(new, old);
+    propose_seq(&c.node(new), "b", 3).await;
+    c.heal();
+    // The old leader steps down, catches up, and has the same log.
+    c.sync(old).await;
+    let mut want = expected("a", 3);
+    want.extend(expected("b", 3));
+    for id in 1..=3 {
+        c.sync(id).await;
+        assert_eq!(c.sms[&id].datas(), want, "member {id}");
+    }
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lagging_follower_catches_up_from_a_snapshot() {
+    let c = Cluster::start(3, 5).await;
+    let leader = c.leader(&[1, 2, 3]).await;
+    let lagging = (1..=3).find(|id| *id != leader).unwrap();
+    c.isolate(lagging);
+    propose_seq(&c.node(leader), "a", 20).await;
+    c.heal();
+    c.sync(lagging).await;
+    let log = c.sms[&lagging].log();
+    assert!(log.restored_from.is_some(), "the follower was sent a snapshot");
+    assert_eq!(c.sms[&lagging].datas(), expected("a", 20));
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_member_shrinks_the_voters() {
+    let c = Cluster::start(3, 0).await;
+    let leader = c.leader(&[1, 2, 3]).await;
+    let gone = (1..=3).find(|id| *id != leader).unwrap();
+    let applied =
+        c.node(leader).change_member(MemberChange::Remove { id: gone }).await.expect("change");
+    assert_eq!(applied.output, MemberChange::Remove { id: gone });
+    let mut voters: Vec<u64> = (1..=3).filter(|id| *id != gone).collect();
+    voters.sort_unstable();
+    assert_eq!(c.node(leader).status().voters, voters);
+    // The two remaining members still make progress.
+    c.isolate(gone);
+    propose_seq(&c.node(leader), "after", 2).await;
+    c.stop().await;
+}

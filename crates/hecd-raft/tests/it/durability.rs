@@ -79,7 +79,7 @@ async fn a_torn_last_record_is_dropped_and_nothing_else() {
 
     // Cut the WAL in the middle of its last entry record (as a crash during the write would).
     let seg = segments(dir.path()).pop().unwrap();
-    let (off, _) = *records(&seg).iter().filter(|(_, k)| *k == ENTRY).last().unwrap();
+    let (off, _) = *records(&seg).iter().rfind(|(_, k)| *k == ENTRY).unwrap();
     let f = fs::OpenOptions::new().write(true).open(&seg).unwrap();
     f.set_len(off as u64 + 11).unwrap();
     drop(f);
@@ -87,7 +87,10 @@ async fn a_torn_last_record_is_dropped_and_nothing_else() {
     let (node, sm) = durable(dir.path(), 0).await;
     assert_eq!(sm.datas(), expected("a", 9), "only the torn entry is lost");
     // The torn bytes were truncated away: the records written since start right at `off`.
-    assert!(records(&seg).iter().any(|(o, _)| *o == off), "a new record starts where the torn one did");
+    assert!(
+        records(&seg).iter().any(|(o, _)| *o == off),
+        "a new record starts where the torn one did"
+    );
     propose_seq(&node, "b", 2).await;
     node.shutdown().await.unwrap();
 
