@@ -1,6 +1,7 @@
 //! `start` and the `Handle` through which the rest of the server talks to the driver task.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use prost::Message as _;
@@ -29,6 +30,7 @@ struct Shared<O> {
     status: watch::Receiver<Status>,
     task: Mutex<Option<JoinHandle<Result<()>>>>,
     cluster_id: u64,
+    wal_syncs: Arc<AtomicU64>,
 }
 
 impl<S: StateMachine> Clone for Handle<S> {
@@ -61,8 +63,12 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     cfg.validate()?;
+    let wal_syncs;
     let (disk, recovered, sm) = match cfg.data_dir.clone() {
-        None => (Disk::Memory, storage::fresh(&cfg), sm),
+        None => {
+            wal_syncs = Arc::default();
+            (Disk::Memory, storage::fresh(&cfg), sm)
+        }
         Some(dir) => {
             let cfg2 = cfg.clone();
             let (wal, recovered, snap_dir, sm) = tokio::task::spawn_blocking(move || {
@@ -72,6 +78,7 @@ where
             })
             .await
             .map_err(|_| Error::Stopped)??;
+            wal_syncs = Arc::clone(&wal.syncs);
             (Disk::spawn(wal, snap_dir)?, recovered, sm)
         }
     };
@@ -116,6 +123,7 @@ where
             status: status_rx,
             task: Mutex::new(Some(task)),
             cluster_id,
+            wal_syncs,
         }),
     })
 }
@@ -209,6 +217,12 @@ impl<S: StateMachine> Handle<S> {
     /// The cluster id recorded in the data directory (derived from the initial peers).
     pub fn cluster_id(&self) -> u64 {
         self.shared.cluster_id
+    }
+
+    /// How many batch fdatasyncs the WAL has made since start (0 without a data directory). Concurrent
+    /// proposals share them (group commit).
+    pub fn wal_syncs(&self) -> u64 {
+        self.shared.wal_syncs.load(Ordering::Relaxed)
     }
 
     /// Stops the node: pending proposals fail with [`Error::Stopped`], the WAL is flushed and fsynced,

@@ -6,6 +6,8 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use prost::Message as _;
 use raft::eraftpb::{Entry, HardState, SnapshotMetadata};
@@ -44,6 +46,8 @@ pub(crate) struct Wal {
     segment_bytes: u64,
     hard_state: HardState,
     buf: Vec<u8>,
+    /// Number of batch fdatasyncs, shared with the handle for observability and tests.
+    pub(crate) syncs: Arc<AtomicU64>,
 }
 
 fn segment_name(seq: u64) -> String {
@@ -179,20 +183,16 @@ impl Wal {
                     segment_bytes,
                     hard_state,
                     buf: Vec::new(),
+                    syncs: Arc::default(),
                 }
             }
-            None => Wal::create_segment(dir, Vec::new(), 1, segment_bytes, hard_state)?,
+            None => Wal::create_segment(dir, 1, segment_bytes, hard_state)?,
         };
         Ok((wal, replayed))
     }
 
-    fn create_segment(
-        dir: &Path,
-        mut segments: Vec<Segment>,
-        seq: u64,
-        segment_bytes: u64,
-        hard_state: HardState,
-    ) -> Result<Wal> {
+    /// Creates segment `seq`, starting with `hard_state`, synced, with its directory entry synced.
+    fn new_segment(dir: &Path, seq: u64, hard_state: &HardState) -> Result<(PathBuf, File, u64)> {
         let path = dir.join(segment_name(seq));
         let mut file = OpenOptions::new()
             .append(true)
@@ -200,33 +200,43 @@ impl Wal {
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
         let mut buf = Vec::new();
-        record::encode(&mut buf, Kind::HardState, &hard_state);
-        file.write_all(&buf).and_then(|()| file.sync_data()).map_err(|e| Error::io(&path, e))?;
+        record::encode(&mut buf, Kind::HardState, hard_state);
+        if let Err(e) = file.write_all(&buf).and_then(|()| file.sync_data()) {
+            drop(file);
+            let _ = fs::remove_file(&path);
+            return Err(Error::io(&path, e));
+        }
         fsutil::sync_dir(dir)?;
-        segments.push(Segment { seq, path, max_index: 0 });
+        Ok((path, file, buf.len() as u64))
+    }
+
+    fn create_segment(
+        dir: &Path,
+        seq: u64,
+        segment_bytes: u64,
+        hard_state: HardState,
+    ) -> Result<Wal> {
+        let (path, file, size) = Wal::new_segment(dir, seq, &hard_state)?;
         Ok(Wal {
             dir: dir.into(),
-            segments,
+            segments: vec![Segment { seq, path, max_index: 0 }],
             file,
-            size: buf.len() as u64,
+            size,
             segment_bytes,
             hard_state,
             buf: Vec::new(),
+            syncs: Arc::default(),
         })
     }
 
-    /// Starts a new segment (the old one is already synced after every append).
+    /// Syncs the current segment and starts a new one.
     fn rotate(&mut self) -> Result<()> {
+        self.sync()?;
         let seq = self.segments.last().map_or(1, |s| s.seq + 1);
-        let segments = std::mem::take(&mut self.segments);
-        let next = Wal::create_segment(
-            &self.dir,
-            segments,
-            seq,
-            self.segment_bytes,
-            self.hard_state.clone(),
-        )?;
-        *self = next;
+        let (path, file, size) = Wal::new_segment(&self.dir, seq, &self.hard_state)?;
+        self.segments.push(Segment { seq, path, max_index: 0 });
+        self.file = file;
+        self.size = size;
         Ok(())
     }
 
@@ -267,6 +277,7 @@ impl Wal {
         self.file.write_all(&buf).map_err(|e| Error::io(&seg.path, e))?;
         if sync || reset.is_some() {
             self.file.sync_data().map_err(|e| Error::io(&seg.path, e))?;
+            self.syncs.fetch_add(1, Ordering::Relaxed);
         }
         seg.max_index = seg.max_index.max(max_index);
         self.size += buf.len() as u64;

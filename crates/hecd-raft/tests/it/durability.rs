@@ -174,3 +174,33 @@ async fn a_missing_snapshot_with_compacted_log_refuses_to_start() {
     }
     assert!(matches!(start_err(dir.path()).await, Error::Corrupt { .. }));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn concurrent_proposals_share_fsyncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, sm) = durable(dir.path(), 0).await;
+    let before = node.wal_syncs();
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..64 {
+        let node = node.clone();
+        set.spawn(async move { node.propose(format!("w{i}").into_bytes()).await.map(|a| a.index) });
+    }
+    while let Some(res) = set.join_next().await {
+        res.unwrap().unwrap();
+    }
+    let syncs = node.wal_syncs() - before;
+    assert!(syncs >= 1, "acknowledged entries were synced");
+    assert!(syncs <= 4, "64 concurrent proposals took {syncs} fsyncs");
+    assert_eq!(sm.log().applied.len(), 64);
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn sequential_proposals_each_take_one_fsync() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, _) = durable(dir.path(), 0).await;
+    let before = node.wal_syncs();
+    propose_seq(&node, "s", 10).await;
+    assert_eq!(node.wal_syncs() - before, 10, "one fdatasync per acknowledged write");
+    node.shutdown().await.unwrap();
+}
