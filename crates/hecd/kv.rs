@@ -1,6 +1,264 @@
-//! The `hecd-kv` binary (placeholder until its issue lands).
+//! The `hecd-kv` binary: an etcd v2 server.
+//!
+//! Accepts etcd's own flags (`--name`, `--listen-client-urls`, ...), the etcd 0.4/0.5
+//! single-dash spellings (`-addr`, `-bind-addr`, `-peer-addr`, `-data-dir`, `-name`) and
+//! `ETCD_*` environment variables; flags win over the environment.
+//! The first line on standard output lists the bound client URLs (also written to
+//! `--ready-file`), so port 0 works for tests.
+//!
+//! Exit codes: 0 after a clean shutdown, 1 on a runtime failure, 2 on a usage error.
 
-fn main() -> std::process::ExitCode {
-    eprintln!("hecd-kv: not built yet");
-    std::process::ExitCode::from(2)
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Command-line flags (etcd's names).
+#[derive(Debug, Parser)]
+#[command(name = "hecd-kv", version, about = "An etcd v2 compatible key-value server")]
+struct Args {
+    /// Human-readable name of this member.
+    #[arg(long, env = "ETCD_NAME", default_value = "default")]
+    name: String,
+    /// Path to the data directory (default `./<name>.etcd`).
+    #[arg(long, env = "ETCD_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// URLs to listen on for client traffic (comma separated).
+    #[arg(long, env = "ETCD_LISTEN_CLIENT_URLS")]
+    listen_client_urls: Option<String>,
+    /// Client URLs advertised to the cluster and clients (default: the bound URLs).
+    #[arg(long, env = "ETCD_ADVERTISE_CLIENT_URLS")]
+    advertise_client_urls: Option<String>,
+    /// URLs to listen on for peer traffic.
+    #[arg(long, env = "ETCD_LISTEN_PEER_URLS")]
+    listen_peer_urls: Option<String>,
+    /// Peer URLs advertised to the cluster.
+    #[arg(long, env = "ETCD_INITIAL_ADVERTISE_PEER_URLS")]
+    initial_advertise_peer_urls: Option<String>,
+    /// Initial cluster configuration (`name=peerurl,...`).
+    #[arg(long, env = "ETCD_INITIAL_CLUSTER")]
+    initial_cluster: Option<String>,
+    /// `new` or `existing`.
+    #[arg(long, env = "ETCD_INITIAL_CLUSTER_STATE", default_value = "new")]
+    initial_cluster_state: String,
+    /// Initial cluster token.
+    #[arg(long, env = "ETCD_INITIAL_CLUSTER_TOKEN", default_value = "etcd-cluster")]
+    initial_cluster_token: String,
+    /// Committed entries between snapshots.
+    #[arg(long, env = "ETCD_SNAPSHOT_COUNT", default_value_t = 100_000)]
+    snapshot_count: u64,
+    /// TLS certificate (not supported yet).
+    #[arg(long, env = "ETCD_CERT_FILE")]
+    cert_file: Option<PathBuf>,
+    /// TLS key (not supported yet).
+    #[arg(long, env = "ETCD_KEY_FILE")]
+    key_file: Option<PathBuf>,
+    /// Require client certificates (not supported yet).
+    #[arg(long, env = "ETCD_CLIENT_CERT_AUTH", num_args = 0..=1, default_missing_value = "true")]
+    client_cert_auth: Option<bool>,
+    /// Trusted CA for client certificates (not supported yet).
+    #[arg(long, env = "ETCD_TRUSTED_CA_FILE")]
+    trusted_ca_file: Option<PathBuf>,
+    /// Accepted for etcd 3.4 compatibility; the v2 API is always on.
+    #[arg(long, env = "ETCD_ENABLE_V2", num_args = 0..=1, default_missing_value = "true")]
+    enable_v2: Option<bool>,
+    /// Log level: debug, info, warn, error.
+    #[arg(long, env = "ETCD_LOG_LEVEL")]
+    log_level: Option<String>,
+    /// Events kept for watches with a past waitIndex.
+    #[arg(long, env = "ETCD_HISTORY_SIZE", default_value_t = 1000)]
+    history_size: usize,
+    /// Write the bound client URLs to this file once serving.
+    #[arg(long)]
+    ready_file: Option<PathBuf>,
+    /// etcd 0.4: advertised client address (host:port).
+    #[arg(long, env = "ETCD_ADDR")]
+    addr: Option<String>,
+    /// etcd 0.4: client listen address (host:port).
+    #[arg(long, env = "ETCD_BIND_ADDR")]
+    bind_addr: Option<String>,
+    /// etcd 0.4: advertised peer address (host:port).
+    #[arg(long, env = "ETCD_PEER_ADDR")]
+    peer_addr: Option<String>,
+    /// etcd 0.4: peer listen address (host:port).
+    #[arg(long, env = "ETCD_PEER_BIND_ADDR")]
+    peer_bind_addr: Option<String>,
+}
+
+/// Go's flag package accepts `-name` as well as `--name`: rewrite single-dash long flags.
+fn go_style_args() -> Vec<String> {
+    std::env::args()
+        .enumerate()
+        .map(|(i, a)| {
+            if i > 0 && a.len() > 2 && a.starts_with('-') && !a.starts_with("--") {
+                format!("-{a}")
+            } else {
+                a
+            }
+        })
+        .collect()
+}
+
+fn split_urls(s: &str) -> Vec<String> {
+    s.split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect()
+}
+
+fn with_scheme(addr: &str) -> String {
+    if addr.contains("://") {
+        addr.to_owned()
+    } else {
+        format!("http://{addr}")
+    }
+}
+
+/// `http://host:port` → a socket address to bind (`localhost` means 127.0.0.1).
+fn bind_addr(url: &str) -> Result<SocketAddr, String> {
+    let rest = url.strip_prefix("http://").ok_or_else(|| format!("unsupported listen URL {url:?} (only http://)"))?;
+    let hostport = rest.trim_end_matches('/');
+    let (host, port) = hostport.rsplit_once(':').ok_or_else(|| format!("listen URL {url:?} has no port"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host = if host == "localhost" || host.is_empty() { "127.0.0.1" } else { host };
+    let port: u16 = port.parse().map_err(|_| format!("bad port in {url:?}"))?;
+    let ip: std::net::IpAddr = host.parse().map_err(|_| format!("listen URL {url:?} needs an IP address"))?;
+    Ok(SocketAddr::new(ip, port))
+}
+
+struct Plan {
+    listen: Vec<String>,
+    advertise: Option<Vec<String>>,
+    peers: Vec<String>,
+}
+
+fn plan(args: &Args) -> Plan {
+    let listen = match (&args.listen_client_urls, &args.bind_addr, &args.addr) {
+        (Some(l), _, _) => split_urls(l),
+        (None, Some(b), _) => vec![with_scheme(b)],
+        (None, None, Some(a)) => vec![with_scheme(a)],
+        (None, None, None) => vec!["http://127.0.0.1:2379".into(), "http://127.0.0.1:4001".into()],
+    };
+    let advertise = match (&args.advertise_client_urls, &args.addr) {
+        (Some(a), _) => Some(split_urls(a)),
+        (None, Some(a)) => Some(vec![with_scheme(a)]),
+        (None, None) => None,
+    };
+    let peers = match (&args.initial_advertise_peer_urls, &args.peer_addr, &args.listen_peer_urls) {
+        (Some(p), _, _) => split_urls(p),
+        (None, Some(p), _) => vec![with_scheme(p)],
+        (None, None, Some(l)) => split_urls(l),
+        (None, None, None) => vec!["http://localhost:2380".into()],
+    };
+    Plan { listen, advertise, peers }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn print_chain(err: &dyn std::error::Error) {
+    eprint!("hecd-kv: {err}");
+    let mut src = err.source();
+    while let Some(s) = src {
+        eprint!(": {s}");
+        src = s.source();
+    }
+    eprintln!();
+}
+
+async fn serve(args: Args) -> ExitCode {
+    if args.cert_file.is_some() || args.key_file.is_some() || args.trusted_ca_file.is_some() {
+        eprintln!("hecd-kv: TLS (--cert-file/--key-file/--trusted-ca-file) is not supported yet");
+        return ExitCode::from(2);
+    }
+    let plan = plan(&args);
+    let mut listeners = Vec::new();
+    let mut bound = Vec::new();
+    for url in &plan.listen {
+        let addr = match bind_addr(url) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("hecd-kv: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => {
+                let local = l.local_addr().unwrap_or(addr);
+                bound.push(format!("http://{local}"));
+                listeners.push(l);
+            }
+            Err(e) => {
+                eprintln!("hecd-kv: listen on {url}: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    let data_dir = args.data_dir.clone().unwrap_or_else(|| PathBuf::from(format!("{}.etcd", args.name)));
+    if let Err(e) = std::fs::create_dir_all(&data_dir) {
+        eprintln!("hecd-kv: data dir {}: {e}", data_dir.display());
+        return ExitCode::from(1);
+    }
+    let mut config = hecd_kv_server::Config::new(args.name.clone());
+    config.advertise_client_urls = plan.advertise.unwrap_or_else(|| bound.clone());
+    config.advertise_peer_urls = plan.peers;
+    config.cluster_token = args.initial_cluster_token.clone();
+    config.data_dir = Some(data_dir);
+    config.snapshot_count = args.snapshot_count;
+    config.history_size = args.history_size.max(1);
+    tracing::info!(urls = %bound.join(","), name = %args.name, "hecd-kv starting");
+    let line = bound.join(",");
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+    if let Some(f) = &args.ready_file {
+        if let Err(e) = std::fs::write(f, format!("{line}\n")) {
+            eprintln!("hecd-kv: ready file {}: {e}", f.display());
+            return ExitCode::from(1);
+        }
+    }
+    match hecd_kv_server::run(config, listeners, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            print_chain(&e);
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse_from(go_style_args()) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    let filter = match &args.log_level {
+        Some(l) => tracing_subscriber::EnvFilter::new(l),
+        None => tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+    };
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hecd-kv: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    rt.block_on(serve(args))
 }

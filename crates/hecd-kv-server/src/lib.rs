@@ -1,1 +1,37 @@
 //! The hecd-kv HTTP server: etcd's v2 API over the store and the Raft log.
+//!
+//! **Architecture invariant:** this is the only crate that maps an etcd `ErrorCode` to an
+//! HTTP status ([`render::status_of`]). Every mutation is encoded as a [`command::Command`],
+//! proposed to the log and applied by [`state_machine::KvStateMachine`]; reads go to the
+//! store directly (after a `read_index` barrier for `quorum=true`).
+//!
+//! Modules:
+//! - `server`: [`run`], accept loops, connection limit and timeouts, routing, shutdown;
+//! - `request`: [`request::parse_key_request`], a pure HTTP → [`request::KeyRequest`] function;
+//! - `form`: Go-compatible query/form/path decoding;
+//! - `keys`: the `/v2/keys` handler; `cluster`: version, health, members, machines, stats, metrics;
+//! - `render`: etcd's JSON and statuses; `body`: complete and streaming (watch) bodies;
+//! - `command`, `state_machine`, `consensus`: the replicated write path.
+//!
+//! v2 auth (`/v2/auth/*`) and TLS are not implemented; auth belongs in its own module
+//! called from `keys::handle` after parsing (etcd checks access after the request checks).
+
+#![warn(missing_docs)]
+
+pub mod body;
+mod cluster;
+pub mod command;
+mod config;
+pub mod consensus;
+mod error;
+pub mod form;
+mod keys;
+mod metrics;
+pub mod render;
+pub mod request;
+mod server;
+pub mod state_machine;
+
+pub use config::Config;
+pub use error::{Error, Result};
+pub use server::run;

@@ -1,0 +1,275 @@
+//! The small endpoints: `/version`, `/health`, `/v2/machines`, `/v2/members`, `/v2/stats/*`,
+//! `/metrics`. Members errors are `{"message":..}` bodies, not v2 errors (as in etcd).
+
+use std::time::SystemTime;
+
+use hecd_v2api::time::format_rfc3339_nano;
+use hyper::body::Bytes;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Method, Response, StatusCode};
+use serde_json::json;
+
+use crate::body::Body;
+use crate::server::{method_not_allowed, not_found, Parts, State};
+
+/// The etcd release whose v2 API we speak.
+pub const ETCD_SERVER_VERSION: &str = "3.4.23";
+/// The cluster version we report.
+pub const ETCD_CLUSTER_VERSION: &str = "3.4.0";
+
+const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+fn json_response(status: StatusCode, v: &serde_json::Value, newline: bool) -> Response<Body> {
+    let mut b = serde_json::to_vec(v).unwrap_or_default();
+    if newline {
+        b.push(b'\n');
+    }
+    let mut r = Response::new(Body::full(b));
+    *r.status_mut() = status;
+    r.headers_mut().insert(CONTENT_TYPE, JSON);
+    r
+}
+
+fn message(status: StatusCode, msg: &str) -> Response<Body> {
+    json_response(status, &json!({ "message": msg }), false)
+}
+
+fn get_only(parts: &Parts) -> Option<Response<Body>> {
+    (parts.method != Method::GET && parts.method != Method::HEAD).then(|| method_not_allowed("GET"))
+}
+
+pub(crate) fn version(parts: &Parts) -> Response<Body> {
+    if let Some(r) = get_only(parts) {
+        return r;
+    }
+    json_response(StatusCode::OK, &json!({"etcdserver": ETCD_SERVER_VERSION, "etcdcluster": ETCD_CLUSTER_VERSION}), false)
+}
+
+pub(crate) fn health(state: &State, parts: &Parts) -> Response<Body> {
+    if let Some(r) = get_only(parts) {
+        return r;
+    }
+    let ok = state.log.status().leader.is_some();
+    let mut r = Response::new(Body::full(if ok { &br#"{"health":"true"}"#[..] } else { br#"{"health":"false"}"# }));
+    if !ok {
+        *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    }
+    r.headers_mut().insert(CONTENT_TYPE, TEXT);
+    r
+}
+
+pub(crate) fn machines(state: &State, parts: &Parts) -> Response<Body> {
+    if let Some(r) = get_only(parts) {
+        return r;
+    }
+    let mut r = Response::new(Body::full(state.config.advertise_client_urls.join(", ")));
+    r.headers_mut().insert(CONTENT_TYPE, TEXT);
+    r
+}
+
+fn member_json(state: &State) -> serde_json::Value {
+    json!({
+        "id": format!("{:x}", state.member_id),
+        "name": state.config.name,
+        "peerURLs": state.config.advertise_peer_urls,
+        "clientURLs": state.config.advertise_client_urls,
+    })
+}
+
+pub(crate) fn members(state: &State, parts: &Parts, body: &Bytes) -> Response<Body> {
+    let m = &parts.method;
+    if m != Method::GET && m != Method::POST && m != Method::DELETE && m != Method::PUT {
+        return method_not_allowed("GET,POST,DELETE,PUT");
+    }
+    let rest = parts.uri.path().trim_start_matches("/v2/members").trim_start_matches('/');
+    let mut r = match *m {
+        Method::GET => match rest {
+            "" => json_response(StatusCode::OK, &json!({ "members": [member_json(state)] }), true),
+            "leader" => match state.log.status().leader {
+                Some(_) => json_response(StatusCode::OK, &member_json(state), true),
+                None => message(StatusCode::SERVICE_UNAVAILABLE, "During election"),
+            },
+            _ => message(StatusCode::NOT_FOUND, "Not found"),
+        },
+        Method::POST => add_member(state, parts, body),
+        _ => {
+            if rest.is_empty() {
+                return method_not_allowed_plain();
+            }
+            match u64::from_str_radix(rest, 16) {
+                Ok(id) if id == state.member_id => {
+                    message(StatusCode::INTERNAL_SERVER_ERROR, "membership changes are not supported yet")
+                }
+                _ => message(StatusCode::NOT_FOUND, &format!("No such member: {rest}")),
+            }
+        }
+    };
+    state.cluster_header(r.headers_mut());
+    r
+}
+
+fn method_not_allowed_plain() -> Response<Body> {
+    let mut r = Response::new(Body::full("Method Not Allowed\n"));
+    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    r.headers_mut().insert(CONTENT_TYPE, TEXT);
+    r
+}
+
+fn add_member(state: &State, parts: &Parts, body: &Bytes) -> Response<Body> {
+    let ct = parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ct = match ct.find(';') {
+        Some(i) => ct[..i].trim().to_ascii_lowercase(),
+        None => ct.to_owned(),
+    };
+    if ct != "application/json" {
+        return message(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &format!("Bad Content-Type {ct}, accept application/json"),
+        );
+    }
+    #[derive(serde::Deserialize)]
+    struct Req {
+        #[serde(rename = "peerURLs", default)]
+        peer_urls: Vec<String>,
+    }
+    let req: Req = match serde_json::from_slice(body) {
+        Ok(r) => r,
+        Err(e) => return message(StatusCode::BAD_REQUEST, &go_json_error(&e, body)),
+    };
+    for u in &req.peer_urls {
+        if let Err(msg) = check_url(u) {
+            return message(StatusCode::BAD_REQUEST, &msg);
+        }
+    }
+    if req.peer_urls.iter().any(|u| state.config.advertise_peer_urls.contains(u)) {
+        return message(StatusCode::CONFLICT, "membership: peerURL exists");
+    }
+    message(StatusCode::INTERNAL_SERVER_ERROR, "membership changes are not supported yet")
+}
+
+/// etcd's `types.NewURLs` checks on one peer URL.
+fn check_url(u: &str) -> Result<(), String> {
+    let Some((scheme, rest)) = u.split_once("://") else {
+        return Err(format!("URL scheme must be http, https, unix, or unixs: {u}"));
+    };
+    if !matches!(scheme, "http" | "https" | "unix" | "unixs") {
+        return Err(format!("URL scheme must be http, https, unix, or unixs: {u}"));
+    }
+    let host = rest.split('/').next().unwrap_or("");
+    if !host.contains(':') {
+        return Err(format!("URL address does not have the form \"host:port\": {u}"));
+    }
+    if rest.len() > host.len() && &rest[host.len()..] != "/" {
+        return Err(format!("URL must not contain a path: {u}"));
+    }
+    Ok(())
+}
+
+/// A JSON syntax error worded like Go's `encoding/json`.
+fn go_json_error(e: &serde_json::Error, body: &[u8]) -> String {
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return "unexpected end of JSON input".into();
+    }
+    match e.classify() {
+        serde_json::error::Category::Eof => "unexpected end of JSON input".into(),
+        serde_json::error::Category::Data => format!("json: cannot unmarshal {e}"),
+        _ => {
+            let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied().unwrap_or(b' ');
+            format!("invalid character '{}' looking for beginning of value", first as char)
+        }
+    }
+}
+
+pub(crate) fn stats(state: &State, parts: &Parts, which: &str) -> Response<Body> {
+    if let Some(r) = get_only(parts) {
+        return r;
+    }
+    let id = format!("{:x}", state.member_id);
+    let v = match which {
+        "store" => {
+            let s = state.store_read().stats();
+            json!({
+                "getsSuccess": s.gets_success, "getsFail": s.gets_fail,
+                "setsSuccess": s.sets_success, "setsFail": s.sets_fail,
+                "deleteSuccess": s.delete_success, "deleteFail": s.delete_fail,
+                "updateSuccess": s.update_success, "updateFail": s.update_fail,
+                "createSuccess": s.create_success, "createFail": s.create_fail,
+                "compareAndSwapSuccess": s.compare_and_swap_success, "compareAndSwapFail": s.compare_and_swap_fail,
+                "compareAndDeleteSuccess": s.compare_and_delete_success, "compareAndDeleteFail": s.compare_and_delete_fail,
+                "expireCount": s.expire_count, "watchers": s.watchers,
+            })
+        }
+        "self" => {
+            let status = state.log.status();
+            let leader = status.leader.map(|l| format!("{l:x}")).unwrap_or_default();
+            let start = format_rfc3339_nano(state.start_time);
+            let uptime = SystemTime::now().duration_since(state.start_time).unwrap_or_default();
+            json!({
+                "name": state.config.name,
+                "id": id,
+                "state": if status.leader == Some(status.id) { "StateLeader" } else { "StateFollower" },
+                "startTime": start,
+                "leaderInfo": {"leader": leader, "uptime": go_duration(uptime), "startTime": start},
+                "recvAppendRequestCnt": 0,
+                "sendAppendRequestCnt": 0,
+            })
+        }
+        _ => {
+            let status = state.log.status();
+            if status.leader != Some(status.id) {
+                return message(StatusCode::FORBIDDEN, "not current leader");
+            }
+            json!({"leader": id, "followers": {}})
+        }
+    };
+    json_response(StatusCode::OK, &v, true)
+}
+
+/// A duration formatted like Go's `time.Duration.String` (seconds precision and above).
+fn go_duration(d: std::time::Duration) -> String {
+    let total = d.as_secs();
+    let frac = d.subsec_nanos();
+    let (h, m, s) = (total / 3600, (total % 3600) / 60, total % 60);
+    let secs = if frac > 0 {
+        let f = format!("{frac:09}");
+        format!("{s}.{}s", f.trim_end_matches('0'))
+    } else {
+        format!("{s}s")
+    };
+    match (h, m) {
+        (0, 0) => secs,
+        (0, m) => format!("{m}m{secs}"),
+        (h, m) => format!("{h}h{m}m{secs}"),
+    }
+}
+
+pub(crate) fn auth(state: &State, parts: &Parts) -> Response<Body> {
+    // v2 auth is not implemented yet; the only truthful answer we can give is its status.
+    if parts.uri.path() == "/v2/auth/enable" && parts.method == Method::GET {
+        let mut r = json_response(StatusCode::OK, &json!({"enabled": false}), false);
+        state.cluster_header(r.headers_mut());
+        return r;
+    }
+    not_found()
+}
+
+pub(crate) fn metrics(state: &State, parts: &Parts) -> Response<Body> {
+    if let Some(r) = get_only(parts) {
+        return r;
+    }
+    let status = state.log.status();
+    let (index, watchers) = {
+        let s = state.store_read();
+        (s.index(), s.stats().watchers)
+    };
+    let text = state.metrics.render(&[
+        ("hecd_store_index", "The current etcd index.", index),
+        ("hecd_raft_commit_index", "The committed Raft index.", status.commit_index),
+        ("hecd_raft_term", "The current Raft term.", status.term),
+        ("hecd_watchers", "Registered watchers.", watchers),
+    ]);
+    let mut r = Response::new(Body::full(text));
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    r
+}

@@ -1,0 +1,71 @@
+//! Server configuration: identity, advertised URLs, limits.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What `run` needs to know. Build with [`Config::new`] and adjust fields.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Member name (`--name`).
+    pub name: String,
+    /// Client URLs advertised in `/v2/members` and `/v2/machines`.
+    pub advertise_client_urls: Vec<String>,
+    /// Peer URLs advertised in `/v2/members`.
+    pub advertise_peer_urls: Vec<String>,
+    /// `--initial-cluster-token`, part of the cluster id.
+    pub cluster_token: String,
+    /// Where Raft keeps its files; `None` keeps everything in memory.
+    pub data_dir: Option<PathBuf>,
+    /// Entries between Raft snapshots.
+    pub snapshot_count: u64,
+    /// Events kept for `waitIndex` in the past.
+    pub history_size: usize,
+    /// Longest a client may take to send the request head.
+    pub header_read_timeout: Duration,
+    /// Most concurrent client connections; further ones wait to be accepted.
+    pub max_connections: usize,
+    /// How long shutdown waits for in-flight requests (watches are cut after it).
+    pub shutdown_grace: Duration,
+    /// How often the leader checks for due TTLs and proposes a SYNC.
+    pub sync_interval: Duration,
+}
+
+impl Config {
+    /// Defaults for a member called `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Config {
+            name: name.into(),
+            advertise_client_urls: Vec::new(),
+            advertise_peer_urls: vec!["http://localhost:2380".into()],
+            cluster_token: "etcd-cluster".into(),
+            data_dir: None,
+            snapshot_count: 100_000,
+            history_size: 1000,
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 4096,
+            shutdown_grace: Duration::from_secs(2),
+            sync_interval: Duration::from_millis(100),
+        }
+    }
+
+    /// The member id: a stable hash of the peer URLs and the cluster token.
+    pub fn member_id(&self) -> u64 {
+        let mut urls = self.advertise_peer_urls.clone();
+        urls.sort();
+        fnv64(format!("{}|{}", urls.join(","), self.cluster_token).as_bytes())
+    }
+
+    /// The cluster id: a hash of the member ids.
+    pub fn cluster_id(&self) -> u64 {
+        fnv64(&self.member_id().to_be_bytes())
+    }
+}
+
+fn fnv64(data: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in data {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}

@@ -1,0 +1,22 @@
+//! Errors of the server entry point.
+
+/// Why `run` failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A listener failed.
+    #[error("listener {addr}: {source}")]
+    Listener {
+        /// The listener's address, when known.
+        addr: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No listener was given.
+    #[error("no client listener")]
+    NoListener,
+}
+
+/// Result of server operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,133 @@
+//! JSON encoding of store answers in etcd's wire format, and the one place that maps
+//! an [`ErrorCode`] to an HTTP status.
+//!
+//! Events are serialized straight from the store's views (no intermediate copy);
+//! `render_tests` checks the bytes decode to the same `hecd_v2api` types.
+
+use hecd_store::{Action, Event, NodeView};
+use hecd_v2api::{time::format_rfc3339_nano, ErrorBody, ErrorCode};
+use hyper::StatusCode;
+use serde::ser::{SerializeSeq, SerializeStruct};
+use serde::{Serialize, Serializer};
+
+/// The HTTP status etcd uses for an error code.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::KeyNotFound => StatusCode::NOT_FOUND,
+        ErrorCode::TestFailed | ErrorCode::NodeExist => StatusCode::PRECONDITION_FAILED,
+        ErrorCode::NotFile | ErrorCode::DirNotEmpty => StatusCode::FORBIDDEN,
+        ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorCode::RaftInternal | ErrorCode::LeaderElect => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// The wire spelling of an action.
+pub fn action_str(a: Action) -> &'static str {
+    match a {
+        Action::Get => "get",
+        Action::Set => "set",
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::Delete => "delete",
+        Action::CompareAndSwap => "compareAndSwap",
+        Action::CompareAndDelete => "compareAndDelete",
+        Action::Expire => "expire",
+        _ => "get",
+    }
+}
+
+struct NodeJson<'a>(&'a NodeView);
+
+struct Nodes<'a>(&'a [NodeView]);
+
+impl Serialize for Nodes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for n in self.0 {
+            seq.serialize_element(&NodeJson(n))?;
+        }
+        seq.end()
+    }
+}
+
+impl Serialize for NodeJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let n = self.0;
+        let mut st = s.serialize_struct("Node", 8)?;
+        if !n.key.is_empty() {
+            st.serialize_field("key", &n.key)?;
+        }
+        if let Some(v) = &n.value {
+            st.serialize_field("value", v)?;
+        }
+        if n.dir {
+            st.serialize_field("dir", &true)?;
+        }
+        if let Some(t) = n.expiration {
+            st.serialize_field("expiration", &format_rfc3339_nano(t))?;
+        }
+        if n.ttl != 0 {
+            st.serialize_field("ttl", &n.ttl)?;
+        }
+        if let Some(children) = &n.nodes {
+            if !children.is_empty() {
+                st.serialize_field("nodes", &Nodes(children))?;
+            }
+        }
+        if n.modified_index != 0 {
+            st.serialize_field("modifiedIndex", &n.modified_index)?;
+        }
+        if n.created_index != 0 {
+            st.serialize_field("createdIndex", &n.created_index)?;
+        }
+        st.end()
+    }
+}
+
+struct EventJson<'a> {
+    event: &'a Event,
+    with_nodes: bool,
+}
+
+impl Serialize for EventJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let e = self.event;
+        let mut st = s.serialize_struct("Response", 3)?;
+        st.serialize_field("action", action_str(e.action))?;
+        if self.with_nodes {
+            st.serialize_field("node", &NodeJson(&e.node))?;
+            if let Some(p) = &e.prev_node {
+                st.serialize_field("prevNode", &NodeJson(p))?;
+            }
+        }
+        st.end()
+    }
+}
+
+/// An event as etcd writes it (`json.Encoder`: one line with a trailing newline).
+/// With `no_value_on_success`, writes keep only the action.
+pub fn event_json(event: &Event, no_value_on_success: bool) -> Vec<u8> {
+    let strip = no_value_on_success
+        && matches!(event.action, Action::Set | Action::Create | Action::Update | Action::CompareAndSwap);
+    let mut out = Vec::with_capacity(256);
+    // Writing to a Vec cannot fail and every field serializes.
+    let _ = serde_json::to_writer(&mut out, &EventJson { event, with_nodes: !strip });
+    out.push(b'\n');
+    out
+}
+
+/// A v2 error body with its trailing newline.
+pub fn error_json(code: ErrorCode, cause: &str, index: u64) -> Vec<u8> {
+    let mut out = serde_json::to_vec(&ErrorBody::new(code, cause, index)).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// Whether etcd answers an event with 201 Created.
+pub fn is_created(e: &Event) -> bool {
+    e.action == Action::Create || (e.action == Action::Set && e.prev_node.is_none())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,288 @@
+//! The HTTP server: accept loops, connection limits and timeouts, routing, shutdown.
+//!
+//! Shutdown order: stop accepting → ask every connection to finish (graceful) → cut the
+//! ones still busy after `shutdown_grace` (long-poll watches) → stop the SYNC proposer.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use hecd_store::Store;
+use hecd_v2api::header::X_ETCD_CLUSTER_ID;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE, LOCATION};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch, Semaphore};
+use tracing::{debug, info, warn};
+
+use crate::body::Body;
+use crate::command::{to_nanos, Command};
+use crate::consensus::Consensus;
+use crate::form::{decode_path, escape_path, mux_clean_path};
+use crate::metrics::Metrics;
+use crate::request::MAX_FORM_BYTES;
+use crate::state_machine::KvStateMachine;
+use crate::{cluster, keys, Config, Error, Result};
+
+/// The request head.
+pub(crate) type Parts = hyper::http::request::Parts;
+
+/// Everything a request handler needs.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub store: Arc<RwLock<Store>>,
+    pub log: Consensus,
+    pub config: Config,
+    pub member_id: u64,
+    cluster_id: HeaderValue,
+    pub metrics: Metrics,
+    pub start_time: SystemTime,
+}
+
+impl State {
+    /// A short shared lock on the store; never held across an `.await`.
+    pub fn store_read(&self) -> RwLockReadGuard<'_, Store> {
+        self.store.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn cluster_header(&self, h: &mut hyper::HeaderMap) {
+        h.insert(X_ETCD_CLUSTER_ID, self.cluster_id.clone());
+    }
+}
+
+/// Go's `http.Error(w, "Method Not Allowed", 405)` with an `Allow` header.
+pub(crate) fn method_not_allowed(allow: &'static str) -> Response<Body> {
+    let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed\n");
+    r.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
+    r
+}
+
+/// Go's `http.NotFound`.
+pub(crate) fn not_found() -> Response<Body> {
+    text(StatusCode::NOT_FOUND, "404 page not found\n")
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut r = Response::new(Body::full(body));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    h.insert("X-Content-Type-Options", HeaderValue::from_static("nosniff"));
+    r
+}
+
+/// Serves the etcd v2 client API on `listeners` until `shutdown` resolves.
+///
+/// Writes go through the replicated log, reads go to the store directly.
+///
+/// # Errors
+/// [`Error::NoListener`] when `listeners` is empty.
+pub async fn run(config: Config, listeners: Vec<TcpListener>, shutdown: impl Future<Output = ()>) -> Result<()> {
+    if listeners.is_empty() {
+        return Err(Error::NoListener);
+    }
+    let store = Arc::new(RwLock::new(Store::new(config.history_size)));
+    let member_id = config.member_id();
+    let log = Consensus::local(member_id, KvStateMachine::new(store.clone()));
+    let cluster_id = HeaderValue::from_str(&format!("{:x}", config.cluster_id())).unwrap_or(HeaderValue::from_static("0"));
+    let state =
+        Arc::new(State { store, log, config, member_id, cluster_id, metrics: Metrics::default(), start_time: SystemTime::now() });
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
+    let limit = Arc::new(Semaphore::new(state.config.max_connections.max(1)));
+    for l in listeners {
+        if let Ok(addr) = l.local_addr() {
+            info!(%addr, "serving client requests");
+        }
+        tokio::spawn(accept_loop(l, state.clone(), stop_rx.clone(), done_tx.clone(), limit.clone()));
+    }
+    tokio::spawn(sync_loop(state.clone(), stop_rx.clone(), done_tx.clone()));
+    drop(done_tx);
+
+    shutdown.await;
+    info!("shutting down");
+    let _ = stop_tx.send(true);
+    // Every task holds a `done_tx` clone; recv() yields None once all have finished.
+    let deadline = state.config.shutdown_grace + Duration::from_secs(1);
+    if tokio::time::timeout(deadline, done_rx.recv()).await.is_err() {
+        warn!("some connections did not finish in time");
+    }
+    Ok(())
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<State>,
+    mut stop: watch::Receiver<bool>,
+    done: mpsc::Sender<()>,
+    limit: Arc<Semaphore>,
+) {
+    let mut backoff = Duration::from_millis(5);
+    loop {
+        let permit = tokio::select! {
+            _ = stop.changed() => return,
+            p = limit.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+        };
+        let accepted = tokio::select! {
+            _ = stop.changed() => return,
+            a = listener.accept() => a,
+        };
+        let (stream, peer) = match accepted {
+            Ok(s) => {
+                backoff = Duration::from_millis(5);
+                s
+            }
+            Err(e) => {
+                warn!(error = %e, "accept failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        let stop = stop.clone();
+        let done = done.clone();
+        tokio::spawn(async move {
+            serve_connection(stream, state, stop).await;
+            debug!(%peer, "connection closed");
+            drop(permit);
+            drop(done);
+        });
+    }
+}
+
+async fn serve_connection(stream: tokio::net::TcpStream, state: Arc<State>, mut stop: watch::Receiver<bool>) {
+    let grace = state.config.shutdown_grace;
+    let svc_state = state.clone();
+    let svc = service_fn(move |req| {
+        let st = svc_state.clone();
+        async move { Ok::<_, Infallible>(route(&st, req).await) }
+    });
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.config.header_read_timeout)
+        .serve_connection(TokioIo::new(stream), svc);
+    tokio::pin!(conn);
+    let stopped = tokio::select! {
+        _ = conn.as_mut() => false,
+        r = stop.wait_for(|s| *s) => r.is_ok(),
+    };
+    if stopped {
+        conn.as_mut().graceful_shutdown();
+        let _ = tokio::time::timeout(grace, conn).await;
+    }
+}
+
+/// Proposes SYNC(now) whenever some TTL is due, so every replica expires the same keys.
+async fn sync_loop(state: Arc<State>, mut stop: watch::Receiver<bool>, done: mpsc::Sender<()>) {
+    let mut tick = tokio::time::interval(state.config.sync_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            r = stop.wait_for(|s| *s) => { let _ = r.is_ok(); break }
+            _ = tick.tick() => {}
+        }
+        let status = state.log.status();
+        if status.leader != Some(status.id) {
+            continue;
+        }
+        let now = SystemTime::now();
+        let due = state.store_read().next_expiry().is_some_and(|t| t <= now);
+        if due {
+            if let Err(e) = state.log.propose(Command::Sync { now: to_nanos(now) }.encode()).await {
+                warn!(error = %e, "SYNC proposal failed");
+            }
+        }
+    }
+    drop(done);
+}
+
+async fn read_body(body: Incoming) -> Option<Bytes> {
+    match Limited::new(body, MAX_FORM_BYTES).collect().await {
+        Ok(c) => Some(c.to_bytes()),
+        Err(_) => None,
+    }
+}
+
+async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let method = parts.method.clone();
+    let mut is_watch = false;
+    let resp = 'resp: {
+        let Some(path) = decode_path(parts.uri.path()) else {
+            break 'resp text(StatusCode::BAD_REQUEST, "400 Bad Request");
+        };
+        let clean = mux_clean_path(&path);
+        if clean != path {
+            break 'resp redirect(&parts, &clean);
+        }
+        let body = match read_body(body).await {
+            Some(b) => b,
+            None => {
+                if path.starts_with("/v2/keys") {
+                    break 'resp state.v2_error(hecd_v2api::ErrorCode::InvalidForm, "http: POST too large", 0);
+                }
+                break 'resp text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n");
+            }
+        };
+        match path.as_str() {
+            p if p == "/v2/keys" || p.starts_with("/v2/keys/") => {
+                is_watch = parts.uri.query().is_some_and(|q| q.contains("wait="));
+                keys::handle(state, &parts, &body).await
+            }
+            "/version" => cluster::version(&parts),
+            "/health" => cluster::health(state, &parts),
+            "/metrics" => cluster::metrics(state, &parts),
+            "/v2/machines" => cluster::machines(state, &parts),
+            "/v2/stats/store" => cluster::stats(state, &parts, "store"),
+            "/v2/stats/self" => cluster::stats(state, &parts, "self"),
+            "/v2/stats/leader" => cluster::stats(state, &parts, "leader"),
+            p if p == "/v2/members" || p.starts_with("/v2/members/") => cluster::members(state, &parts, &body),
+            p if p.starts_with("/v2/auth") => cluster::auth(state, &parts),
+            _ => not_found(),
+        }
+    };
+    let elapsed = (!is_watch).then(|| started.elapsed());
+    state.metrics.record(method.as_str(), resp.status().as_u16(), elapsed);
+    debug!(method = %method, path = parts.uri.path(), status = resp.status().as_u16(), "request");
+    resp
+}
+
+/// Go's `ServeMux` redirect of an unclean path (301, relative Location, query kept).
+fn redirect(parts: &Parts, clean: &str) -> Response<Body> {
+    let mut loc = escape_path(clean);
+    if let Some(q) = parts.uri.query() {
+        loc.push('?');
+        loc.push_str(q);
+    }
+    let get = parts.method == hyper::Method::GET;
+    let head = parts.method == hyper::Method::HEAD;
+    let body = if get { format!("<a href=\"{}\">Moved Permanently</a>.\n\n", html_escape(&loc)) } else { String::new() };
+    let mut r = Response::new(Body::full(body));
+    *r.status_mut() = StatusCode::MOVED_PERMANENTLY;
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&loc) {
+        h.insert(LOCATION, v);
+    }
+    if get || head {
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    }
+    r
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&#34;").replace('\'', "&#39;")
+}
