@@ -24,8 +24,8 @@ pub(super) fn helper_map(types: &ConfdTypes) -> FuncMap {
     let mut m = FuncMap::new();
     let s = Type::string;
 
-    m.insert("base", string_fn(|p| gopath::base(p)));
-    m.insert("dir", string_fn(|p| gopath::dir(p)));
+    m.insert("base", string_fn(gopath::base));
+    m.insert("dir", string_fn(gopath::dir));
     m.insert("toUpper", string_fn(gostr::to_upper));
     m.insert("toLower", string_fn(gostr::to_lower));
     m.insert("base64Encode", {

@@ -226,7 +226,7 @@ fn list_helpers() {
     let map = funcs();
     let gets = map.get("gets").unwrap().call(&[s("/app/servers/*")]).unwrap();
     // gets returns the named memkv.KVPairs, which reverse leaves alone.
-    check("reverse", &[gets.clone()], Ok(&show(&gets)));
+    check("reverse", std::slice::from_ref(&gets), Ok(&show(&gets)));
     check("reverse", &[Value::string_list(["a", "b", "c"])], Ok("[]string[c b a]"));
     check("reverse", &[s("abc")], Ok("abc"));
     check(
