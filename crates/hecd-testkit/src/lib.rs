@@ -4,6 +4,8 @@
 //! Dev-dependency only. Nothing here sleeps to synchronise: [`wait_until`] polls a condition with
 //! a short back-off until a deadline and fails with a clear message when the deadline passes.
 
+pub mod kv;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,98 @@
+//! Throw-away v2 servers on free loopback ports: Debian's etcd (`--enable-v2`, the reference)
+//! or this project's `hecd-kv`, each with its data in a temp dir.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::{free_ports, http, wait_until, Proc};
+
+/// Which server to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Debian's etcd 3.4 with the v2 API enabled.
+    Etcd,
+    /// This project's `hecd-kv`.
+    HecdKv,
+}
+
+impl Kind {
+    /// Both kinds, reference first.
+    pub const ALL: [Kind; 2] = [Kind::Etcd, Kind::HecdKv];
+
+    /// The binary this kind runs.
+    pub fn binary(self) -> PathBuf {
+        match self {
+            Kind::Etcd => PathBuf::from("/usr/bin/etcd"),
+            Kind::HecdKv => crate::bin("hecd-kv"),
+        }
+    }
+}
+
+/// A running single-member server; killed and its data removed on drop.
+pub struct KvServer {
+    /// The client URL, `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The client address.
+    pub addr: SocketAddr,
+    /// The member name (`t`).
+    pub name: String,
+    /// The process.
+    pub proc: Proc,
+    /// The temp dir holding the data dir (`data`).
+    pub dir: tempfile::TempDir,
+}
+
+impl KvServer {
+    /// Starts a server of `kind` and waits until `/v2/keys/` answers 200. Returns `None`
+    /// (saying so on stderr) when the binary is missing outside CI; in CI (`CI` set) a missing
+    /// binary is a failure, because `cargo xtask test` installs etcd.
+    ///
+    /// # Panics
+    /// When the server does not start or exits early (its log is in the message).
+    pub fn start(kind: Kind) -> Option<KvServer> {
+        Self::start_with(kind, &[])
+    }
+
+    /// Like [`KvServer::start`], with extra flags.
+    ///
+    /// # Panics
+    /// When the server does not start or exits early.
+    pub fn start_with(kind: Kind, extra: &[&str]) -> Option<KvServer> {
+        let bin = kind.binary();
+        if !bin.exists() {
+            let msg = format!("{kind:?} binary {} is missing", bin.display());
+            assert!(std::env::var_os("CI").is_none(), "{msg} (CI must install it)");
+            eprintln!("SKIPPING {kind:?}: {msg}");
+            return None;
+        }
+        let dir = crate::tempdir();
+        let ports = free_ports(2);
+        let url = format!("http://127.0.0.1:{}", ports[0]);
+        let peer = format!("http://127.0.0.1:{}", ports[1]);
+        let mut cmd = Command::new(&bin);
+        cmd.args(["--name", "t", "--data-dir"])
+            .arg(dir.path().join("data"))
+            .args(["--listen-client-urls", &url, "--advertise-client-urls", &url])
+            .args(["--listen-peer-urls", &peer, "--initial-advertise-peer-urls", &peer])
+            .args(["--initial-cluster", &format!("t={peer}"), "--initial-cluster-state", "new"])
+            .args(extra);
+        if kind == Kind::Etcd {
+            cmd.args(["--enable-v2", "--log-level", "error"]);
+        }
+        let mut proc = Proc::spawn(&format!("{kind:?}"), cmd).expect("server binary runs");
+        let addr: SocketAddr = ([127, 0, 0, 1], ports[0]).into();
+        let ready =
+            wait_until(&format!("{kind:?} to answer /v2/keys"), Duration::from_secs(30), || {
+                if let Some(st) = proc.try_wait() {
+                    return Some(Err(format!("{kind:?} exited early with {st}")));
+                }
+                http(addr, "GET", "/v2/keys/", "").ok().filter(|(st, _)| *st == 200).map(|_| Ok(()))
+            });
+        if let Err(e) = ready.and_then(|r| r) {
+            panic!("{e}\n{}", proc.log());
+        }
+        Some(KvServer { url, addr, name: "t".into(), proc, dir })
+    }
+}
