@@ -80,6 +80,7 @@ pub(crate) struct Pipe {
 
 #[derive(Debug)]
 pub(crate) struct Var {
+    #[allow(dead_code)]
     pub pos: u32,
     pub name: Arc<str>,
 }

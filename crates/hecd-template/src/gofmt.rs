@@ -1,15 +1,850 @@
-//! A faithful subset of Go's `fmt`: `Sprint`, `Sprintln`, `Sprintf` verbs,
-//! flags, width/precision and the `%!verb(type=val)` error forms.
+//! A faithful subset of Go's `fmt`: `Sprint`, `Sprintln`, `Sprintf` verbs
+//! (`%v %+v %#v %T %s %q %d %x %X %o %O %b %c %U %e %E %f %F %g %G %t`),
+//! flags, width/precision (including `*`), and the `%!verb(type=val)`,
+//! `%!verb(MISSING)`, `%!(EXTRA ...)` error forms.
 
+use crate::strconv::{decode_rune, format_float, is_print, quote_rune, quote_with};
+use crate::types::Kind;
 use crate::value::Value;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Flags {
+    plus: bool,
+    minus: bool,
+    sharp: bool,
+    space: bool,
+    zero: bool,
+    plus_v: bool,
+    sharp_v: bool,
+    wid: Option<usize>,
+    prec: Option<usize>,
+}
+
+/// Go's `pp` printer state over an output buffer.
+struct Printer<'o> {
+    buf: &'o mut Vec<u8>,
+    f: Flags,
+    erroring: bool,
+}
+
+/// Go's `reflect.Type.String()` of a value (`<nil>` for nil).
+pub(crate) fn type_name(v: &Value) -> String {
+    match v.go_type() {
+        Some(t) => t.name().to_string(),
+        None => "<nil>".to_string(),
+    }
+}
+
+fn is_string_kind(v: &Value) -> bool {
+    matches!(v, Value::String(_))
+}
+
+/// `fmt.Sprint(args...)`.
+pub(crate) fn sprint(out: &mut Vec<u8>, args: &[Value]) {
+    let mut p = Printer { buf: out, f: Flags::default(), erroring: false };
+    let mut prev_string = false;
+    for (i, a) in args.iter().enumerate() {
+        let is_str = is_string_kind(a);
+        if i > 0 && !is_str && !prev_string {
+            p.buf.push(b' ');
+        }
+        p.f = Flags::default();
+        p.print_arg(a, 'v');
+        prev_string = is_str;
+    }
+}
+
+/// `fmt.Sprintln(args...)`.
+pub(crate) fn sprintln(out: &mut Vec<u8>, args: &[Value]) {
+    let mut p = Printer { buf: out, f: Flags::default(), erroring: false };
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            p.buf.push(b' ');
+        }
+        p.f = Flags::default();
+        p.print_arg(a, 'v');
+    }
+    p.buf.push(b'\n');
+}
 
 /// Writes `fmt.Print`-style `%v` of `v`. With `top` set, `Missing` prints
 /// `<no value>`; otherwise `<nil>`.
 pub(crate) fn print_value(out: &mut Vec<u8>, v: &Value, top: bool) {
     match v {
         Value::Missing if top => out.extend_from_slice(b"<no value>"),
-        Value::Missing | Value::Nil => out.extend_from_slice(b"<nil>"),
         Value::String(s) => out.extend_from_slice(s.as_bytes()),
-        _ => out.extend_from_slice(b"?"),
+        Value::Int(i, _) => {
+            let mut b = itoa_buf();
+            out.extend_from_slice(fmt_i64(&mut b, *i));
+        }
+        _ => {
+            let mut p = Printer { buf: out, f: Flags::default(), erroring: false };
+            p.print_arg(v, 'v');
+        }
     }
+}
+
+fn itoa_buf() -> [u8; 24] {
+    [0u8; 24]
+}
+
+fn fmt_i64(buf: &mut [u8; 24], v: i64) -> &[u8] {
+    let neg = v < 0;
+    let mut u = v.unsigned_abs();
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    if neg {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
+}
+
+/// `fmt.Sprintf(format, args...)`.
+pub(crate) fn sprintf(out: &mut Vec<u8>, format: &[u8], args: &[Value]) {
+    let mut p = Printer { buf: out, f: Flags::default(), erroring: false };
+    p.do_printf(format, args);
+}
+
+fn parse_num(s: &[u8], mut i: usize) -> (Option<usize>, usize) {
+    let start = i;
+    let mut n: usize = 0;
+    while i < s.len() && s[i].is_ascii_digit() {
+        if n > 1_000_000 {
+            return (None, s.len());
+        }
+        n = n * 10 + usize::from(s[i] - b'0');
+        i += 1;
+    }
+    if i == start {
+        (None, i)
+    } else {
+        (Some(n), i)
+    }
+}
+
+fn int_from_arg(a: &Value) -> Option<i64> {
+    match a {
+        Value::Int(v, _) => Some(*v),
+        Value::Uint(v, _) => i64::try_from(*v).ok(),
+        _ => None,
+    }
+}
+
+impl Printer<'_> {
+    fn write_str(&mut self, s: &str) {
+        self.buf.extend_from_slice(s.as_bytes());
+    }
+
+    fn write_padding(&mut self, n: usize) {
+        let b = if self.f.zero { b'0' } else { b' ' };
+        self.buf.extend(std::iter::repeat_n(b, n));
+    }
+
+    fn pad(&mut self, s: &[u8]) {
+        let Some(w) = self.f.wid.filter(|&w| w > 0) else {
+            self.buf.extend_from_slice(s);
+            return;
+        };
+        let n = rune_count(s);
+        let fill = w.saturating_sub(n);
+        if !self.f.minus {
+            self.write_padding(fill);
+            self.buf.extend_from_slice(s);
+        } else {
+            self.buf.extend_from_slice(s);
+            let z = self.f.zero;
+            self.f.zero = false;
+            self.write_padding(fill);
+            self.f.zero = z;
+        }
+    }
+
+    fn do_printf(&mut self, format: &[u8], args: &[Value]) {
+        let end = format.len();
+        let mut argnum = 0;
+        let mut i = 0;
+        while i < end {
+            let lasti = i;
+            while i < end && format[i] != b'%' {
+                i += 1;
+            }
+            if i > lasti {
+                self.buf.extend_from_slice(&format[lasti..i]);
+            }
+            if i >= end {
+                break;
+            }
+            i += 1;
+            self.f = Flags::default();
+            // Flags.
+            while i < end {
+                match format[i] {
+                    b'#' => self.f.sharp = true,
+                    b'0' => self.f.zero = !self.f.minus,
+                    b'+' => self.f.plus = true,
+                    b'-' => {
+                        self.f.minus = true;
+                        self.f.zero = false;
+                    }
+                    b' ' => self.f.space = true,
+                    _ => break,
+                }
+                i += 1;
+            }
+            // Width.
+            if i < end && format[i] == b'*' {
+                i += 1;
+                match args.get(argnum).and_then(int_from_arg) {
+                    Some(n) => {
+                        argnum += 1;
+                        if n < 0 {
+                            self.f.minus = true;
+                            self.f.zero = false;
+                        }
+                        let n = n.unsigned_abs();
+                        if n > 1_000_000 {
+                            self.write_str("%!(BADWIDTH)");
+                        } else {
+                            self.f.wid = Some(n as usize);
+                        }
+                    }
+                    None => {
+                        if argnum < args.len() {
+                            argnum += 1;
+                        }
+                        self.write_str("%!(BADWIDTH)");
+                    }
+                }
+            } else {
+                let (w, j) = parse_num(format, i);
+                self.f.wid = w;
+                i = j;
+            }
+            // Precision.
+            if i < end && format[i] == b'.' {
+                i += 1;
+                if i < end && format[i] == b'*' {
+                    i += 1;
+                    match args.get(argnum).and_then(int_from_arg) {
+                        Some(n) => {
+                            argnum += 1;
+                            if !(0..=1_000_000).contains(&n) {
+                                self.f.prec = None;
+                                self.write_str("%!(BADPREC)");
+                            } else {
+                                self.f.prec = Some(n as usize);
+                            }
+                        }
+                        None => {
+                            if argnum < args.len() {
+                                argnum += 1;
+                            }
+                            self.write_str("%!(BADPREC)");
+                        }
+                    }
+                } else {
+                    let (p, j) = parse_num(format, i);
+                    self.f.prec = Some(p.unwrap_or(0));
+                    i = j;
+                }
+            }
+            if i >= end {
+                self.write_str("%!(NOVERB)");
+                break;
+            }
+            let (verb, w) = decode_rune(&format[i..]);
+            i += w;
+            match verb {
+                '%' => self.buf.push(b'%'),
+                _ if argnum >= args.len() => {
+                    self.buf.extend_from_slice(b"%!");
+                    self.push_char(verb);
+                    self.write_str("(MISSING)");
+                }
+                'w' => {
+                    // Sprintf has no %w support: it is a bad verb.
+                    let a = &args[argnum];
+                    argnum += 1;
+                    self.bad_verb_arg(a, 'w');
+                }
+                'v' => {
+                    self.f.sharp_v = self.f.sharp;
+                    self.f.sharp = false;
+                    self.f.plus_v = self.f.plus;
+                    self.f.plus = false;
+                    let a = &args[argnum];
+                    argnum += 1;
+                    self.print_arg(a, 'v');
+                }
+                _ => {
+                    let a = &args[argnum];
+                    argnum += 1;
+                    self.print_arg(a, verb);
+                }
+            }
+        }
+        if argnum < args.len() {
+            self.f = Flags::default();
+            self.write_str("%!(EXTRA ");
+            for (k, a) in args[argnum..].iter().enumerate() {
+                if k > 0 {
+                    self.write_str(", ");
+                }
+                if a.is_missing() || a.is_nil() {
+                    self.write_str("<nil>");
+                } else {
+                    let t = type_name(a);
+                    self.write_str(&t);
+                    self.buf.push(b'=');
+                    self.print_arg(a, 'v');
+                }
+            }
+            self.buf.push(b')');
+        }
+    }
+
+    fn push_char(&mut self, c: char) {
+        let mut b = [0u8; 4];
+        self.buf.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+    }
+
+    fn bad_verb_arg(&mut self, a: &Value, verb: char) {
+        self.erroring = true;
+        self.buf.extend_from_slice(b"%!");
+        self.push_char(verb);
+        self.buf.push(b'(');
+        if a.is_missing() || a.is_nil() {
+            self.write_str("<nil>");
+        } else {
+            let t = type_name(a);
+            self.write_str(&t);
+            self.buf.push(b'=');
+            self.print_arg(a, 'v');
+        }
+        self.buf.push(b')');
+        self.erroring = false;
+    }
+
+    /// Go's `printArg` (top-level operand).
+    fn print_arg(&mut self, a: &Value, verb: char) {
+        if a.is_missing() || a.is_nil() {
+            match verb {
+                'T' | 'v' => self.pad(b"<nil>"),
+                _ => self.bad_verb_arg(a, verb),
+            }
+            return;
+        }
+        if verb == 'T' {
+            let t = type_name(a);
+            let f = self.f;
+            self.f = Flags {
+                wid: f.wid,
+                prec: f.prec,
+                minus: f.minus,
+                zero: f.zero,
+                ..Flags::default()
+            };
+            self.fmt_string_bytes(t.as_bytes(), 's');
+            self.f = f;
+            return;
+        }
+        if verb == 'p' {
+            self.bad_verb_arg(a, verb);
+            return;
+        }
+        self.print_value(a, verb, 0);
+    }
+
+    /// Go's `handleMethods`: Stringer / error / GoStringer on host records.
+    fn handle_methods(&mut self, v: &Value, verb: char) -> bool {
+        if self.erroring {
+            return false;
+        }
+        let Value::Record(r) = v else { return false };
+        let ty = r.go_type();
+        if self.f.sharp_v {
+            if let Some(m) = ty.method("GoString").filter(|m| m.sig.params.is_empty()) {
+                if let Ok(s) = (m.imp)(v, &[]) {
+                    let b = s.as_bytes().unwrap_or_default().to_vec();
+                    let f = self.f;
+                    self.f.sharp_v = false;
+                    self.fmt_string_bytes(&b, 's');
+                    self.f = f;
+                    return true;
+                }
+            }
+            return false;
+        }
+        if !matches!(verb, 'v' | 's' | 'x' | 'X' | 'q') {
+            return false;
+        }
+        for name in ["Error", "String"] {
+            if let Some(m) = ty.method(name).filter(|m| m.sig.params.is_empty()) {
+                match (m.imp)(v, &[]) {
+                    Ok(s) => {
+                        let b = s.as_bytes().unwrap_or_default().to_vec();
+                        self.fmt_string_bytes(&b, verb);
+                    }
+                    Err(e) => {
+                        self.buf.extend_from_slice(b"%!");
+                        self.push_char(verb);
+                        self.write_str(&format!("(PANIC={name} method: {})", e.message()));
+                    }
+                }
+                return true;
+            }
+        }
+        false
+    }
+
+    fn print_value(&mut self, v: &Value, verb: char, depth: usize) {
+        if self.handle_methods(v, verb) {
+            return;
+        }
+        match v {
+            Value::Missing | Value::Nil => {
+                if depth == 0 {
+                    self.pad(b"<invalid reflect.Value>");
+                } else if self.f.sharp_v {
+                    self.write_str("interface {}(nil)");
+                } else {
+                    self.pad(b"<nil>");
+                }
+            }
+            Value::Bool(b) => self.fmt_bool(*b, verb, v),
+            Value::Int(i, _) => self.fmt_integer(*i as u64, true, verb, v),
+            Value::Uint(u, _) => self.fmt_integer(*u, false, verb, v),
+            Value::Float(f, k) => self.fmt_float(*f, *k == Kind::Float32, verb, v),
+            Value::Complex(re, im, k) => self.fmt_complex(*re, *im, *k == Kind::Complex64, verb, v),
+            Value::String(s) => {
+                let b = s.as_bytes().to_vec();
+                self.fmt_string(&b, verb, v);
+            }
+            Value::Map(m) => {
+                if self.f.sharp_v {
+                    self.write_str(m.ty.name());
+                    self.buf.push(b'{');
+                } else {
+                    self.write_str("map[");
+                }
+                for (i, (k, val)) in m.entries.iter().enumerate() {
+                    if i > 0 {
+                        if self.f.sharp_v {
+                            self.write_str(", ");
+                        } else {
+                            self.buf.push(b' ');
+                        }
+                    }
+                    self.print_value(&Value::String(k.clone()), verb, depth + 1);
+                    self.buf.push(b':');
+                    self.print_value(val, verb, depth + 1);
+                }
+                if self.f.sharp_v {
+                    self.buf.push(b'}');
+                } else {
+                    self.buf.push(b']');
+                }
+            }
+            Value::Record(r) => {
+                if self.f.sharp_v {
+                    self.write_str(r.ty.name());
+                }
+                self.buf.push(b'{');
+                let names = r.ty.fields().to_vec();
+                for (i, val) in r.fields.iter().enumerate() {
+                    if i > 0 {
+                        if self.f.sharp_v {
+                            self.write_str(", ");
+                        } else {
+                            self.buf.push(b' ');
+                        }
+                    }
+                    if self.f.plus_v || self.f.sharp_v {
+                        if let Some(n) = names.get(i) {
+                            self.write_str(n);
+                            self.buf.push(b':');
+                        }
+                    }
+                    self.print_value(val, verb, depth + 1);
+                }
+                self.buf.push(b'}');
+            }
+            Value::List(l) => {
+                if self.f.sharp_v {
+                    self.write_str(l.ty.name());
+                    self.buf.push(b'{');
+                    for (i, e) in l.items.iter().enumerate() {
+                        if i > 0 {
+                            self.write_str(", ");
+                        }
+                        self.print_value(e, verb, depth + 1);
+                    }
+                    self.buf.push(b'}');
+                    return;
+                }
+                self.buf.push(b'[');
+                for (i, e) in l.items.iter().enumerate() {
+                    if i > 0 {
+                        self.buf.push(b' ');
+                    }
+                    self.print_value(e, verb, depth + 1);
+                }
+                self.buf.push(b']');
+            }
+        }
+    }
+
+    fn fmt_bool(&mut self, b: bool, verb: char, v: &Value) {
+        match verb {
+            't' | 'v' => self.pad(if b { b"true" } else { b"false" }),
+            _ => self.bad_verb_arg(v, verb),
+        }
+    }
+
+    fn fmt_integer(&mut self, u: u64, signed: bool, verb: char, v: &Value) {
+        match verb {
+            'v' => {
+                if self.f.sharp_v && !signed {
+                    self.fmt_0x64(u, true);
+                } else {
+                    self.fmt_int(u, 10, signed, verb, false);
+                }
+            }
+            'd' => self.fmt_int(u, 10, signed, verb, false),
+            'b' => self.fmt_int(u, 2, signed, verb, false),
+            'o' | 'O' => self.fmt_int(u, 8, signed, verb, false),
+            'x' => self.fmt_int(u, 16, signed, verb, false),
+            'X' => self.fmt_int(u, 16, signed, verb, true),
+            'c' => {
+                let c = char_of(u, signed);
+                let mut b = [0u8; 4];
+                let s = c.encode_utf8(&mut b).as_bytes().to_vec();
+                self.pad(&s);
+            }
+            'q' => {
+                let r = if signed { u as i64 } else { i64::try_from(u).unwrap_or(-1) };
+                let s = quote_rune(r, self.f.plus);
+                self.pad(s.as_bytes());
+            }
+            'U' => self.fmt_unicode(u),
+            _ => self.bad_verb_arg(v, verb),
+        }
+    }
+
+    fn fmt_0x64(&mut self, u: u64, leading: bool) {
+        let sharp = self.f.sharp;
+        self.f.sharp = leading;
+        self.fmt_int(u, 16, false, 'v', false);
+        self.f.sharp = sharp;
+    }
+
+    fn fmt_unicode(&mut self, u: u64) {
+        let mut s = format!("U+{u:04X}");
+        if let Some(p) = self.f.prec {
+            let digits = format!("{u:X}");
+            if p > digits.len() {
+                s = format!("U+{}{}", "0".repeat(p - digits.len()), digits);
+            }
+        }
+        if self.f.sharp {
+            if let Some(c) = char::from_u32(u as u32).filter(|&c| u <= 0x10FFFF && is_print(c)) {
+                s.push_str(&format!(" '{c}'"));
+            }
+        }
+        let z = self.f.zero;
+        self.f.zero = false;
+        self.pad(s.as_bytes());
+        self.f.zero = z;
+    }
+
+    fn fmt_int(&mut self, u: u64, base: u64, signed: bool, verb: char, upper: bool) {
+        let negative = signed && (u as i64) < 0;
+        let mut u = if negative { (u as i64).unsigned_abs() } else { u };
+        let mut prec = 0usize;
+        if let Some(p) = self.f.prec {
+            prec = p;
+            if p == 0 && u == 0 {
+                let z = self.f.zero;
+                self.f.zero = false;
+                let w = self.f.wid.unwrap_or(0);
+                self.write_padding(w);
+                self.f.zero = z;
+                return;
+            }
+        } else if self.f.zero && self.f.wid.is_some() {
+            prec = self.f.wid.unwrap_or(0);
+            if negative || self.f.plus || self.f.space {
+                prec = prec.saturating_sub(1);
+            }
+        }
+        let digits: &[u8] = if upper { b"0123456789ABCDEFX" } else { b"0123456789abcdefx" };
+        let mut buf: Vec<u8> = Vec::with_capacity(24);
+        loop {
+            buf.push(digits[(u % base) as usize]);
+            u /= base;
+            if u == 0 {
+                break;
+            }
+        }
+        while buf.len() < prec {
+            buf.push(b'0');
+        }
+        if self.f.sharp {
+            match base {
+                2 => buf.extend_from_slice(b"b0"),
+                8 if buf.last() != Some(&b'0') => buf.push(b'0'),
+                16 => {
+                    buf.push(digits[16]);
+                    buf.push(b'0');
+                }
+                _ => {}
+            }
+        }
+        if verb == 'O' {
+            buf.extend_from_slice(b"o0");
+        }
+        if negative {
+            buf.push(b'-');
+        } else if self.f.plus {
+            buf.push(b'+');
+        } else if self.f.space {
+            buf.push(b' ');
+        }
+        buf.reverse();
+        let z = self.f.zero;
+        self.f.zero = false;
+        self.pad(&buf);
+        self.f.zero = z;
+    }
+
+    fn fmt_float(&mut self, f: f64, bits32: bool, verb: char, v: &Value) {
+        let (fc, prec) = match verb {
+            'v' => ('g', -1),
+            'b' | 'x' | 'X' => return self.bad_verb_arg(v, verb),
+            'g' | 'G' => (verb, -1),
+            'f' | 'F' => ('f', 6),
+            'e' | 'E' => (verb, 6),
+            _ => return self.bad_verb_arg(v, verb),
+        };
+        self.fmt_float_inner(f, bits32, fc, prec);
+    }
+
+    fn fmt_float_inner(&mut self, f: f64, bits32: bool, fc: char, prec: i32) {
+        let prec = self.f.prec.map_or(prec, |p| p as i32);
+        let s = format_float(f, fc, prec, bits32);
+        let mut num: Vec<u8> = Vec::with_capacity(s.len() + 1);
+        if s.starts_with('-') || s.starts_with('+') {
+            num.extend_from_slice(s.as_bytes());
+        } else {
+            num.push(b'+');
+            num.extend_from_slice(s.as_bytes());
+        }
+        if self.f.space && num[0] == b'+' && !self.f.plus {
+            num[0] = b' ';
+        }
+        if num[1] == b'I' || num[1] == b'N' {
+            let z = self.f.zero;
+            self.f.zero = false;
+            if num[1] == b'N' && !self.f.space && !self.f.plus {
+                num.remove(0);
+            }
+            self.pad(&num);
+            self.f.zero = z;
+            return;
+        }
+        if self.f.sharp && fc != 'b' {
+            sharp_float(&mut num, fc, prec);
+        }
+        if self.f.plus || num[0] != b'+' {
+            if self.f.zero && self.f.wid.is_some_and(|w| w > num.len()) {
+                let w = self.f.wid.unwrap_or(0);
+                self.buf.push(num[0]);
+                self.write_padding(w - num.len());
+                self.buf.extend_from_slice(&num[1..]);
+                return;
+            }
+            self.pad(&num);
+            return;
+        }
+        self.pad(&num[1..]);
+    }
+
+    fn fmt_complex(&mut self, re: f64, im: f64, bits32: bool, verb: char, v: &Value) {
+        let (fc, prec) = match verb {
+            'v' => ('g', -1),
+            'g' | 'G' => (verb, -1),
+            'f' | 'F' => ('f', 6),
+            'e' | 'E' => (verb, 6),
+            _ => return self.bad_verb_arg(v, verb),
+        };
+        let old = self.f;
+        self.buf.push(b'(');
+        self.fmt_float_inner(re, bits32, fc, prec);
+        self.f.plus = true;
+        self.fmt_float_inner(im, bits32, fc, prec);
+        self.buf.extend_from_slice(b"i)");
+        self.f = old;
+    }
+
+    fn fmt_string(&mut self, s: &[u8], verb: char, v: &Value) {
+        match verb {
+            'v' => {
+                if self.f.sharp_v {
+                    let q = quote_with(s, '"', false);
+                    self.pad(q.as_bytes());
+                } else {
+                    self.fmt_s(s);
+                }
+            }
+            's' | 'x' | 'X' | 'q' => self.fmt_string_bytes(s, verb),
+            _ => self.bad_verb_arg(v, verb),
+        }
+    }
+
+    fn fmt_string_bytes(&mut self, s: &[u8], verb: char) {
+        match verb {
+            'x' | 'X' => self.fmt_sx(s, verb == 'X'),
+            'q' => {
+                let s = self.truncate(s).to_vec();
+                if self.f.sharp && can_backquote(&s) {
+                    let mut q = Vec::with_capacity(s.len() + 2);
+                    q.push(b'`');
+                    q.extend_from_slice(&s);
+                    q.push(b'`');
+                    self.pad(&q);
+                } else {
+                    let q = quote_with(&s, '"', self.f.plus);
+                    self.pad(q.as_bytes());
+                }
+            }
+            _ => self.fmt_s(s),
+        }
+    }
+
+    fn truncate<'s>(&self, s: &'s [u8]) -> &'s [u8] {
+        if let Some(p) = self.f.prec {
+            let mut n = 0;
+            let mut i = 0;
+            while i < s.len() {
+                if n == p {
+                    return &s[..i];
+                }
+                i += decode_rune(&s[i..]).1.max(1);
+                n += 1;
+            }
+        }
+        s
+    }
+
+    fn fmt_s(&mut self, s: &[u8]) {
+        let s = self.truncate(s).to_vec();
+        self.pad(&s);
+    }
+
+    fn fmt_sx(&mut self, s: &[u8], upper: bool) {
+        let digits: &[u8] = if upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
+        let n = self.f.prec.map_or(s.len(), |p| p.min(s.len()));
+        let s = &s[..n];
+        let mut out = Vec::new();
+        for (i, &c) in s.iter().enumerate() {
+            if i > 0 && self.f.space {
+                out.push(b' ');
+            }
+            if self.f.sharp && (i == 0 || self.f.space) {
+                out.push(b'0');
+                out.push(if upper { b'X' } else { b'x' });
+            }
+            out.push(digits[usize::from(c >> 4)]);
+            out.push(digits[usize::from(c & 15)]);
+        }
+        self.pad(&out);
+    }
+}
+
+fn char_of(u: u64, signed: bool) -> char {
+    let v = if signed && (u as i64) < 0 { 0xFFFD } else { u };
+    u32::try_from(v).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}')
+}
+
+fn can_backquote(s: &[u8]) -> bool {
+    let Ok(st) = std::str::from_utf8(s) else { return false };
+    st.chars().all(|c| c != '`' && c != '\u{FEFF}' && (c == '\t' || !(c < ' ' || c == '\x7f')))
+}
+
+fn rune_count(s: &[u8]) -> usize {
+    match std::str::from_utf8(s) {
+        Ok(st) => st.chars().count(),
+        Err(_) => {
+            let mut n = 0;
+            let mut i = 0;
+            while i < s.len() {
+                i += decode_rune(&s[i..]).1.max(1);
+                n += 1;
+            }
+            n
+        }
+    }
+}
+
+/// `%#g` / `%#e` / `%#f`: keep the decimal point (and trailing zeros for %g).
+fn sharp_float(num: &mut Vec<u8>, fc: char, prec: i32) {
+    let mut digits = match fc {
+        'v' | 'g' | 'G' | 'x' => {
+            if prec == -1 {
+                6
+            } else {
+                prec
+            }
+        }
+        _ => 0,
+    };
+    let mut tail: Vec<u8> = Vec::new();
+    let mut body: Vec<u8> = Vec::new();
+    let mut saw_nonzero = false;
+    let mut has_dot = false;
+    let mut i = 1;
+    while i < num.len() {
+        match num[i] {
+            b'.' => has_dot = true,
+            b'p' | b'P' | b'e' | b'E' => {
+                tail.extend_from_slice(&num[i..]);
+                break;
+            }
+            b'0' => {
+                if saw_nonzero {
+                    digits -= 1;
+                }
+            }
+            _ => {
+                saw_nonzero = true;
+                digits -= 1;
+            }
+        }
+        body.push(num[i]);
+        i += 1;
+    }
+    if !saw_nonzero {
+        // For 0, count the leading zero as a digit.
+        digits -= 1;
+    }
+    if !has_dot {
+        body.push(b'.');
+    }
+    while digits > 0 && matches!(fc, 'g' | 'G' | 'v') {
+        body.push(b'0');
+        digits -= 1;
+    }
+    let sign = num[0];
+    num.clear();
+    num.push(sign);
+    num.extend_from_slice(&body);
+    num.extend_from_slice(&tail);
 }

@@ -54,7 +54,6 @@
 //! );
 //! ```
 #![warn(missing_docs)]
-#![allow(dead_code)] // Temporary while the engine is being filled in.
 
 mod ast;
 mod builtins;
@@ -65,6 +64,7 @@ mod gofmt;
 #[cfg(feature = "json")]
 mod json;
 mod lex;
+mod numparse;
 mod parse;
 mod strconv;
 mod template;

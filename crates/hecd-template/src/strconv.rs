@@ -360,31 +360,37 @@ pub(crate) fn format_float(f: f64, fmtc: char, prec: i32, bits32: bool) -> Strin
             fmt_f(&mut out, &digits, dp, p);
         }
         _ => {
-            let mut eprec = if shortest { 6 } else { prec };
-            if !shortest {
-                if eprec == 0 {
-                    eprec = 1;
-                }
-                if eprec > nd && nd >= dp {
-                    eprec = nd;
-                }
+            // Trailing zeros never count as digits (Go's decimal trims them).
+            while digits.last() == Some(&b'0') {
+                digits.pop();
             }
-            let exp = if nd == 0 { 0 } else { dp - 1 };
+            let nd = digits.len() as i32;
+            let mut p = if shortest {
+                nd
+            } else if prec == 0 {
+                1
+            } else {
+                prec
+            };
+            let mut eprec = p;
+            if eprec > nd && nd >= dp {
+                eprec = nd;
+            }
+            if shortest {
+                eprec = 6;
+            }
+            let exp = dp - 1;
             let ch = if fmtc == 'G' { 'E' } else { 'e' };
             if exp < -4 || exp >= eprec {
-                let p = if shortest {
-                    (nd - 1).max(0)
-                } else {
-                    (if prec == 0 { 1 } else { prec }).min(nd.max(1)) - 1
-                };
-                fmt_e(&mut out, &digits, dp, p.max(0) as usize, ch);
+                if p > nd {
+                    p = nd;
+                }
+                fmt_e(&mut out, &digits, dp, (p - 1).max(0) as usize, ch);
             } else {
-                let p = if shortest {
-                    (nd - dp).max(0)
-                } else {
-                    ((if prec == 0 { 1 } else { prec }).min(nd.max(1)) - dp).max(0)
-                };
-                fmt_f(&mut out, &digits, dp, p as usize);
+                if p > dp {
+                    p = nd;
+                }
+                fmt_f(&mut out, &digits, dp, (p - dp).max(0) as usize);
             }
         }
     }
