@@ -174,3 +174,6 @@ impl raft::Storage for LogStore {
         Ok(self.snapshot.clone())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -163,6 +163,7 @@ fn run_io_thread(mut wal: Wal, snap_dir: PathBuf, jobs: std_mpsc::Receiver<Job>)
                     let reset = match &snapshot {
                         Some(snap) => {
                             snap::save(&snap_dir, snap)?;
+                            snap::purge(&snap_dir)?;
                             Some(snap.get_metadata())
                         }
                         None => None,

@@ -91,3 +91,6 @@ pub(crate) fn read(data: &[u8], off: usize) -> Read<'_> {
     };
     Read::Record { kind, body: &payload[1..], next: off + end }
 }
+
+#[cfg(test)]
+mod tests;

@@ -308,3 +308,6 @@ impl Wal {
         self.file.sync_all().map_err(|e| Error::io(path, e))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,76 @@
+//! The in-memory raft log: appends with conflicts, snapshots and the `raft::Storage` contract.
+
+use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
+use raft::{GetEntriesContext, Storage, StorageError};
+
+use super::LogStore;
+
+fn entry(index: u64, term: u64) -> Entry {
+    Entry { index, term, ..Default::default() }
+}
+
+fn snapshot(index: u64, term: u64) -> Snapshot {
+    Snapshot {
+        data: b"state".to_vec(),
+        metadata: Some(SnapshotMetadata {
+            index,
+            term,
+            conf_state: Some(ConfState { voters: vec![1], ..Default::default() }),
+        }),
+    }
+}
+
+fn store() -> LogStore {
+    let mut s =
+        LogStore::new(HardState::default(), ConfState::default(), Snapshot::default(), Vec::new());
+    s.append(&[entry(1, 1), entry(2, 1), entry(3, 1)]);
+    s
+}
+
+fn terms(s: &LogStore, lo: u64, hi: u64) -> Vec<u64> {
+    s.entries(lo, hi, None, GetEntriesContext::empty(false)).unwrap().iter().map(|e| e.term).collect()
+}
+
+#[test]
+fn append_replaces_a_conflicting_suffix() {
+    let mut s = store();
+    s.append(&[entry(2, 2), entry(3, 2), entry(4, 2)]);
+    assert_eq!(terms(&s, 1, 5), vec![1, 2, 2, 2]);
+    assert_eq!((s.first_index().unwrap(), s.last_index().unwrap()), (1, 4));
+}
+
+#[test]
+fn compaction_keeps_the_tail_and_reports_compacted_indices() {
+    let mut s = store();
+    s.compact_to_snapshot(snapshot(2, 1));
+    assert_eq!((s.first_index().unwrap(), s.last_index().unwrap()), (3, 3));
+    assert_eq!(s.term(2).unwrap(), 1);
+    assert!(matches!(s.term(1), Err(raft::Error::Store(StorageError::Compacted))));
+    assert!(matches!(
+        s.entries(1, 3, None, GetEntriesContext::empty(false)),
+        Err(raft::Error::Store(StorageError::Compacted))
+    ));
+    assert_eq!(s.snapshot(0, 2).unwrap().data, b"state".to_vec());
+    assert!(matches!(
+        s.snapshot(3, 2),
+        Err(raft::Error::Store(StorageError::SnapshotTemporarilyUnavailable))
+    ));
+}
+
+#[test]
+fn an_installed_snapshot_replaces_the_log() {
+    let mut s = store();
+    s.apply_snapshot(snapshot(10, 4));
+    assert_eq!((s.first_index().unwrap(), s.last_index().unwrap()), (11, 10));
+    assert_eq!(s.hard_state().commit, 10);
+    assert_eq!(s.conf_state().voters, vec![1]);
+    s.append(&[entry(11, 4)]);
+    assert_eq!(s.last_index().unwrap(), 11);
+}
+
+#[test]
+fn entries_respect_the_size_limit_but_return_at_least_one() {
+    let s = store();
+    let got = s.entries(1, 4, Some(0), GetEntriesContext::empty(false)).unwrap();
+    assert_eq!(got.len(), 1);
+}

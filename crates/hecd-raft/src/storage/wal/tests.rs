@@ -1,0 +1,125 @@
+//! WAL replay: overwrites, snapshot resets, torn tails, corruption, rotation and compaction.
+
+use std::fs;
+
+use raft::eraftpb::{Entry, HardState, SnapshotMetadata};
+
+use super::Wal;
+use crate::error::Error;
+
+fn entry(index: u64, term: u64) -> Entry {
+    Entry { index, term, data: format!("{index}@{term}").into_bytes(), ..Default::default() }
+}
+
+fn entries(range: std::ops::RangeInclusive<u64>, term: u64) -> Vec<Entry> {
+    range.map(|i| entry(i, term)).collect()
+}
+
+/// `(index, term)` of the replayed entries.
+fn ids(es: &[Entry]) -> Vec<(u64, u64)> {
+    es.iter().map(|e| (e.index, e.term)).collect()
+}
+
+fn segment_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn replay_returns_entries_and_the_last_hard_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut wal, rep) = Wal::open(dir.path(), 1 << 20).unwrap();
+    assert!(rep.entries.is_empty());
+    wal.append(None, &entries(1..=3, 1), Some(&HardState { term: 1, vote: 1, commit: 2 }), true)
+        .unwrap();
+    // A new leader overwrites entry 3 onwards.
+    wal.append(None, &entries(3..=4, 2), Some(&HardState { term: 2, vote: 1, commit: 3 }), true)
+        .unwrap();
+    drop(wal);
+    let (_, rep) = Wal::open(dir.path(), 1 << 20).unwrap();
+    assert_eq!(ids(&rep.entries), vec![(1, 1), (2, 1), (3, 2), (4, 2)]);
+    assert_eq!(rep.hard_state, Some(HardState { term: 2, vote: 1, commit: 3 }));
+    assert_eq!(rep.torn_bytes, 0);
+}
+
+#[test]
+fn a_snapshot_reset_discards_earlier_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut wal, _) = Wal::open(dir.path(), 1 << 20).unwrap();
+    wal.append(None, &entries(1..=5, 1), None, true).unwrap();
+    let meta = SnapshotMetadata { index: 3, term: 2, ..Default::default() };
+    wal.append(Some(&meta), &entries(4..=4, 2), None, true).unwrap();
+    drop(wal);
+    let (_, rep) = Wal::open(dir.path(), 1 << 20).unwrap();
+    assert_eq!(ids(&rep.entries), vec![(4, 2)]);
+    assert_eq!(rep.reset.map(|m| m.index), Some(3));
+}
+
+#[test]
+fn a_torn_tail_is_truncated_at_the_last_good_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut wal, _) = Wal::open(dir.path(), 1 << 20).unwrap();
+    wal.append(None, &entries(1..=2, 1), None, true).unwrap();
+    drop(wal);
+    let seg = segment_files(dir.path()).pop().unwrap();
+    let good = fs::metadata(&seg).unwrap().len();
+    let (mut wal, _) = Wal::open(dir.path(), 1 << 20).unwrap();
+    wal.append(None, &entries(3..=3, 1), None, true).unwrap();
+    drop(wal);
+    let full = fs::metadata(&seg).unwrap().len();
+    fs::OpenOptions::new().write(true).open(&seg).unwrap().set_len(full - 4).unwrap();
+
+    let (_, rep) = Wal::open(dir.path(), 1 << 20).unwrap();
+    assert_eq!(ids(&rep.entries), vec![(1, 1), (2, 1)]);
+    assert_eq!(rep.torn_bytes, full - 4 - good);
+    assert_eq!(fs::metadata(&seg).unwrap().len(), good);
+}
+
+#[test]
+fn damage_in_an_older_segment_is_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    // Tiny segments: every append after the first rotates.
+    let (mut wal, _) = Wal::open(dir.path(), 1).unwrap();
+    for i in 1..=3 {
+        wal.append(None, &entries(i..=i, 1), None, true).unwrap();
+    }
+    drop(wal);
+    let segs = segment_files(dir.path());
+    assert!(segs.len() >= 3, "{segs:?}");
+    let first = &segs[0];
+    let len = fs::metadata(first).unwrap().len();
+    fs::OpenOptions::new().write(true).open(first).unwrap().set_len(len - 1).unwrap();
+    match Wal::open(dir.path(), 1) {
+        Err(Error::Corrupt { path, .. }) => assert_eq!(&path, first),
+        other => panic!("expected corruption, got {other:?}"),
+    }
+}
+
+#[test]
+fn compaction_deletes_covered_segments_and_keeps_the_hard_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut wal, _) = Wal::open(dir.path(), 1).unwrap();
+    let hs = HardState { term: 3, vote: 1, commit: 6 };
+    for i in 1..=6 {
+        wal.append(None, &entries(i..=i, 3), Some(&hs), true).unwrap();
+    }
+    wal.compact(4).unwrap();
+    drop(wal);
+    let (_, rep) = Wal::open(dir.path(), 1).unwrap();
+    assert_eq!(rep.hard_state, Some(hs));
+    let first = rep.entries.first().map(|e| e.index).unwrap();
+    assert!(first <= 5, "entries after the snapshot survive: first = {first}");
+    assert_eq!(rep.entries.last().map(|e| e.index), Some(6));
+    assert!(first > 1, "segments covered by the snapshot were deleted");
+}
+
+#[test]
+fn a_gap_between_entries_is_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut wal, _) = Wal::open(dir.path(), 1 << 20).unwrap();
+    wal.append(None, &entries(1..=2, 1), None, true).unwrap();
+    wal.append(None, &entries(5..=5, 1), None, true).unwrap();
+    drop(wal);
+    assert!(matches!(Wal::open(dir.path(), 1 << 20), Err(Error::Corrupt { .. })));
+}
