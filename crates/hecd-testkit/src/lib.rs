@@ -170,6 +170,37 @@ pub fn http(
     path: &str,
     body: &str,
 ) -> Result<(u16, String), String> {
+    http_full(addr, method, path, body).map(|r| (r.status, r.body))
+}
+
+/// An HTTP answer with its headers (names lower-cased).
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// The headers in order, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The body (de-chunked).
+    pub body: String,
+}
+
+impl HttpResponse {
+    /// The first header called `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Like [`http`], with the headers.
+///
+/// # Errors
+/// Connection and protocol errors as text.
+pub fn http_full(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> Result<HttpResponse, String> {
     let mut s =
         TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
@@ -182,17 +213,19 @@ pub fn http(
     s.read_to_end(&mut resp).map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&resp).into_owned();
     let (head, rest) = text.split_once("\r\n\r\n").ok_or("no header end")?;
-    let status = head
-        .split_whitespace()
-        .nth(1)
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| format!("bad status line: {head}"))?;
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        dechunk(rest)
-    } else {
-        rest.to_string()
-    };
-    Ok((status, body))
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let chunked = headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked { dechunk(rest) } else { rest.to_string() };
+    Ok(HttpResponse { status, headers, body })
 }
 
 fn dechunk(mut s: &str) -> String {
