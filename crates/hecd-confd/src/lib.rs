@@ -18,6 +18,7 @@ pub mod glob;
 pub mod gojson;
 pub mod gopath;
 pub mod goquote;
+pub mod gosort;
 pub mod gostr;
 pub mod render;
 pub mod store;

@@ -251,11 +251,10 @@ fn reverse(v: &Value) -> Value {
     }
 }
 
-/// Sorts a list by a length. Go's `sort.Sort` is an insertion sort (stable) up to 12
-/// elements; beyond that its pdqsort may order equal lengths differently than this
-/// stable sort.
+/// Sorts a list by a length with Go's `sort.Sort`, so that equal lengths end up in the
+/// order confd prints them.
 fn sorted_by_len(v: &Value, ty: Type, len: impl Fn(&Value) -> usize) -> Value {
     let mut items = v.as_list().map(|l| l.items().to_vec()).unwrap_or_default();
-    items.sort_by_key(|item| len(item));
+    crate::gosort::sort_by(&mut items, |a, b| len(a) < len(b));
     Value::list(ty, items)
 }

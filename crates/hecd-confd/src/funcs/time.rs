@@ -5,13 +5,14 @@
 //! The local zone follows Go's rules for `TZ` (unset: `/etc/localtime`; empty or `UTC`:
 //! UTC; otherwise a zoneinfo file), reading the offset of the last transition in the
 //! TZif file. Known gaps: `Month`/`Weekday` (Go's named types with `String` methods) are
-//! not offered, `String` has no monotonic-clock suffix, and zones whose current rule is
-//! only in the TZif footer use their last recorded transition.
+//! not offered, the monotonic reading that `String` prints (`m=+0.000466455`) counts from
+//! the creation of the function map rather than from process start, and zones whose
+//! current rule is only in the TZif footer use their last recorded transition.
 
 #[cfg(test)]
 mod tests;
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hecd_template::{FuncError, FuncMap, Function, Method, Record, Signature, Type, Value};
 
@@ -28,26 +29,28 @@ pub struct GoTime {
     pub offset: i32,
     /// Zone abbreviation (`UTC`, `CET`); empty when unknown.
     pub zone: String,
+    /// Go's monotonic clock reading, which only `time.Now` results carry.
+    pub monotonic: Option<Duration>,
 }
 
 impl GoTime {
-    /// The current time in the local zone.
-    pub fn now() -> GoTime {
+    /// The current time in the local zone, with a monotonic reading relative to `start`.
+    pub fn now(start: Instant) -> GoTime {
         let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
         let unix = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
         let (offset, zone) = local_zone(unix);
-        GoTime { unix, nanos: d.subsec_nanos(), offset, zone }
+        GoTime { unix, nanos: d.subsec_nanos(), offset, zone, monotonic: Some(start.elapsed()) }
     }
 
-    /// The same instant in UTC.
+    /// The same instant in UTC (without monotonic reading, as in Go).
     pub fn utc(&self) -> GoTime {
-        GoTime { offset: 0, zone: "UTC".to_owned(), ..self.clone() }
+        GoTime { offset: 0, zone: "UTC".to_owned(), monotonic: None, ..self.clone() }
     }
 
-    /// The same instant in the local zone.
+    /// The same instant in the local zone (without monotonic reading).
     pub fn local(&self) -> GoTime {
         let (offset, zone) = local_zone(self.unix);
-        GoTime { offset, zone, ..self.clone() }
+        GoTime { offset, zone, monotonic: None, ..self.clone() }
     }
 
     fn civil(&self) -> Civil {
@@ -122,9 +125,13 @@ impl GoTime {
         };
     }
 
-    /// Go's `Time.String` without the monotonic reading.
+    /// Go's `Time.String`, including the ` m=+S.NNNNNNNNN` monotonic suffix when present.
     pub fn go_string(&self) -> String {
-        self.format("2006-01-02 15:04:05.999999999 -0700 MST")
+        let mut s = self.format("2006-01-02 15:04:05.999999999 -0700 MST");
+        if let Some(m) = self.monotonic {
+            s.push_str(&format!(" m=+{}.{:09}", m.as_secs(), m.subsec_nanos()));
+        }
+        s
     }
 }
 
@@ -457,10 +464,11 @@ pub(super) fn time_type() -> Type {
 /// Registers `datetime`.
 pub(super) fn register(m: &mut FuncMap, types: &ConfdTypes) {
     let ty = types.time.clone();
+    let start = Instant::now();
     m.insert(
         "datetime",
         Function::new(Signature::new([]), move |_| {
-            Ok(Value::record(Record::new(ty.clone(), Vec::new()).with_payload(GoTime::now())))
+            Ok(Value::record(Record::new(ty.clone(), Vec::new()).with_payload(GoTime::now(start))))
         }),
     );
 }

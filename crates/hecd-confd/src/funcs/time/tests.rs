@@ -3,7 +3,7 @@
 use super::{tzif_zone, GoTime};
 
 fn at(unix: i64, nanos: u32, offset: i32, zone: &str) -> GoTime {
-    GoTime { unix, nanos, offset, zone: zone.to_owned() }
+    GoTime { unix, nanos, offset, zone: zone.to_owned(), monotonic: None }
 }
 
 #[track_caller]
@@ -72,4 +72,13 @@ fn tzif_offsets() {
     assert_eq!(tzif_zone(&f, 2000), Some((7200, "DST".to_owned())));
     assert_eq!(tzif_zone(&f, 10), Some((3600, "STD".to_owned())));
     assert_eq!(tzif_zone(b"nope", 10), None);
+}
+
+#[test]
+fn string_carries_the_monotonic_reading() {
+    let mut t = at(1_257_894_000, 5, 0, "UTC");
+    assert_eq!(t.go_string(), "2009-11-10 23:00:00.000000005 +0000 UTC");
+    t.monotonic = Some(std::time::Duration::new(1, 466_455));
+    assert_eq!(t.go_string(), "2009-11-10 23:00:00.000000005 +0000 UTC m=+1.000466455");
+    assert_eq!(t.utc().go_string(), "2009-11-10 23:00:00.000000005 +0000 UTC");
 }
