@@ -482,7 +482,11 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             commit_index: raft.raft_log.committed,
             applied_index: self.applied,
             role,
-            voters: self.raw.store().conf_state().voters.clone(),
+            voters: {
+                let mut v = self.raw.store().conf_state().voters.clone();
+                v.sort_unstable();
+                v
+            },
         };
         self.status.send_if_modified(|cur| {
             if *cur == next {

@@ -29,7 +29,7 @@ pub struct Status {
     pub applied_index: u64,
     /// This node's role.
     pub role: Role,
-    /// The current voting members.
+    /// The current voting members, sorted.
     pub voters: Vec<u64>,
 }
 

@@ -28,7 +28,11 @@ fn store() -> LogStore {
 }
 
 fn terms(s: &LogStore, lo: u64, hi: u64) -> Vec<u64> {
-    s.entries(lo, hi, None, GetEntriesContext::empty(false)).unwrap().iter().map(|e| e.term).collect()
+    s.entries(lo, hi, None, GetEntriesContext::empty(false))
+        .unwrap()
+        .iter()
+        .map(|e| e.term)
+        .collect()
 }
 
 #[test]

@@ -61,6 +61,19 @@ impl Cluster {
         Cluster { net, sms }
     }
 
+    /// Starts member `id` to join the running cluster (after it was added with `change_member`).
+    async fn join(&mut self, id: u64, snapshot_count: u64) {
+        let mut ids: Vec<u64> = self.sms.keys().copied().collect();
+        ids.push(id);
+        let peers = ids.iter().map(|id| (*id, format!("mem://{id}"))).collect();
+        let sm = Recorder::default();
+        let cfg = config(id).with_peers(peers).with_snapshot_count(snapshot_count);
+        let link = Link { from: id, net: Arc::clone(&self.net) };
+        let node = start(cfg, sm.clone(), link, std::future::pending()).await.expect("start");
+        self.net.nodes.lock().unwrap().insert(id, node);
+        self.sms.insert(id, sm);
+    }
+
     fn node(&self, id: u64) -> Handle<Recorder> {
         self.net.nodes.lock().unwrap()[&id].clone()
     }
@@ -181,5 +194,30 @@ async fn removing_a_member_shrinks_the_voters() {
     // The two remaining members still make progress.
     c.isolate(gone);
     propose_seq(&c.node(leader), "after", 2).await;
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_added_member_catches_up_and_votes() {
+    let mut c = Cluster::start(3, 5).await;
+    let leader = c.leader(&[1, 2, 3]).await;
+    propose_seq(&c.node(leader), "a", 12).await;
+    let change = MemberChange::Add { id: 4, url: "mem://4".into() };
+    let applied = c.node(leader).change_member(change.clone()).await.expect("change");
+    assert_eq!(applied.output, change);
+    assert_eq!(c.node(leader).status().voters, vec![1, 2, 3, 4]);
+    c.join(4, 5).await;
+    propose_seq(&c.node(leader), "b", 3).await;
+    c.sync(4).await;
+    let mut want = expected("a", 12);
+    want.extend(expected("b", 3));
+    assert_eq!(c.sms[&4].datas(), want);
+    assert_eq!(c.node(4).status().voters, vec![1, 2, 3, 4]);
+    // With four voters, losing one still leaves a quorum that includes the new member.
+    let other = (1..=3).find(|id| *id != leader).unwrap();
+    c.isolate(other);
+    propose_seq(&c.node(leader), "c", 2).await;
+    c.sync(4).await;
+    assert_eq!(c.sms[&4].datas().len(), 17);
     c.stop().await;
 }
