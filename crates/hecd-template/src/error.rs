@@ -47,7 +47,8 @@ impl fmt::Display for ParseError {
 ///
 /// With node context it prints
 /// `template: NAME:LINE:COL: executing "TNAME" at <NODE>: MSG`, without it
-/// `template: TNAME: MSG`.
+/// `template: TNAME: MSG` (or `template: MSG` when `template` is empty, as
+/// for Go's `no template "X" associated with template "Y"`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ExecError {
@@ -81,6 +82,7 @@ impl fmt::Display for ExecError {
                 "template: {}:{}:{}: executing \"{}\" at <{}>: {}",
                 l.name, l.line, l.col, self.template, l.node, self.message
             ),
+            None if self.template.is_empty() => write!(f, "template: {}", self.message),
             None => write!(f, "template: {}: {}", self.template, self.message),
         }
     }

@@ -52,7 +52,13 @@ struct Parser<'a> {
     st: TState,
     /// Trees defined so far (Go's treeSet), in definition order.
     set: Vec<Tree>,
+    /// Current nesting of pipelines and control structures.
+    depth: usize,
 }
+
+/// Maximum nesting of parenthesised pipelines and control structures; Go
+/// 1.19 has no limit, later releases use this error text.
+pub(crate) const MAX_PARSE_DEPTH: usize = 200;
 
 /// Parses `src` into the main tree plus defined trees (Go's `parse.Parse`).
 pub(crate) fn parse(name: &str, src: &[u8], funcs: &FuncMap) -> Result<Vec<Tree>> {
@@ -68,6 +74,7 @@ pub(crate) fn parse(name: &str, src: &[u8], funcs: &FuncMap) -> Result<Vec<Tree>
         funcs,
         st: TState::new(),
         set: Vec::new(),
+        depth: 0,
     };
     match p.parse_main(name) {
         Ok(()) => Ok(p.set),
@@ -291,6 +298,16 @@ impl<'a> Parser<'a> {
     }
 
     fn action(&mut self) -> PResult<Item> {
+        if self.depth >= MAX_PARSE_DEPTH {
+            return self.errorf("max expression depth exceeded");
+        }
+        self.depth += 1;
+        let r = self.action_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn action_inner(&mut self) -> PResult<Item> {
         let t = self.next_non_space();
         match t.typ {
             Tok::Block => return self.block_control().map(Item::Node),
@@ -425,6 +442,16 @@ impl<'a> Parser<'a> {
     }
 
     fn pipeline(&mut self, context: &str, end: Tok) -> PResult<Pipe> {
+        if self.depth >= MAX_PARSE_DEPTH {
+            return self.errorf("max expression depth exceeded");
+        }
+        self.depth += 1;
+        let r = self.pipeline_inner(context, end);
+        self.depth -= 1;
+        r
+    }
+
+    fn pipeline_inner(&mut self, context: &str, end: Tok) -> PResult<Pipe> {
         let first = self.peek_non_space();
         let mut pipe =
             Pipe { pos: first.pos, is_assign: false, decl: Vec::new(), cmds: Vec::new() };

@@ -124,7 +124,7 @@ impl Template {
     ) -> Result<()> {
         let Some(tree) = self.set.get(name) else {
             return Err(Error::Exec(Box::new(ExecError {
-                template: self.name.to_string(),
+                template: String::new(),
                 location: None,
                 message: format!(
                     "no template {:?} associated with template {:?}",

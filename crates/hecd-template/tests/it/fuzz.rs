@@ -1,0 +1,103 @@
+//! Fuzz-style robustness: random templates never panic, hang or overflow
+//! the stack; deep nesting fails with a clear error.
+
+use hecd_template::{Template, Value};
+
+const PIECES: &[&str] = &[
+    "{{",
+    "}}",
+    "{{-",
+    " -}}",
+    "if",
+    "else",
+    "end",
+    "range",
+    "with",
+    "define",
+    "template",
+    "block",
+    "break",
+    "continue",
+    "$x",
+    ":=",
+    "=",
+    "|",
+    "(",
+    ")",
+    ".",
+    ".a",
+    ".b.c",
+    "$",
+    "\"s\"",
+    "`r`",
+    "'c'",
+    "1",
+    "-2",
+    "3.5",
+    "0x1f",
+    "1e3",
+    "nil",
+    "true",
+    "print",
+    "printf",
+    "\"%d %s %v\"",
+    "len",
+    "index",
+    "slice",
+    "eq",
+    "lt",
+    "and",
+    "or",
+    "not",
+    "html",
+    "js",
+    "add",
+    "kv",
+    " ",
+    "\n",
+    "/*",
+    "*/",
+    "x",
+    "{",
+    "}",
+    ",",
+    "\\",
+    "\"",
+    "%",
+];
+
+#[test]
+fn random_templates_do_not_panic() {
+    let funcs = crate::golden_funcs();
+    let data = hecd_template::from_json(&serde_json::json!({
+        "a": [1, "x", null], "b": {"c": {"d": 1}}, "s": "str"
+    }));
+    let mut rng = fastrand::Rng::with_seed(0x5eed);
+    for _ in 0..3000 {
+        let n = rng.usize(1..40);
+        let src: String = (0..n).map(|_| PIECES[rng.usize(..PIECES.len())]).collect();
+        if let Ok(t) = Template::new("f").funcs(&funcs).parse(&src) {
+            let _ = t.render(&data);
+        }
+    }
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let depth = 100_000;
+    let src = format!("{{{{{}1{}}}}}", "(".repeat(depth), ")".repeat(depth));
+    let err = Template::new("deep").parse(&src).expect_err("too deep");
+    assert_eq!(err.to_string(), "template: deep:1: max expression depth exceeded");
+    let src = "{{if 1}}".repeat(depth) + &"{{end}}".repeat(depth);
+    let err = Template::new("deep").parse(&src).expect_err("too deep");
+    assert_eq!(err.to_string(), "template: deep:1: max expression depth exceeded");
+}
+
+#[test]
+fn infinite_template_recursion_stops() {
+    let t =
+        Template::new("r").parse("{{define \"r\"}}x{{template \"r\" .}}{{end}}").expect("parses");
+    let mut out = Vec::new();
+    let err = t.execute_template(&mut out, "r", &Value::Missing).expect_err("too deep");
+    assert!(err.to_string().ends_with("exceeded maximum template depth (100000)"), "{err}");
+}
