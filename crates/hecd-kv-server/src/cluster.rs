@@ -43,7 +43,11 @@ pub(crate) fn version(parts: &Parts) -> Response<Body> {
     if let Some(r) = get_only(parts) {
         return r;
     }
-    json_response(StatusCode::OK, &json!({"etcdserver": ETCD_SERVER_VERSION, "etcdcluster": ETCD_CLUSTER_VERSION}), false)
+    json_response(
+        StatusCode::OK,
+        &json!({"etcdserver": ETCD_SERVER_VERSION, "etcdcluster": ETCD_CLUSTER_VERSION}),
+        false,
+    )
 }
 
 pub(crate) fn health(state: &State, parts: &Parts) -> Response<Body> {
@@ -51,7 +55,11 @@ pub(crate) fn health(state: &State, parts: &Parts) -> Response<Body> {
         return r;
     }
     let ok = state.log.status().leader.is_some();
-    let mut r = Response::new(Body::full(if ok { &br#"{"health":"true"}"#[..] } else { br#"{"health":"false"}"# }));
+    let mut r = Response::new(Body::full(if ok {
+        &br#"{"health":"true"}"#[..]
+    } else {
+        br#"{"health":"false"}"#
+    }));
     if !ok {
         *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     }
@@ -98,9 +106,10 @@ pub(crate) fn members(state: &State, parts: &Parts, body: &Bytes) -> Response<Bo
                 return method_not_allowed_plain();
             }
             match u64::from_str_radix(rest, 16) {
-                Ok(id) if id == state.member_id => {
-                    message(StatusCode::INTERNAL_SERVER_ERROR, "membership changes are not supported yet")
-                }
+                Ok(id) if id == state.member_id => message(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "membership changes are not supported yet",
+                ),
                 _ => message(StatusCode::NOT_FOUND, &format!("No such member: {rest}")),
             }
         }

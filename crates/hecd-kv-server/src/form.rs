@@ -86,7 +86,8 @@ pub fn unescape(s: &[u8], query: bool) -> Result<Vec<u8>, String> {
     while i < s.len() {
         match s[i] {
             b'%' => {
-                let pair = s.get(i + 1).and_then(|&a| hex(a)).zip(s.get(i + 2).and_then(|&b| hex(b)));
+                let pair =
+                    s.get(i + 1).and_then(|&a| hex(a)).zip(s.get(i + 2).and_then(|&b| hex(b)));
                 match pair {
                     Some((a, b)) => out.push(a << 4 | b),
                     None => {

@@ -55,7 +55,12 @@ impl State {
         r
     }
 
-    fn key_headers(&self, h: &mut hyper::HeaderMap, etcd_index: u64, (raft_index, term): (u64, u64)) {
+    fn key_headers(
+        &self,
+        h: &mut hyper::HeaderMap,
+        etcd_index: u64,
+        (raft_index, term): (u64, u64),
+    ) {
         h.insert(CONTENT_TYPE, JSON);
         h.insert(X_ETCD_INDEX, HeaderValue::from(etcd_index));
         h.insert(X_RAFT_INDEX, HeaderValue::from(raft_index));
@@ -97,7 +102,8 @@ fn watch(state: &State, req: &KeyRequest) -> Response<Body> {
     match result {
         Ok(w) => {
             let start = w.start_index;
-            let mut r = Response::new(Body::Watch(WatchBody::new(w, state.store.clone(), req.stream)));
+            let mut r =
+                Response::new(Body::Watch(WatchBody::new(w, state.store.clone(), req.stream)));
             state.key_headers(r.headers_mut(), start, state.raft_position());
             r
         }
@@ -106,10 +112,13 @@ fn watch(state: &State, req: &KeyRequest) -> Response<Body> {
 }
 
 fn command(req: KeyRequest, now: SystemTime) -> Command {
-    let expiration = req.ttl.map(|t| to_nanos(now + Duration::from_secs(t.min(u64::from(u32::MAX)))));
+    let expiration =
+        req.ttl.map(|t| to_nanos(now + Duration::from_secs(t.min(u64::from(u32::MAX)))));
     let now = to_nanos(now);
     match req.method {
-        KeyMethod::Post => Command::Post { key: req.key, value: req.value, dir: req.dir, expiration, now },
+        KeyMethod::Post => {
+            Command::Post { key: req.key, value: req.value, dir: req.dir, expiration, now }
+        }
         KeyMethod::Delete => Command::Delete {
             key: req.key,
             dir: req.dir,
@@ -144,4 +153,3 @@ async fn write(state: &State, req: KeyRequest, now: SystemTime) -> Response<Body
         },
     }
 }
-

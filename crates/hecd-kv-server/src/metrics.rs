@@ -49,7 +49,11 @@ impl Metrics {
             for c in 0..5 {
                 let v = self.requests[mi][c].load(Ordering::Relaxed);
                 if v > 0 {
-                    let _ = writeln!(o, "hecd_http_requests_total{{method=\"{m}\",code=\"{}xx\"}} {v}", c + 1);
+                    let _ = writeln!(
+                        o,
+                        "hecd_http_requests_total{{method=\"{m}\",code=\"{}xx\"}} {v}",
+                        c + 1
+                    );
                 }
             }
         }
@@ -57,7 +61,11 @@ impl Metrics {
         o.push_str("# TYPE hecd_http_request_duration_seconds histogram\n");
         for (i, b) in BUCKETS_MS.iter().enumerate() {
             let v = self.buckets[i].load(Ordering::Relaxed);
-            let _ = writeln!(o, "hecd_http_request_duration_seconds_bucket{{le=\"{}\"}} {v}", *b as f64 / 1000.0);
+            let _ = writeln!(
+                o,
+                "hecd_http_request_duration_seconds_bucket{{le=\"{}\"}} {v}",
+                *b as f64 / 1000.0
+            );
         }
         let _ = writeln!(
             o,
@@ -69,8 +77,11 @@ impl Metrics {
             "hecd_http_request_duration_seconds_sum {}",
             self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6
         );
-        let _ =
-            writeln!(o, "hecd_http_request_duration_seconds_count {}", self.latency_count.load(Ordering::Relaxed));
+        let _ = writeln!(
+            o,
+            "hecd_http_request_duration_seconds_count {}",
+            self.latency_count.load(Ordering::Relaxed)
+        );
         for (name, help, v) in gauges {
             let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
         }

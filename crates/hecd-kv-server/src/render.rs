@@ -109,7 +109,10 @@ impl Serialize for EventJson<'_> {
 /// With `no_value_on_success`, writes keep only the action.
 pub fn event_json(event: &Event, no_value_on_success: bool) -> Vec<u8> {
     let strip = no_value_on_success
-        && matches!(event.action, Action::Set | Action::Create | Action::Update | Action::CompareAndSwap);
+        && matches!(
+            event.action,
+            Action::Set | Action::Create | Action::Update | Action::CompareAndSwap
+        );
     let mut out = Vec::with_capacity(256);
     // Writing to a Vec cannot fail and every field serializes.
     let _ = serde_json::to_writer(&mut out, &EventJson { event, with_nodes: !strip });

@@ -106,14 +106,16 @@ fn parse_u64(s: &str) -> Option<u64> {
 fn get_bool(form: &Form, name: &str) -> Result<bool, KeyRequestError> {
     match form.first(name) {
         None => Ok(false),
-        Some(v) => parse_bool(v).ok_or_else(|| v2(ErrorCode::InvalidField, format!("invalid value for \"{name}\""))),
+        Some(v) => parse_bool(v)
+            .ok_or_else(|| v2(ErrorCode::InvalidField, format!("invalid value for \"{name}\""))),
     }
 }
 
 fn get_u64(form: &Form, name: &str) -> Result<u64, KeyRequestError> {
     match form.first(name) {
         None => Ok(0),
-        Some(v) => parse_u64(v).ok_or_else(|| v2(ErrorCode::IndexNaN, format!("invalid value for \"{name}\""))),
+        Some(v) => parse_u64(v)
+            .ok_or_else(|| v2(ErrorCode::IndexNaN, format!("invalid value for \"{name}\""))),
     }
 }
 
@@ -128,7 +130,12 @@ fn media_type(headers: &HeaderMap) -> String {
 ///
 /// # Errors
 /// The first decoding error, as Go words it.
-pub fn parse_form(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<Form, String> {
+pub fn parse_form(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Form, String> {
     let mut form = Form::default();
     let mut err = None;
     if (method == Method::POST || method == Method::PUT || method == Method::PATCH)
@@ -169,8 +176,11 @@ pub fn parse_key_request(
         _ => return Err(KeyRequestError::MethodNotAllowed),
     };
     let form = parse_form(method, uri, headers, body).map_err(|e| v2(ErrorCode::InvalidForm, e))?;
-    let path = decode_path(uri.path()).ok_or_else(|| v2(ErrorCode::InvalidForm, "incorrect key prefix"))?;
-    let rest = path.strip_prefix(KEYS_PREFIX).ok_or_else(|| v2(ErrorCode::InvalidForm, "incorrect key prefix"))?;
+    let path = decode_path(uri.path())
+        .ok_or_else(|| v2(ErrorCode::InvalidForm, "incorrect key prefix"))?;
+    let rest = path
+        .strip_prefix(KEYS_PREFIX)
+        .ok_or_else(|| v2(ErrorCode::InvalidForm, "incorrect key prefix"))?;
     let key = hecd_store::clean_path(rest);
 
     let prev_index = get_u64(&form, "prevIndex")?;
@@ -191,17 +201,23 @@ pub fn parse_key_request(
     let no_value_on_success = get_bool(&form, "noValueOnSuccess")?;
     let ttl = match form.first("ttl") {
         None | Some("") => None,
-        Some(t) => Some(parse_u64(t).ok_or_else(|| v2(ErrorCode::TtlNaN, "invalid value for \"ttl\""))?),
+        Some(t) => {
+            Some(parse_u64(t).ok_or_else(|| v2(ErrorCode::TtlNaN, "invalid value for \"ttl\""))?)
+        }
     };
     let prev_exist = match form.first("prevExist") {
         None => None,
-        Some(v) => Some(parse_bool(v).ok_or_else(|| v2(ErrorCode::InvalidField, "invalid value for prevExist"))?),
+        Some(v) => Some(
+            parse_bool(v)
+                .ok_or_else(|| v2(ErrorCode::InvalidField, "invalid value for prevExist"))?,
+        ),
     };
     let value = form.first("value").unwrap_or("");
     let refresh = match form.first("refresh") {
         None => false,
         Some(v) => {
-            let r = parse_bool(v).ok_or_else(|| v2(ErrorCode::InvalidField, "invalid value for refresh"))?;
+            let r = parse_bool(v)
+                .ok_or_else(|| v2(ErrorCode::InvalidField, "invalid value for refresh"))?;
             if r && !value.is_empty() {
                 return Err(v2(ErrorCode::RefreshValue, "A value was provided on a refresh"));
             }

@@ -84,16 +84,28 @@ fn text(status: StatusCode, body: &'static str) -> Response<Body> {
 ///
 /// # Errors
 /// [`Error::NoListener`] when `listeners` is empty.
-pub async fn run(config: Config, listeners: Vec<TcpListener>, shutdown: impl Future<Output = ()>) -> Result<()> {
+pub async fn run(
+    config: Config,
+    listeners: Vec<TcpListener>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
     if listeners.is_empty() {
         return Err(Error::NoListener);
     }
     let store = Arc::new(RwLock::new(Store::new(config.history_size)));
     let member_id = config.member_id();
     let log = Consensus::local(member_id, KvStateMachine::new(store.clone()));
-    let cluster_id = HeaderValue::from_str(&format!("{:x}", config.cluster_id())).unwrap_or(HeaderValue::from_static("0"));
-    let state =
-        Arc::new(State { store, log, config, member_id, cluster_id, metrics: Metrics::default(), start_time: SystemTime::now() });
+    let cluster_id = HeaderValue::from_str(&format!("{:x}", config.cluster_id()))
+        .unwrap_or(HeaderValue::from_static("0"));
+    let state = Arc::new(State {
+        store,
+        log,
+        config,
+        member_id,
+        cluster_id,
+        metrics: Metrics::default(),
+        start_time: SystemTime::now(),
+    });
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
@@ -102,7 +114,13 @@ pub async fn run(config: Config, listeners: Vec<TcpListener>, shutdown: impl Fut
         if let Ok(addr) = l.local_addr() {
             info!(%addr, "serving client requests");
         }
-        tokio::spawn(accept_loop(l, state.clone(), stop_rx.clone(), done_tx.clone(), limit.clone()));
+        tokio::spawn(accept_loop(
+            l,
+            state.clone(),
+            stop_rx.clone(),
+            done_tx.clone(),
+            limit.clone(),
+        ));
     }
     tokio::spawn(sync_loop(state.clone(), stop_rx.clone(), done_tx.clone()));
     drop(done_tx);
@@ -163,7 +181,11 @@ async fn accept_loop(
     }
 }
 
-async fn serve_connection(stream: tokio::net::TcpStream, state: Arc<State>, mut stop: watch::Receiver<bool>) {
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    state: Arc<State>,
+    mut stop: watch::Receiver<bool>,
+) {
     let grace = state.config.shutdown_grace;
     let svc_state = state.clone();
     let svc = service_fn(move |req| {
@@ -233,7 +255,11 @@ async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
             Some(b) => b,
             None => {
                 if path.starts_with("/v2/keys") {
-                    break 'resp state.v2_error(hecd_v2api::ErrorCode::InvalidForm, "http: POST too large", 0);
+                    break 'resp state.v2_error(
+                        hecd_v2api::ErrorCode::InvalidForm,
+                        "http: POST too large",
+                        0,
+                    );
                 }
                 break 'resp text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n");
             }
@@ -250,7 +276,9 @@ async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
             "/v2/stats/store" => cluster::stats(state, &parts, "store"),
             "/v2/stats/self" => cluster::stats(state, &parts, "self"),
             "/v2/stats/leader" => cluster::stats(state, &parts, "leader"),
-            p if p == "/v2/members" || p.starts_with("/v2/members/") => cluster::members(state, &parts, &body),
+            p if p == "/v2/members" || p.starts_with("/v2/members/") => {
+                cluster::members(state, &parts, &body)
+            }
             p if p.starts_with("/v2/auth") => cluster::auth(state, &parts),
             _ => not_found(),
         }
@@ -270,7 +298,11 @@ fn redirect(parts: &Parts, clean: &str) -> Response<Body> {
     }
     let get = parts.method == hyper::Method::GET;
     let head = parts.method == hyper::Method::HEAD;
-    let body = if get { format!("<a href=\"{}\">Moved Permanently</a>.\n\n", html_escape(&loc)) } else { String::new() };
+    let body = if get {
+        format!("<a href=\"{}\">Moved Permanently</a>.\n\n", html_escape(&loc))
+    } else {
+        String::new()
+    };
     let mut r = Response::new(Body::full(body));
     *r.status_mut() = StatusCode::MOVED_PERMANENTLY;
     let h = r.headers_mut();
@@ -284,5 +316,9 @@ fn redirect(parts: &Parts, clean: &str) -> Response<Body> {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&#34;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
 }

@@ -28,10 +28,8 @@ impl KvStateMachine {
     }
 
     fn compare(prev_value: Option<String>, prev_index: u64) -> Option<Compare> {
-        (prev_value.is_some() || prev_index > 0).then_some(Compare {
-            prev_value,
-            prev_index: (prev_index > 0).then_some(prev_index),
-        })
+        (prev_value.is_some() || prev_index > 0)
+            .then_some(Compare { prev_value, prev_index: (prev_index > 0).then_some(prev_index) })
     }
 
     /// Applies one entry. Entries that are not commands are ignored (`Ok(None)`).
@@ -42,7 +40,17 @@ impl KvStateMachine {
         };
         let mut store = self.write();
         match cmd {
-            Command::Put { key, value, dir, expiration, refresh, prev_exist, prev_value, prev_index, now } => {
+            Command::Put {
+                key,
+                value,
+                dir,
+                expiration,
+                refresh,
+                prev_exist,
+                prev_value,
+                prev_index,
+                now,
+            } => {
                 let compare = Self::compare(prev_value, prev_index);
                 // etcd's routing: prevExist first, then a compare, then a plain set.
                 let precondition = match (prev_exist, compare) {
@@ -52,14 +60,24 @@ impl KvStateMachine {
                     (None, Some(c)) => Precondition::Matches(c),
                     (None, None) => Precondition::None,
                 };
-                let opts = WriteOptions { value, dir, expiration: expiration.map(from_nanos), refresh, precondition };
+                let opts = WriteOptions {
+                    value,
+                    dir,
+                    expiration: expiration.map(from_nanos),
+                    refresh,
+                    precondition,
+                };
                 store.write(&key, opts, from_nanos(now)).map(Some)
             }
-            Command::Post { key, value, dir, expiration, now } => {
-                store.create_in_order(&key, value, dir, expiration.map(from_nanos), from_nanos(now)).map(Some)
-            }
+            Command::Post { key, value, dir, expiration, now } => store
+                .create_in_order(&key, value, dir, expiration.map(from_nanos), from_nanos(now))
+                .map(Some),
             Command::Delete { key, dir, recursive, prev_value, prev_index, now } => {
-                let opts = DeleteOptions { dir, recursive, compare: Self::compare(prev_value, prev_index) };
+                let opts = DeleteOptions {
+                    dir,
+                    recursive,
+                    compare: Self::compare(prev_value, prev_index),
+                };
                 store.delete(&key, opts, from_nanos(now)).map(Some)
             }
             Command::Sync { now } => {

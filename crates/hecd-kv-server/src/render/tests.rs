@@ -18,7 +18,8 @@ fn node(key: &str, value: Option<&str>) -> NodeView {
 fn check(e: &Event, nvos: bool, want: &str) {
     let got = event_json(e, nvos);
     assert_eq!(String::from_utf8_lossy(&got), format!("{want}\n"));
-    let decoded: hecd_v2api::Response = serde_json::from_slice(&got).expect("decodes as v2api::Response");
+    let decoded: hecd_v2api::Response =
+        serde_json::from_slice(&got).expect("decodes as v2api::Response");
     let again = serde_json::to_string(&decoded).expect("encodes");
     assert_eq!(again, want, "v2api re-encoding differs");
 }
@@ -46,7 +47,11 @@ fn events_encode_like_etcd() {
         index: 9,
         refresh: false,
     };
-    check(&root, true, r#"{"action":"get","node":{"dir":true,"nodes":[{"key":"/d","modifiedIndex":5,"createdIndex":4}]}}"#);
+    check(
+        &root,
+        true,
+        r#"{"action":"get","node":{"dir":true,"nodes":[{"key":"/d","modifiedIndex":5,"createdIndex":4}]}}"#,
+    );
 }
 
 #[test]

@@ -51,15 +51,35 @@ fn plain_requests() {
     check_ok("GET", "/v2/keys/a/b/", "", base(KeyMethod::Get, "/a/b"));
     check_ok("GET", "/v2/keys", "", base(KeyMethod::Get, "/"));
     check_ok("HEAD", "/v2/keys/", "", base(KeyMethod::Head, "/"));
-    check_ok("PUT", "/v2/keys/a%2Fb", "value=x+y", KeyRequest { value: "x y".into(), ..base(KeyMethod::Put, "/a/b") });
+    check_ok(
+        "PUT",
+        "/v2/keys/a%2Fb",
+        "value=x+y",
+        KeyRequest { value: "x y".into(), ..base(KeyMethod::Put, "/a/b") },
+    );
     check_ok("PUT", "/v2/keys/a+b", "", base(KeyMethod::Put, "/a+b"));
-    check_ok("POST", "/v2/keys/q?dir=true", "", KeyRequest { dir: true, ..base(KeyMethod::Post, "/q") });
+    check_ok(
+        "POST",
+        "/v2/keys/q?dir=true",
+        "",
+        KeyRequest { dir: true, ..base(KeyMethod::Post, "/q") },
+    );
 }
 
 #[test]
 fn form_body_wins_over_query_and_first_value_wins() {
-    check_ok("PUT", "/v2/keys/k?value=q", "value=b", KeyRequest { value: "b".into(), ..base(KeyMethod::Put, "/k") });
-    check_ok("PUT", "/v2/keys/k?value=1&value=2", "", KeyRequest { value: "1".into(), ..base(KeyMethod::Put, "/k") });
+    check_ok(
+        "PUT",
+        "/v2/keys/k?value=q",
+        "value=b",
+        KeyRequest { value: "b".into(), ..base(KeyMethod::Put, "/k") },
+    );
+    check_ok(
+        "PUT",
+        "/v2/keys/k?value=1&value=2",
+        "",
+        KeyRequest { value: "1".into(), ..base(KeyMethod::Put, "/k") },
+    );
     // DELETE bodies are not parsed.
     check_ok("DELETE", "/v2/keys/k", "recursive=true", base(KeyMethod::Delete, "/k"));
 }
@@ -76,7 +96,12 @@ fn all_parameters() {
         dir: false,
         ..base(KeyMethod::Put, "/k")
     };
-    check_ok("PUT", "/v2/keys/k?prevValue=p&prevIndex=7&prevExist=true&ttl=5&noValueOnSuccess=true", "value=v", want);
+    check_ok(
+        "PUT",
+        "/v2/keys/k?prevValue=p&prevIndex=7&prevExist=true&ttl=5&noValueOnSuccess=true",
+        "value=v",
+        want,
+    );
     let watch = KeyRequest {
         wait: true,
         wait_index: 12,
@@ -86,34 +111,79 @@ fn all_parameters() {
         quorum: true,
         ..base(KeyMethod::Get, "/d")
     };
-    check_ok("GET", "/v2/keys/d?wait=t&waitIndex=12&recursive=1&stream=True&sorted=TRUE&quorum=true", "", watch);
+    check_ok(
+        "GET",
+        "/v2/keys/d?wait=t&waitIndex=12&recursive=1&stream=True&sorted=TRUE&quorum=true",
+        "",
+        watch,
+    );
     check_ok("PUT", "/v2/keys/k?ttl=", "", base(KeyMethod::Put, "/k"));
-    check_ok("PUT", "/v2/keys/k?ttl=0", "", KeyRequest { ttl: Some(0), ..base(KeyMethod::Put, "/k") });
-    let refresh = KeyRequest { refresh: true, ttl: Some(3), prev_exist: Some(true), ..base(KeyMethod::Put, "/k") };
+    check_ok(
+        "PUT",
+        "/v2/keys/k?ttl=0",
+        "",
+        KeyRequest { ttl: Some(0), ..base(KeyMethod::Put, "/k") },
+    );
+    let refresh = KeyRequest {
+        refresh: true,
+        ttl: Some(3),
+        prev_exist: Some(true),
+        ..base(KeyMethod::Put, "/k")
+    };
     check_ok("PUT", "/v2/keys/k?refresh=true&ttl=3&prevExist=true", "", refresh);
 }
 
 #[test]
 fn errors_in_etcd_order() {
     check_err("PUT", "/v2/keys/k?a=%zz", "", 210, r#"invalid URL escape "%zz""#);
-    check_err("PUT", "/v2/keys/k?prevIndex=x&waitIndex=y", "", 203, r#"invalid value for "prevIndex""#);
+    check_err(
+        "PUT",
+        "/v2/keys/k?prevIndex=x&waitIndex=y",
+        "",
+        203,
+        r#"invalid value for "prevIndex""#,
+    );
     check_err("GET", "/v2/keys/k?waitIndex=-1", "", 203, r#"invalid value for "waitIndex""#);
     check_err("GET", "/v2/keys/k?prevIndex=", "", 203, r#"invalid value for "prevIndex""#);
-    check_err("GET", "/v2/keys/k?recursive=yes&sorted=no", "", 209, r#"invalid value for "recursive""#);
+    check_err(
+        "GET",
+        "/v2/keys/k?recursive=yes&sorted=no",
+        "",
+        209,
+        r#"invalid value for "recursive""#,
+    );
     check_err("GET", "/v2/keys/k?sorted=2", "", 209, r#"invalid value for "sorted""#);
     check_err("GET", "/v2/keys/k?wait=x", "", 209, r#"invalid value for "wait""#);
     check_err("PUT", "/v2/keys/k?dir=x", "", 209, r#"invalid value for "dir""#);
     check_err("GET", "/v2/keys/k?quorum=x", "", 209, r#"invalid value for "quorum""#);
     check_err("GET", "/v2/keys/k?stream=", "", 209, r#"invalid value for "stream""#);
-    check_err("PUT", "/v2/keys/k?wait=true", "", 209, r#""wait" can only be used with GET requests"#);
+    check_err(
+        "PUT",
+        "/v2/keys/k?wait=true",
+        "",
+        209,
+        r#""wait" can only be used with GET requests"#,
+    );
     check_err("PUT", "/v2/keys/k?prevValue=", "", 201, r#""prevValue" cannot be empty"#);
-    check_err("PUT", "/v2/keys/k?noValueOnSuccess=x", "", 209, r#"invalid value for "noValueOnSuccess""#);
+    check_err(
+        "PUT",
+        "/v2/keys/k?noValueOnSuccess=x",
+        "",
+        209,
+        r#"invalid value for "noValueOnSuccess""#,
+    );
     check_err("PUT", "/v2/keys/k?ttl=abc", "", 202, r#"invalid value for "ttl""#);
     check_err("PUT", "/v2/keys/k?ttl=-1", "", 202, r#"invalid value for "ttl""#);
     check_err("PUT", "/v2/keys/k?ttl=1.5", "", 202, r#"invalid value for "ttl""#);
     check_err("PUT", "/v2/keys/k?prevExist=maybe", "", 209, "invalid value for prevExist");
     check_err("PUT", "/v2/keys/k?refresh=x", "", 209, "invalid value for refresh");
-    check_err("PUT", "/v2/keys/k?refresh=true&ttl=5", "value=v", 211, "A value was provided on a refresh");
+    check_err(
+        "PUT",
+        "/v2/keys/k?refresh=true&ttl=5",
+        "value=v",
+        211,
+        "A value was provided on a refresh",
+    );
     check_err("PUT", "/v2/keys/k?refresh=true", "", 212, "No TTL value set");
     check_err("PUT", "/v2/keys/k", "a=b;c", 210, "invalid semicolon separator in query");
 }

@@ -1,0 +1,7 @@
+//! Black-box tests of the kv server over loopback HTTP (raw `TcpStream` requests).
+
+mod support;
+
+mod keys;
+mod misc;
+mod watch;
