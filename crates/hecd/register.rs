@@ -31,6 +31,15 @@ struct Cli {
     /// Timeout of each store request, in seconds.
     #[arg(long, global = true, default_value_t = 5.0)]
     timeout: f64,
+    /// CA bundle to verify https endpoints with (default: the system's roots).
+    #[arg(long, global = true, env = "ETCDCTL_CA_FILE")]
+    ca_file: Option<std::path::PathBuf>,
+    /// Client certificate for servers that require client-certificate authentication.
+    #[arg(long, global = true, env = "ETCDCTL_CERT_FILE")]
+    cert_file: Option<std::path::PathBuf>,
+    /// The client certificate's key.
+    #[arg(long, global = true, env = "ETCDCTL_KEY_FILE")]
+    key_file: Option<std::path::PathBuf>,
     /// Log level (error, warn, info, debug, trace); RUST_LOG is used when not given.
     #[arg(long, global = true)]
     log_level: Option<String>,
@@ -201,6 +210,11 @@ fn registrar(cli: &Cli) -> Result<Registrar, Failure> {
     let client = hecd_client::Client::builder()
         .endpoints(endpoints(cli))
         .timeout(Duration::from_secs_f64(cli.timeout))
+        .tls(hecd_client::TlsOptions {
+            ca_file: cli.ca_file.clone(),
+            cert_file: cli.cert_file.clone(),
+            key_file: cli.key_file.clone(),
+        })
         .build()
         .map_err(|e| Failure(2, e.to_string()))?;
     Ok(Registrar::new(client, &cli.prefix)?)

@@ -231,3 +231,27 @@ fn run_follows_the_tcp_health_check() {
     assert!(p.wait_exit(Duration::from_secs(10)).unwrap().success());
     assert_eq!(value_of(&kv, "/app/servers/svc"), None);
 }
+
+#[test]
+fn tls_with_client_certificate_against_etcd() {
+    let dir = hecd_testkit::tempdir();
+    let pki = hecd_testkit::pki::TestPki::generate(dir.path()).unwrap();
+    let Some(kv) = KvServer::start_tls(Kind::Etcd, &pki) else { return };
+    let tls = [
+        "--ca-file",
+        pki.ca.to_str().unwrap(),
+        "--cert-file",
+        pki.client_cert.to_str().unwrap(),
+        "--key-file",
+        pki.client_key.to_str().unwrap(),
+    ];
+    let mut args = tls.to_vec();
+    args.extend(["add", "web1", "10.0.0.1:80"]);
+    // etcd may still be finishing its start: the client retries while the port is not serving.
+    ok(&register(&kv, &args));
+    let mut args = tls.to_vec();
+    args.extend(["get", "web1"]);
+    assert!(ok(&register(&kv, &args)).contains("10.0.0.1:80"));
+    let out = register(&kv, &["--ca-file", pki.ca.to_str().unwrap(), "get", "web1"]);
+    assert_eq!(out.status.code(), Some(1), "refused without a client certificate");
+}

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use hyper::{Method, Request};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::rt::TokioExecutor;
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use tracing::{debug, warn};
 
 use crate::options::{DeleteOptions, GetOptions, Precondition, SetOptions};
+use crate::tls::TlsOptions;
 use crate::watch::Watcher;
 use crate::{Error, ErrorBody, Response, Result};
 
@@ -96,6 +98,7 @@ pub struct ClientBuilder {
     rounds: u32,
     backoff: Duration,
     basic_auth: Option<(String, String)>,
+    tls: TlsOptions,
 }
 
 impl Default for ClientBuilder {
@@ -106,6 +109,7 @@ impl Default for ClientBuilder {
             rounds: 3,
             backoff: Duration::from_millis(100),
             basic_auth: None,
+            tls: TlsOptions::default(),
         }
     }
 }
@@ -145,6 +149,12 @@ impl ClientBuilder {
         self
     }
 
+    /// TLS options for `https://` endpoints (CA bundle, client certificate and key).
+    pub fn tls(mut self, tls: TlsOptions) -> Self {
+        self.tls = tls;
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -158,6 +168,13 @@ impl ClientBuilder {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(self.timeout));
+        connector.enforce_http(false);
+        let tls = crate::tls::client_config(&self.tls)?;
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let http = HttpClient::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
@@ -187,7 +204,7 @@ pub struct Client {
 
 struct Inner {
     endpoints: Vec<String>,
-    http: HttpClient<HttpConnector, Full<Bytes>>,
+    http: HttpClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
     timeout: Duration,
     rounds: u32,
     backoff: Duration,
@@ -557,12 +574,8 @@ fn normalize_endpoint(e: &str) -> Result<String> {
         |reason: &str| Error::InvalidEndpoint { endpoint: e.into(), reason: reason.into() };
     let uri: hyper::Uri =
         url.parse().map_err(|err: hyper::http::uri::InvalidUri| invalid(&err.to_string()))?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            return Err(invalid("https endpoints need TLS, which this client does not support yet"))
-        }
-        _ => return Err(invalid("the scheme must be http")),
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(invalid("the scheme must be http or https"));
     }
     if uri.host().is_none_or(str::is_empty) {
         return Err(invalid("no host"));

@@ -32,6 +32,14 @@ pub enum Error {
         /// Why it was rejected.
         reason: String,
     },
+    /// TLS material could not be loaded or used.
+    #[error("TLS: {path}: {reason}")]
+    Tls {
+        /// The file concerned (empty when none).
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// No endpoint was configured.
     #[error("no endpoints configured")]
     NoEndpoints,

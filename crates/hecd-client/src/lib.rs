@@ -23,10 +23,12 @@
 mod client;
 mod error;
 mod options;
+mod tls;
 mod watch;
 
 pub use client::{Client, ClientBuilder, Member, Reply};
 pub use error::{Error, Result};
 pub use hecd_v2api::{Action, ErrorBody, ErrorCode, Node, Response};
 pub use options::{DeleteOptions, GetOptions, Precondition, SetOptions};
+pub use tls::TlsOptions;
 pub use watch::{WatchEvent, Watcher};

@@ -55,11 +55,35 @@ impl KvServer {
         Self::start_with(kind, &[])
     }
 
+    /// Starts a server serving HTTPS with the PKI's server certificate, requiring client
+    /// certificates signed by its CA (`--client-cert-auth --trusted-ca-file`). Readiness is the
+    /// client port accepting connections.
+    ///
+    /// # Panics
+    /// When the server does not start or exits early.
+    pub fn start_tls(kind: Kind, pki: &crate::pki::TestPki) -> Option<KvServer> {
+        let files = [&pki.server_cert, &pki.server_key, &pki.ca].map(|p| p.display().to_string());
+        let extra = [
+            "--cert-file",
+            files[0].as_str(),
+            "--key-file",
+            files[1].as_str(),
+            "--client-cert-auth",
+            "--trusted-ca-file",
+            files[2].as_str(),
+        ];
+        Self::launch(kind, &extra, "https")
+    }
+
     /// Like [`KvServer::start`], with extra flags.
     ///
     /// # Panics
     /// When the server does not start or exits early.
     pub fn start_with(kind: Kind, extra: &[&str]) -> Option<KvServer> {
+        Self::launch(kind, extra, "http")
+    }
+
+    fn launch(kind: Kind, extra: &[&str], scheme: &str) -> Option<KvServer> {
         let bin = kind.binary();
         if !bin.exists() {
             let msg = format!("{kind:?} binary {} is missing", bin.display());
@@ -69,7 +93,7 @@ impl KvServer {
         }
         let dir = crate::tempdir();
         let ports = free_ports(2);
-        let url = format!("http://127.0.0.1:{}", ports[0]);
+        let url = format!("{scheme}://127.0.0.1:{}", ports[0]);
         let peer = format!("http://127.0.0.1:{}", ports[1]);
         let mut cmd = Command::new(&bin);
         cmd.args(["--name", "t", "--data-dir"])
@@ -87,6 +111,9 @@ impl KvServer {
             wait_until(&format!("{kind:?} to answer /v2/keys"), Duration::from_secs(30), || {
                 if let Some(st) = proc.try_wait() {
                     return Some(Err(format!("{kind:?} exited early with {st}")));
+                }
+                if scheme == "https" {
+                    return std::net::TcpStream::connect(addr).ok().map(|_| Ok(()));
                 }
                 http(addr, "GET", "/v2/keys/", "").ok().filter(|(st, _)| *st == 200).map(|_| Ok(()))
             });

@@ -5,6 +5,7 @@
 //! a short back-off until a deadline and fails with a clear message when the deadline passes.
 
 pub mod kv;
+pub mod pki;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -3,6 +3,7 @@
 
 mod server;
 mod suite;
+mod tls;
 
 use server::Server;
 
@@ -49,4 +50,9 @@ fn members_and_version() {
 fn unreachable_store_is_a_clear_error() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(suite::unreachable_store_is_a_clear_error());
+}
+
+#[test]
+fn tls_client_certificate_auth_against_etcd() {
+    tls::client_certificate_auth(server::Kind::Etcd);
 }
