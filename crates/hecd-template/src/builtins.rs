@@ -348,8 +348,8 @@ fn eq(a1: &V, rest: &[V]) -> Result<bool, String> {
                             sprint_verb(a, "%v")
                         ));
                     }
-                    if a1.is_missing() || a.is_missing() {
-                        a1.is_missing() == a.is_missing()
+                    if go_is_nil(a1) || go_is_nil(a) {
+                        go_is_nil(a1) == go_is_nil(a)
                     } else {
                         if matches!(a, Value::List(_) | Value::Map(_)) {
                             return Err(format!(
@@ -493,4 +493,14 @@ fn query_escape(b: &[u8]) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Go's `isNil` in funcs.go: invalid values, nil slices and nil maps.
+fn go_is_nil(v: &Value) -> bool {
+    match v {
+        Value::Missing | Value::Nil => true,
+        Value::List(l) => l.nil,
+        Value::Map(m) => m.nil,
+        _ => false,
+    }
 }

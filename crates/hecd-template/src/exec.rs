@@ -139,8 +139,8 @@ pub(crate) fn zero_of(t: &Type) -> Value {
         k if k.is_float() => Value::Float(0.0, k),
         k if k.is_complex() => Value::Complex(0.0, 0.0, k),
         Kind::String => Value::string(""),
-        Kind::Slice => Value::list(t.clone(), Vec::new()),
-        Kind::Map => Value::map(t.clone(), Default::default()),
+        Kind::Slice => Value::nil_list(t.clone()),
+        Kind::Map => Value::nil_map(t.clone()),
         Kind::Struct => {
             let fields = t.fields().iter().map(|_| Value::Missing).collect();
             Value::record(Record::new(t.clone(), fields))

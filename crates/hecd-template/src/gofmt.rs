@@ -113,29 +113,58 @@ pub(crate) fn sprintf(out: &mut Vec<u8>, format: &[u8], args: &[Value]) {
     p.do_printf(format, args);
 }
 
-fn parse_num(s: &[u8], mut i: usize) -> (Option<usize>, usize) {
-    let start = i;
-    let mut n: usize = 0;
-    while i < s.len() && s[i].is_ascii_digit() {
-        if n > 1_000_000 {
-            return (None, s.len());
-        }
-        n = n * 10 + usize::from(s[i] - b'0');
-        i += 1;
-    }
-    if i == start {
-        (None, i)
-    } else {
-        (Some(n), i)
-    }
+fn too_large(x: i64) -> bool {
+    !(-1_000_000..=1_000_000).contains(&x)
 }
 
-fn int_from_arg(a: &Value) -> Option<i64> {
-    match a {
-        Value::Int(v, _) => Some(*v),
-        Value::Uint(v, _) => i64::try_from(*v).ok(),
-        _ => None,
+/// Go's `parsenum` over `s[start..end]`.
+fn parse_num(s: &[u8], start: usize, end: usize) -> (Option<usize>, usize) {
+    if start >= end {
+        return (None, end);
     }
+    let mut n: i64 = 0;
+    let mut i = start;
+    let mut isnum = false;
+    while i < end && s[i].is_ascii_digit() {
+        if too_large(n) {
+            return (None, end);
+        }
+        n = n * 10 + i64::from(s[i] - b'0');
+        isnum = true;
+        i += 1;
+    }
+    (isnum.then_some(n as usize), i)
+}
+
+/// Go's `parseArgNumber`: (index, width consumed, ok).
+fn parse_arg_number(format: &[u8]) -> (i64, usize, bool) {
+    if format.len() < 3 {
+        return (0, 1, false);
+    }
+    for i in 1..format.len() {
+        if format[i] == b']' {
+            let (w, newi) = parse_num(format, 1, i);
+            return match w {
+                Some(w) if newi == i => (w as i64 - 1, i + 1, true),
+                _ => (0, i + 1, false),
+            };
+        }
+    }
+    (0, 1, false)
+}
+
+/// Go's `intFromArg`: (value, ok, next arg index).
+fn int_from_arg(args: &[Value], arg_num: usize) -> (i64, bool, usize) {
+    let Some(a) = args.get(arg_num) else { return (0, false, arg_num) };
+    let (n, ok) = match a {
+        Value::Int(v, _) => (*v, true),
+        Value::Uint(v, _) if i64::try_from(*v).is_ok() => (*v as i64, true),
+        _ => (0, false),
+    };
+    if too_large(n) {
+        return (0, false, arg_num + 1);
+    }
+    (n, ok, arg_num + 1)
 }
 
 impl Printer<'_> {
@@ -167,11 +196,37 @@ impl Printer<'_> {
         }
     }
 
+    /// Go's `argNumber`: an explicit `[n]` index at `format[i..]`.
+    fn arg_number(
+        &mut self,
+        arg_num: usize,
+        format: &[u8],
+        i: usize,
+        nargs: usize,
+        good: &mut bool,
+        reordered: &mut bool,
+    ) -> (usize, usize, bool) {
+        if format.len() <= i || format[i] != b'[' {
+            return (arg_num, i, false);
+        }
+        *reordered = true;
+        let rest = &format[i..];
+        let (index, wid, ok) = parse_arg_number(rest);
+        if ok && index >= 0 && (index as usize) < nargs {
+            return (index as usize, i + wid, true);
+        }
+        *good = false;
+        (arg_num, i + wid, ok)
+    }
+
     fn do_printf(&mut self, format: &[u8], args: &[Value]) {
         let end = format.len();
-        let mut argnum = 0;
+        let mut arg_num = 0usize;
+        let mut after_index;
+        let mut reordered = false;
         let mut i = 0;
-        while i < end {
+        'format_loop: while i < end {
+            let mut good = true;
             let lasti = i;
             while i < end && format[i] != b'%' {
                 i += 1;
@@ -184,9 +239,9 @@ impl Printer<'_> {
             }
             i += 1;
             self.f = Flags::default();
-            // Flags.
             while i < end {
-                match format[i] {
+                let c = format[i];
+                match c {
                     b'#' => self.f.sharp = true,
                     b'0' => self.f.zero = !self.f.minus,
                     b'+' => self.f.plus = true,
@@ -195,66 +250,77 @@ impl Printer<'_> {
                         self.f.zero = false;
                     }
                     b' ' => self.f.space = true,
-                    _ => break,
+                    _ => {
+                        if c.is_ascii_lowercase() && arg_num < args.len() {
+                            if c == b'v' {
+                                self.f.sharp_v = self.f.sharp;
+                                self.f.sharp = false;
+                                self.f.plus_v = self.f.plus;
+                                self.f.plus = false;
+                            }
+                            self.print_arg(&args[arg_num], c as char);
+                            arg_num += 1;
+                            i += 1;
+                            continue 'format_loop;
+                        }
+                        break;
+                    }
                 }
                 i += 1;
             }
+            let r = self.arg_number(arg_num, format, i, args.len(), &mut good, &mut reordered);
+            (arg_num, i, after_index) = r;
             // Width.
             if i < end && format[i] == b'*' {
                 i += 1;
-                match args.get(argnum).and_then(int_from_arg) {
-                    Some(n) => {
-                        argnum += 1;
-                        if n < 0 {
-                            self.f.minus = true;
-                            self.f.zero = false;
-                        }
-                        let n = n.unsigned_abs();
-                        if n > 1_000_000 {
-                            self.write_str("%!(BADWIDTH)");
-                        } else {
-                            self.f.wid = Some(n as usize);
-                        }
-                    }
-                    None => {
-                        if argnum < args.len() {
-                            argnum += 1;
-                        }
-                        self.write_str("%!(BADWIDTH)");
-                    }
+                let (n, ok, na) = int_from_arg(args, arg_num);
+                arg_num = na;
+                if !ok {
+                    self.write_str("%!(BADWIDTH)");
+                } else if n < 0 {
+                    self.f.minus = true;
+                    self.f.zero = false;
+                    self.f.wid = Some(n.unsigned_abs() as usize);
+                } else {
+                    self.f.wid = Some(n as usize);
                 }
+                after_index = false;
             } else {
-                let (w, j) = parse_num(format, i);
+                let (w, j) = parse_num(format, i, end);
                 self.f.wid = w;
                 i = j;
+                if after_index && w.is_some() {
+                    good = false;
+                }
             }
             // Precision.
-            if i < end && format[i] == b'.' {
+            if i + 1 < end && format[i] == b'.' {
                 i += 1;
+                if after_index {
+                    good = false;
+                }
+                let r = self.arg_number(arg_num, format, i, args.len(), &mut good, &mut reordered);
+                (arg_num, i, after_index) = r;
                 if i < end && format[i] == b'*' {
                     i += 1;
-                    match args.get(argnum).and_then(int_from_arg) {
-                        Some(n) => {
-                            argnum += 1;
-                            if !(0..=1_000_000).contains(&n) {
-                                self.f.prec = None;
-                                self.write_str("%!(BADPREC)");
-                            } else {
-                                self.f.prec = Some(n as usize);
-                            }
-                        }
-                        None => {
-                            if argnum < args.len() {
-                                argnum += 1;
-                            }
-                            self.write_str("%!(BADPREC)");
-                        }
+                    let (n, ok, na) = int_from_arg(args, arg_num);
+                    arg_num = na;
+                    if n < 0 || !ok {
+                        self.f.prec = None;
+                        self.write_str("%!(BADPREC)");
+                    } else {
+                        self.f.prec = Some(n as usize);
                     }
+                    after_index = false;
                 } else {
-                    let (p, j) = parse_num(format, i);
+                    let (p, j) = parse_num(format, i, end);
                     self.f.prec = Some(p.unwrap_or(0));
                     i = j;
                 }
+            }
+            if !after_index {
+                let r = self.arg_number(arg_num, format, i, args.len(), &mut good, &mut reordered);
+                (arg_num, i, _) = r;
             }
             if i >= end {
                 self.write_str("%!(NOVERB)");
@@ -262,39 +328,31 @@ impl Printer<'_> {
             }
             let (verb, w) = decode_rune(&format[i..]);
             i += w;
-            match verb {
-                '%' => self.buf.push(b'%'),
-                _ if argnum >= args.len() => {
-                    self.buf.extend_from_slice(b"%!");
-                    self.push_char(verb);
-                    self.write_str("(MISSING)");
-                }
-                'w' => {
-                    // Sprintf has no %w support: it is a bad verb.
-                    let a = &args[argnum];
-                    argnum += 1;
-                    self.bad_verb_arg(a, 'w');
-                }
-                'v' => {
+            if verb == '%' {
+                self.buf.push(b'%');
+            } else if !good {
+                self.buf.extend_from_slice(b"%!");
+                self.push_char(verb);
+                self.write_str("(BADINDEX)");
+            } else if arg_num >= args.len() {
+                self.buf.extend_from_slice(b"%!");
+                self.push_char(verb);
+                self.write_str("(MISSING)");
+            } else {
+                if verb == 'v' {
                     self.f.sharp_v = self.f.sharp;
                     self.f.sharp = false;
                     self.f.plus_v = self.f.plus;
                     self.f.plus = false;
-                    let a = &args[argnum];
-                    argnum += 1;
-                    self.print_arg(a, 'v');
                 }
-                _ => {
-                    let a = &args[argnum];
-                    argnum += 1;
-                    self.print_arg(a, verb);
-                }
+                self.print_arg(&args[arg_num], verb);
+                arg_num += 1;
             }
         }
-        if argnum < args.len() {
+        if !reordered && arg_num < args.len() {
             self.f = Flags::default();
             self.write_str("%!(EXTRA ");
-            for (k, a) in args[argnum..].iter().enumerate() {
+            for (k, a) in args[arg_num..].iter().enumerate() {
                 if k > 0 {
                     self.write_str(", ");
                 }
@@ -431,6 +489,10 @@ impl Printer<'_> {
             Value::Map(m) => {
                 if self.f.sharp_v {
                     self.write_str(m.ty.name());
+                    if m.nil {
+                        self.write_str("(nil)");
+                        return;
+                    }
                     self.buf.push(b'{');
                 } else {
                     self.write_str("map[");
@@ -480,6 +542,10 @@ impl Printer<'_> {
             Value::List(l) => {
                 if self.f.sharp_v {
                     self.write_str(l.ty.name());
+                    if l.nil {
+                        self.write_str("(nil)");
+                        return;
+                    }
                     self.buf.push(b'{');
                     for (i, e) in l.items.iter().enumerate() {
                         if i > 0 {
@@ -628,7 +694,23 @@ impl Printer<'_> {
     fn fmt_float(&mut self, f: f64, bits32: bool, verb: char, v: &Value) {
         let (fc, prec) = match verb {
             'v' => ('g', -1),
-            'b' | 'x' | 'X' => return self.bad_verb_arg(v, verb),
+            'b' | 'x' | 'X' => {
+                let s = float_bits_format(f, verb);
+                let mut num = Vec::new();
+                if !s.starts_with('-') {
+                    num.push(b'+');
+                }
+                num.extend_from_slice(s.as_bytes());
+                if self.f.space && num[0] == b'+' && !self.f.plus {
+                    num[0] = b' ';
+                }
+                if self.f.plus || num[0] != b'+' {
+                    self.pad(&num);
+                } else {
+                    self.pad(&num[1..]);
+                }
+                return;
+            }
             'g' | 'G' => (verb, -1),
             'f' | 'F' => ('f', 6),
             'e' | 'E' => (verb, 6),
@@ -847,4 +929,58 @@ fn sharp_float(num: &mut Vec<u8>, fc: char, prec: i32) {
     num.push(sign);
     num.extend_from_slice(&body);
     num.extend_from_slice(&tail);
+}
+
+/// `strconv.FormatFloat(f, 'b'|'x'|'X', -1, 64)`.
+fn float_bits_format(f: f64, verb: char) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+    }
+    let bits = f.to_bits();
+    let neg = bits >> 63 == 1;
+    let mut exp = ((bits >> 52) & 0x7ff) as i64;
+    let mut mant = bits & ((1u64 << 52) - 1);
+    if exp == 0 {
+        exp = -1022;
+    } else {
+        mant |= 1u64 << 52;
+        exp -= 1023;
+    }
+    let sign = if neg { "-" } else { "" };
+    if verb == 'b' {
+        return format!(
+            "{sign}{mant}p{}{}",
+            if exp - 52 >= 0 { "+" } else { "-" },
+            (exp - 52).abs()
+        );
+    }
+    if mant == 0 {
+        let s = format!("{sign}0x0p+00");
+        return if verb == 'X' { s.to_uppercase() } else { s };
+    }
+    while mant < 1u64 << 52 {
+        mant <<= 1;
+        exp -= 1;
+    }
+    let frac = mant & ((1u64 << 52) - 1);
+    let mut digits = format!("{frac:013x}");
+    while digits.ends_with('0') {
+        digits.pop();
+    }
+    let mut s = String::from(sign);
+    s.push_str("0x1");
+    if !digits.is_empty() {
+        s.push('.');
+        s.push_str(&digits);
+    }
+    s.push('p');
+    s.push(if exp >= 0 { '+' } else { '-' });
+    s.push_str(&format!("{:02}", exp.abs()));
+    if verb == 'X' {
+        s = s.to_uppercase();
+    }
+    s
 }

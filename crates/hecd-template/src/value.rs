@@ -129,7 +129,16 @@ impl Value {
     }
     /// A slice of type `ty` (which must be a slice type) holding `items`.
     pub fn list(ty: Type, items: Vec<Value>) -> Value {
-        Value::List(Arc::new(List { ty, items }))
+        Value::List(Arc::new(List { ty, items, nil: false }))
+    }
+    /// A nil slice of type `ty` (what a Go function returning a nil slice
+    /// gives: prints `[]`, but `%#v` prints `TYPE(nil)`).
+    pub fn nil_list(ty: Type) -> Value {
+        Value::List(Arc::new(List { ty, items: Vec::new(), nil: true }))
+    }
+    /// A nil map of type `ty` (e.g. `encoding/json` decoding `null` into a map).
+    pub fn nil_map(ty: Type) -> Value {
+        Value::Map(Arc::new(Map { ty, entries: BTreeMap::new(), nil: true }))
     }
     /// A `[]interface {}` slice.
     pub fn interface_list(items: Vec<Value>) -> Value {
@@ -148,7 +157,7 @@ impl Value {
     }
     /// A map of type `ty` (a map type with `string` keys).
     pub fn map(ty: Type, entries: BTreeMap<Str, Value>) -> Value {
-        Value::Map(Arc::new(Map { ty, entries }))
+        Value::Map(Arc::new(Map { ty, entries, nil: false }))
     }
     /// A `map[string]interface {}`.
     pub fn interface_map<I, K>(entries: I) -> Value
@@ -319,12 +328,17 @@ impl fmt::Display for Value {
 pub struct List {
     pub(crate) ty: Type,
     pub(crate) items: Vec<Value>,
+    pub(crate) nil: bool,
 }
 
 impl List {
     /// The slice type.
     pub fn go_type(&self) -> &Type {
         &self.ty
+    }
+    /// True for a nil slice (Go's `[]T(nil)`; prints `[]`, `%#v` shows `(nil)`).
+    pub fn is_nil(&self) -> bool {
+        self.nil
     }
     /// The elements.
     pub fn items(&self) -> &[Value] {
@@ -345,12 +359,17 @@ impl List {
 pub struct Map {
     pub(crate) ty: Type,
     pub(crate) entries: BTreeMap<Str, Value>,
+    pub(crate) nil: bool,
 }
 
 impl Map {
     /// The map type.
     pub fn go_type(&self) -> &Type {
         &self.ty
+    }
+    /// True for a nil map (Go's `map[K]V(nil)`).
+    pub fn is_nil(&self) -> bool {
+        self.nil
     }
     /// The entries in sorted key order.
     pub fn entries(&self) -> &BTreeMap<Str, Value> {

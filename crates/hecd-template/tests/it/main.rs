@@ -59,6 +59,9 @@ pub fn golden_funcs() -> FuncMap {
         .with(
             "kvs",
             Function::new(Signature::new([]).variadic(Type::string()), move |a| {
+                if a.len() < 2 {
+                    return Ok(Value::nil_list(kvs_type.clone()));
+                }
                 let items = a
                     .chunks_exact(2)
                     .map(|p| Value::record(Record::new(kt2.clone(), p.to_vec())))
@@ -69,6 +72,9 @@ pub fn golden_funcs() -> FuncMap {
         .with(
             "strs",
             Function::new(Signature::new([]).variadic(Type::string()), |a| {
+                if a.is_empty() {
+                    return Ok(Value::nil_list(Type::slice(Type::string())));
+                }
                 Ok(Value::list(Type::slice(Type::string()), a.to_vec()))
             }),
         )
