@@ -85,7 +85,8 @@ pub fn lookup_srv_with(
                         });
                         return Ok(records);
                     }
-                    Err(e) => last = e,
+                    // A server that answered (even NXDOMAIN) ends the lookup.
+                    Err(e) => return Err(e),
                 },
                 Err(e) => last = e,
             }

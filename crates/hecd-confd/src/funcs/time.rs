@@ -1,11 +1,13 @@
-//! `datetime` (Go's `time.Now`) as a host `time.Time` value with the usable methods:
-//! `Format`, `UTC`, `Local`, `Year`, `Day`, `Hour`, `Minute`, `Second`, `Nanosecond`,
-//! `YearDay`, `Unix`, `UnixNano`, `String`.
+//! `datetime` (Go's `time.Now`) as a host `time.Time` value with the methods templates
+//! can call: `Format`, `String`, `UTC`, `Local`, `Year`, `Month`, `Day`, `Weekday`,
+//! `Hour`, `Minute`, `Second`, `Nanosecond`, `YearDay`, `Unix`, `UnixMilli`,
+//! `UnixMicro`, `UnixNano`, `IsZero`, `Before`, `After`, `Equal`.
 //!
 //! The local zone follows Go's rules for `TZ` (unset: `/etc/localtime`; empty or `UTC`:
 //! UTC; otherwise a zoneinfo file), reading the offset of the last transition in the
-//! TZif file. Known gaps: `Month`/`Weekday` (Go's named types with `String` methods) are
-//! not offered, the monotonic reading that `String` prints (`m=+0.000466455`) counts from
+//! TZif file. Known gaps: `Month` and `Weekday` print their names (`November`) and have
+//! the right `%T`, but as records they do not compare equal to integers as Go's named
+//! integer types do; the monotonic reading that `String` prints (`m=+0.000466455`) counts from
 //! the creation of the function map rather than from process start, and zones whose
 //! current rule is only in the TZif footer use their last recorded transition.
 
@@ -435,7 +437,47 @@ pub(super) fn time_type() -> Type {
             Ok(Value::record(Record::new(ty, Vec::new()).with_payload(t)))
         })
     };
+    let month = named_int("time.Month", |m| MONTHS.get(m as usize - 1).copied());
+    let weekday = named_int("time.Weekday", |d| DAYS.get(d as usize).copied());
+    let month_ty = month.clone();
+    let weekday_ty = weekday.clone();
+    let nanos_total = |t: &GoTime| i128::from(t.unix) * 1_000_000_000 + i128::from(t.nanos);
+    let compare = move |name: &'static str, want: std::cmp::Ordering| {
+        Method::new(name, Signature::new([Type::record("time.Time", &[]).build()]), move |r, a| {
+            let other = a[0]
+                .as_record()
+                .and_then(|rec| rec.payload::<GoTime>())
+                .ok_or_else(|| FuncError::new("not a time.Time"))?;
+            Ok(Value::bool(nanos_total(recv(r)?).cmp(&nanos_total(other)) == want))
+        })
+    };
     Type::record("time.Time", &[])
+        .method(Method::new("Month", Signature::new([]), move |r, _| {
+            Ok(Value::record(
+                Record::new(month_ty.clone(), Vec::new())
+                    .with_payload(i64::from(recv(r)?.civil().month)),
+            ))
+        }))
+        .method(Method::new("Weekday", Signature::new([]), move |r, _| {
+            Ok(Value::record(
+                Record::new(weekday_ty.clone(), Vec::new())
+                    .with_payload(i64::from(recv(r)?.civil().weekday)),
+            ))
+        }))
+        .method(Method::new("IsZero", Signature::new([]), |r, _| {
+            // Go's zero time is January 1, year 1, 00:00:00 UTC.
+            let t = recv(r)?;
+            Ok(Value::bool(t.unix == -62_135_596_800 && t.nanos == 0))
+        }))
+        .method(Method::new("UnixMilli", Signature::new([]), move |r, _| {
+            Ok(Value::int64((nanos_total(recv(r)?) / 1_000_000) as i64))
+        }))
+        .method(Method::new("UnixMicro", Signature::new([]), move |r, _| {
+            Ok(Value::int64((nanos_total(recv(r)?) / 1_000) as i64))
+        }))
+        .method(compare("Before", std::cmp::Ordering::Less))
+        .method(compare("After", std::cmp::Ordering::Greater))
+        .method(compare("Equal", std::cmp::Ordering::Equal))
         .method(Method::new("Format", Signature::new([Type::string()]), |r, a| {
             Ok(Value::from(
                 recv(r)?.format(&String::from_utf8_lossy(a[0].as_bytes().unwrap_or(b""))),
@@ -457,6 +499,19 @@ pub(super) fn time_type() -> Type {
         .method(Method::new("UnixNano", Signature::new([]), |r, _| {
             let t = recv(r)?;
             Ok(Value::int64(t.unix.wrapping_mul(1_000_000_000).wrapping_add(i64::from(t.nanos))))
+        }))
+        .build()
+}
+
+/// A Go named integer type that prints through its `String` method (`time.Month`),
+/// modelled as a record whose payload is the number.
+fn named_int(name: &'static str, label: fn(i64) -> Option<&'static str>) -> Type {
+    Type::record(name, &[])
+        .method(Method::new("String", Signature::new([]), move |r, _| {
+            let n = r.as_record().and_then(|rec| rec.payload::<i64>()).copied().unwrap_or(0);
+            Ok(Value::from(
+                label(n).map_or_else(|| format!("%!{}({n})", &name[5..]), str::to_owned),
+            ))
         }))
         .build()
 }
