@@ -44,7 +44,7 @@ enum Pending<O> {
 
 /// A reply held back until the status reflecting it has been published.
 enum Done<O> {
-    Data(oneshot::Sender<Result<Applied<O>>>, Applied<O>),
+    Data(oneshot::Sender<Result<Applied<O>>>, Result<Applied<O>>),
     Member(oneshot::Sender<Result<Applied<MemberChange>>>, Result<Applied<MemberChange>>),
     Read(oneshot::Sender<Result<u64>>, u64),
 }
@@ -75,6 +75,8 @@ pub(crate) struct Driver<S: StateMachine, T> {
     reads_blocked: bool,
     /// Peers a snapshot was sent to during the current `Ready`.
     snapshots_sent: Vec<u64>,
+    /// Log index at which this node, as leader, appended each pending proposal (by sequence number).
+    expected: std::collections::BTreeMap<u64, u64>,
     /// Replies to send once the status is published, so callers see a status at least as new.
     done: Vec<Done<S::Output>>,
 }
@@ -120,6 +122,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             reads_blocked: false,
             snapshots_sent: Vec::new(),
             done: Vec::new(),
+            expected: std::collections::BTreeMap::new(),
         }
     }
 
@@ -213,6 +216,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
                 match self.raw.propose(ctx, data) {
                     Ok(()) => {
                         self.proposals.insert(seq, Pending::Data(reply));
+                        self.note_expected(seq);
                     }
                     Err(err) => {
                         let _ = reply.send(Err(Error::raft(err)));
@@ -224,6 +228,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
                 match self.raw.propose_conf_change(ctx, change.to_conf_change()) {
                     Ok(()) => {
                         self.proposals.insert(seq, Pending::Member(reply));
+                        self.note_expected(seq);
                     }
                     Err(err) => {
                         let _ = reply.send(Err(Error::raft(err)));
@@ -249,6 +254,35 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             Cmd::Shutdown { reply } => return Some(reply),
         }
         None
+    }
+
+    /// As leader, a proposal is appended to the local log at once: remember where, so that finding another
+    /// entry there (after a leader change, or a conf change raft refused) fails the proposal instead of
+    /// leaving it pending forever. Proposals forwarded to another leader have no known index.
+    fn note_expected(&mut self, seq: u64) {
+        if self.raw.raft.state == StateRole::Leader {
+            let index = self.raw.raft.raft_log.last_index();
+            self.expected.insert(index, seq);
+        }
+    }
+
+    /// Fails pending proposals expected at or before `index` whose entry turned out to be another one.
+    fn check_expected(&mut self, index: u64, ctx: &[u8]) {
+        while let Some(entry) = self.expected.first_entry() {
+            if *entry.key() > index {
+                break;
+            }
+            let (at, seq) = entry.remove_entry();
+            if at == index && self.own_seq(ctx) == Some(seq) {
+                continue;
+            }
+            let err = || Error::ProposalLost { index: at };
+            match self.proposals.remove(&seq) {
+                Some(Pending::Data(tx)) => self.done.push(Done::Data(tx, Err(err()))),
+                Some(Pending::Member(tx)) => self.done.push(Done::Member(tx, Err(err()))),
+                None => {}
+            }
+        }
     }
 
     fn send_read(&mut self, ctx: Vec<u8>) {
@@ -355,6 +389,9 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             .map_err(|reason| Error::Restore { index: meta.index, reason })?;
         self.raw.mut_store().apply_snapshot(snap.clone());
         self.applied = meta.index;
+        // Whether the snapshot holds proposals expected at or below its index cannot be told; they stay
+        // pending (callers time out) rather than being reported lost.
+        self.expected = self.expected.split_off(&(meta.index + 1));
         Ok(())
     }
 
@@ -388,6 +425,9 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             if e.index <= self.applied {
                 continue;
             }
+            if !self.expected.is_empty() {
+                self.check_expected(e.index, &e.context);
+            }
             match e.get_entry_type() {
                 EntryType::EntryNormal => {
                     // Raft's own empty entry (appended by a new leader) carries neither data nor context.
@@ -397,7 +437,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
                             self.own_seq(&e.context).and_then(|s| self.proposals.remove(&s))
                         {
                             let applied = Applied { index: e.index, term: e.term, output };
-                            self.done.push(Done::Data(reply, applied));
+                            self.done.push(Done::Data(reply, Ok(applied)));
                         }
                     }
                 }
@@ -454,8 +494,8 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
     fn flush_replies(&mut self) {
         for done in self.done.drain(..) {
             match done {
-                Done::Data(tx, applied) => {
-                    let _ = tx.send(Ok(applied));
+                Done::Data(tx, res) => {
+                    let _ = tx.send(res);
                 }
                 Done::Member(tx, res) => {
                     let _ = tx.send(res);

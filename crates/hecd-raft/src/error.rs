@@ -55,6 +55,13 @@ pub enum Error {
     /// The proposal was dropped by raft (for example because no leader is known).
     #[error("proposal dropped: no leader is known or a leader transfer is in progress")]
     ProposalDropped,
+    /// The proposal was appended by this node as leader, but another entry was committed at its index
+    /// (leadership changed, or raft refused a membership change while another one was pending).
+    #[error("proposal lost: another entry was committed at index {index}")]
+    ProposalLost {
+        /// The index the proposal had been appended at.
+        index: u64,
+    },
     /// A message received from a peer could not be decoded.
     #[error("undecodable raft message from the network: {reason}")]
     BadMessage {

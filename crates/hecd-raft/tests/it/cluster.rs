@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hecd_raft::{start, Handle, MemberChange, Transport};
+use hecd_raft::{start, Error, Handle, MemberChange, Transport};
 
 use crate::support::{config, expected, propose_seq, Recorder};
 
@@ -219,5 +219,38 @@ async fn an_added_member_catches_up_and_votes() {
     propose_seq(&c.node(leader), "c", 2).await;
     c.sync(4).await;
     assert_eq!(c.sms[&4].datas().len(), 17);
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_member_change_while_one_is_pending_fails_instead_of_hanging() {
+    let c = Cluster::start(3, 0).await;
+    let leader = c.node(c.leader(&[1, 2, 3]).await);
+    let (first, second) = tokio::join!(
+        leader.change_member(MemberChange::Add { id: 4, url: "mem://4".into() }),
+        leader.change_member(MemberChange::Add { id: 5, url: "mem://5".into() }),
+    );
+    assert_eq!(first.expect("first change").output.id(), 4);
+    assert!(matches!(second, Err(Error::ProposalLost { .. })), "{second:?}");
+    assert_eq!(leader.status().voters, vec![1, 2, 3, 4]);
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proposal_on_a_deposed_leader_fails_once_the_new_leader_overwrites_it() {
+    let c = Cluster::start(3, 0).await;
+    let old = c.leader(&[1, 2, 3]).await;
+    propose_seq(&c.node(old), "a", 2).await;
+    c.isolate(old);
+    let old_node = c.node(old);
+    let pending = tokio::spawn(async move { old_node.propose(b"orphan".to_vec()).await });
+    let rest: Vec<u64> = (1..=3).filter(|id| *id != old).collect();
+    let new = c.leader(&rest).await;
+    propose_seq(&c.node(new), "b", 2).await;
+    c.heal();
+    let res = tokio::time::timeout(DEADLINE, pending).await.expect("resolves").expect("task");
+    assert!(matches!(res, Err(Error::ProposalLost { .. })), "{res:?}");
+    c.sync(old).await;
+    assert!(!c.sms[&old].datas().contains(&b"orphan".to_vec()));
     c.stop().await;
 }
