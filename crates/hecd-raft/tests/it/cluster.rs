@@ -47,12 +47,20 @@ struct Cluster {
 
 impl Cluster {
     async fn start(n: u64, snapshot_count: u64) -> Cluster {
+        Cluster::start_in(n, snapshot_count, None).await
+    }
+
+    /// Starts `n` members; with `base`, member `id` keeps its data in `base/<id>`.
+    async fn start_in(n: u64, snapshot_count: u64, base: Option<&std::path::Path>) -> Cluster {
         let net = Arc::new(Net::default());
         let peers: Vec<(u64, String)> = (1..=n).map(|id| (id, format!("mem://{id}"))).collect();
         let mut sms = HashMap::new();
         for id in 1..=n {
             let sm = Recorder::default();
-            let cfg = config(id).with_peers(peers.clone()).with_snapshot_count(snapshot_count);
+            let mut cfg = config(id).with_peers(peers.clone()).with_snapshot_count(snapshot_count);
+            if let Some(base) = base {
+                cfg = cfg.with_data_dir(base.join(id.to_string()));
+            }
             let link = Link { from: id, net: Arc::clone(&net) };
             let node = start(cfg, sm.clone(), link, std::future::pending()).await.expect("start");
             net.nodes.lock().unwrap().insert(id, node);
@@ -252,5 +260,29 @@ async fn a_proposal_on_a_deposed_leader_fails_once_the_new_leader_overwrites_it(
     assert!(matches!(res, Err(Error::ProposalLost { .. })), "{res:?}");
     c.sync(old).await;
     assert!(!c.sms[&old].datas().contains(&b"orphan".to_vec()));
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_durable_cluster_restarts_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Cluster::start_in(3, 4, Some(dir.path())).await;
+    let leader = c.leader(&[1, 2, 3]).await;
+    propose_seq(&c.node(leader), "a", 10).await;
+    for id in 1..=3 {
+        c.sync(id).await;
+    }
+    c.stop().await;
+
+    let c = Cluster::start_in(3, 4, Some(dir.path())).await;
+    let leader = c.leader(&[1, 2, 3]).await;
+    propose_seq(&c.node(leader), "b", 2).await;
+    let mut want = expected("a", 10);
+    want.extend(expected("b", 2));
+    for id in 1..=3 {
+        c.sync(id).await;
+        assert_eq!(c.sms[&id].datas(), want, "member {id}");
+        assert!(c.sms[&id].log().restored_from.is_some(), "member {id} restarted from a snapshot");
+    }
     c.stop().await;
 }
