@@ -9,6 +9,11 @@ pub fn root() -> PathBuf {
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
+/// Runs cargo with `args` in the workspace root.
+pub fn cargo_pub(args: &[&str]) -> Result<(), String> {
+    cargo(args, &[])
+}
+
 fn cargo(args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("xtask: cargo {}", args.join(" "));
@@ -33,13 +38,6 @@ pub fn run() -> Result<(), String> {
     cargo(&["test", "--workspace", "--no-fail-fast"], &[])?;
     cargo(&["doc", "--workspace", "--no-deps"], &[("RUSTDOCFLAGS", "-D warnings")])?;
     Ok(())
-}
-
-/// The main job: the whole pipeline on loopback.
-pub fn demo(args: &[String]) -> Result<(), String> {
-    let mut cmd = vec!["run", "--release", "--quiet", "--bin", "hecd-demo", "--"];
-    cmd.extend(args.iter().map(String::as_str));
-    cargo(&cmd, &[])
 }
 
 /// Benchmarks against the reference implementations.

@@ -3,6 +3,7 @@
 //! `main` only dispatches; each command lives in its own module.
 
 mod ci;
+mod demo;
 mod deps;
 mod tidy;
 
@@ -27,7 +28,7 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("deps") => deps::install(),
         Some("tidy") => tidy::run(),
-        Some("demo") => ci::demo(&args[1..]),
+        Some("demo") => demo::run(&args[1..]),
         Some("bench") => ci::bench(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             eprintln!("{USAGE}");
