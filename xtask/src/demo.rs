@@ -260,6 +260,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         dest.display()
     );
     std::fs::write(dir.join("confd/conf.d/haproxy.toml"), toml).map_err(|e| e.to_string())?;
+    // An empty /app/servers directory: no servers yet, rather than a missing key.
+    put(kv_addr, "/v2/keys/app/servers", "dir=true")
+        .filter(|s| *s == 201)
+        .ok_or("cannot create /app/servers")?;
     register(
         &bin,
         &kv_url,
