@@ -54,11 +54,6 @@ impl Config {
         urls.sort();
         fnv64(format!("{}|{}", urls.join(","), self.cluster_token).as_bytes())
     }
-
-    /// The cluster id: a hash of the member ids.
-    pub fn cluster_id(&self) -> u64 {
-        fnv64(&self.member_id().to_be_bytes())
-    }
 }
 
 fn fnv64(data: &[u8]) -> u64 {

@@ -1,32 +1,26 @@
-//! The replicated log as the server sees it: `propose`, `read_index`, `status`.
-//!
-//! This is an in-process stand-in with the shape of the `hecd-raft` contract
-//! (single member, every proposal commits immediately, term 1). Switching to
-//! `hecd_raft::Handle<KvStateMachine>` changes only this module.
+//! The replicated log as the server sees it: `propose`, `read_index`, `status`, `shutdown`,
+//! over a `hecd-raft` node (single member for now; no transport yet).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use hecd_raft::Applied;
+use hecd_raft::{Handle, NoopTransport};
 
 use crate::state_machine::{ApplyOutput, KvStateMachine};
 
-/// The outcome of a committed and applied proposal.
-#[derive(Debug)]
-pub struct Applied<T> {
-    /// Log index of the entry.
-    pub index: u64,
-    /// Term of the entry.
-    pub term: u64,
-    /// What the state machine returned.
-    pub output: T,
-}
+/// How long a write or a quorum read may wait for the log (etcd's default request timeout).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(7);
 
 /// Why a proposal or read barrier failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConsensusError {
-    /// The log is shut down.
-    #[error("etcdserver: server stopped")]
-    Stopped,
+    /// The log did not answer in time (no leader, lost proposal).
+    #[error("etcdserver: request timed out")]
+    Timeout,
+    /// The log refused or stopped.
+    #[error("etcdserver: {0}")]
+    Raft(#[from] hecd_raft::Error),
 }
 
 /// A snapshot of the log's state.
@@ -45,49 +39,88 @@ pub struct LogStatus {
 /// A cheap, cloneable handle on the log.
 #[derive(Debug, Clone)]
 pub struct Consensus {
-    inner: Arc<Local>,
+    handle: Handle<KvStateMachine>,
 }
 
-#[derive(Debug)]
-struct Local {
-    id: u64,
-    sm: Mutex<KvStateMachine>,
-    index: AtomicU64,
+/// What the log needs to start.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// This member's Raft id (non-zero).
+    pub id: u64,
+    /// Where the WAL and snapshots live; `None` keeps the log in memory.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Applied entries between snapshots.
+    pub snapshot_count: u64,
+    /// Mixed into the cluster id.
+    pub cluster_token: String,
 }
 
 impl Consensus {
-    /// A single-member log applying to `sm`.
-    pub fn local(id: u64, sm: KvStateMachine) -> Self {
-        Consensus { inner: Arc::new(Local { id, sm: Mutex::new(sm), index: AtomicU64::new(0) }) }
+    /// Starts the log (recovering `data_dir` if it has state) and waits briefly for a leader.
+    ///
+    /// # Errors
+    /// The Raft node could not start (bad data directory, corrupt WAL, ...).
+    pub async fn start(cfg: LogConfig, sm: KvStateMachine) -> Result<Self, hecd_raft::Error> {
+        let mut rc = hecd_raft::Config::new(cfg.id.max(1)).with_snapshot_count(cfg.snapshot_count);
+        if let Some(dir) = cfg.data_dir {
+            rc = rc.with_data_dir(dir);
+        }
+        rc.cluster_token = cfg.cluster_token;
+        let handle = hecd_raft::start(rc, sm, NoopTransport, std::future::pending()).await?;
+        let mut status = handle.watch_status();
+        let leader =
+            tokio::time::timeout(REQUEST_TIMEOUT, status.wait_for(|s| s.leader_id.is_some()))
+                .await
+                .is_ok_and(|r| r.is_ok());
+        if !leader {
+            tracing::warn!("no Raft leader yet; writes will fail until one is elected");
+        } else {
+            // Replay the recovered log into the store before serving reads.
+            if tokio::time::timeout(REQUEST_TIMEOUT, handle.read_index()).await.is_err() {
+                tracing::warn!("the recovered log is not fully applied yet");
+            }
+        }
+        Ok(Consensus { handle })
     }
 
     /// Proposes an entry and waits until it is committed and applied here.
     ///
     /// # Errors
-    /// The log stopped.
+    /// Timeout, no leader, or the log stopped.
     pub async fn propose(&self, data: Vec<u8>) -> Result<Applied<ApplyOutput>, ConsensusError> {
-        let mut sm = self.inner.sm.lock().unwrap_or_else(|p| p.into_inner());
-        let index = self.inner.index.load(Ordering::SeqCst) + 1;
-        let output = sm.apply(&data);
-        self.inner.index.store(index, Ordering::SeqCst);
-        Ok(Applied { index, term: 1, output })
+        match tokio::time::timeout(REQUEST_TIMEOUT, self.handle.propose(data)).await {
+            Ok(r) => Ok(r?),
+            Err(_) => Err(ConsensusError::Timeout),
+        }
     }
 
-    /// A linearizable read barrier: resolves once everything committed so far is applied.
+    /// A linearizable read barrier: resolves once everything committed so far is applied here.
     ///
     /// # Errors
-    /// The log stopped.
+    /// Timeout or the log stopped.
     pub async fn read_index(&self) -> Result<u64, ConsensusError> {
-        Ok(self.inner.index.load(Ordering::SeqCst))
+        match tokio::time::timeout(REQUEST_TIMEOUT, self.handle.read_index()).await {
+            Ok(r) => Ok(r?),
+            Err(_) => Err(ConsensusError::Timeout),
+        }
     }
 
     /// The current state of the log.
     pub fn status(&self) -> LogStatus {
-        LogStatus {
-            id: self.inner.id,
-            leader: Some(self.inner.id),
-            term: 1,
-            commit_index: self.inner.index.load(Ordering::SeqCst),
-        }
+        let s = self.handle.status();
+        LogStatus { id: s.id, leader: s.leader_id, term: s.term, commit_index: s.commit_index }
+    }
+
+    /// The cluster id recorded by the log.
+    pub fn cluster_id(&self) -> u64 {
+        self.handle.cluster_id()
+    }
+
+    /// Flushes and fsyncs the log and stops it.
+    ///
+    /// # Errors
+    /// The final flush failed.
+    pub async fn shutdown(self) -> Result<(), hecd_raft::Error> {
+        self.handle.shutdown().await
     }
 }

@@ -16,6 +16,9 @@ pub enum Error {
     /// No listener was given.
     #[error("no client listener")]
     NoListener,
+    /// The Raft log could not start or stop cleanly.
+    #[error("raft log")]
+    Raft(#[source] hecd_raft::Error),
 }
 
 /// Result of server operations.

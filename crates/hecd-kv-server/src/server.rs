@@ -24,7 +24,7 @@ use tracing::{debug, info, warn};
 
 use crate::body::Body;
 use crate::command::{to_nanos, Command};
-use crate::consensus::Consensus;
+use crate::consensus::{Consensus, LogConfig};
 use crate::form::{decode_path, escape_path, mux_clean_path};
 use crate::metrics::Metrics;
 use crate::request::MAX_FORM_BYTES;
@@ -94,8 +94,15 @@ pub async fn run(
     }
     let store = Arc::new(RwLock::new(Store::new(config.history_size)));
     let member_id = config.member_id();
-    let log = Consensus::local(member_id, KvStateMachine::new(store.clone()));
-    let cluster_id = HeaderValue::from_str(&format!("{:x}", config.cluster_id()))
+    let log_cfg = LogConfig {
+        id: member_id,
+        data_dir: config.data_dir.clone(),
+        snapshot_count: config.snapshot_count,
+        cluster_token: config.cluster_token.clone(),
+    };
+    let log =
+        Consensus::start(log_cfg, KvStateMachine::new(store.clone())).await.map_err(Error::Raft)?;
+    let cluster_id = HeaderValue::from_str(&format!("{:x}", log.cluster_id()))
         .unwrap_or(HeaderValue::from_static("0"));
     let state = Arc::new(State {
         store,
@@ -133,7 +140,8 @@ pub async fn run(
     if tokio::time::timeout(deadline, done_rx.recv()).await.is_err() {
         warn!("some connections did not finish in time");
     }
-    Ok(())
+    // HTTP is drained and the SYNC proposer stopped: flush and fsync the log.
+    state.log.clone().shutdown().await.map_err(Error::Raft)
 }
 
 async fn accept_loop(

@@ -33,7 +33,7 @@ impl KvStateMachine {
     }
 
     /// Applies one entry. Entries that are not commands are ignored (`Ok(None)`).
-    pub fn apply(&mut self, data: &[u8]) -> ApplyOutput {
+    pub fn apply_entry(&mut self, data: &[u8]) -> ApplyOutput {
         let Ok(cmd) = Command::decode(data) else {
             tracing::warn!(len = data.len(), "ignoring an undecodable log entry");
             return Ok(None);
@@ -86,17 +86,20 @@ impl KvStateMachine {
             }
         }
     }
+}
 
-    /// The whole store as bytes.
-    pub fn snapshot(&self) -> Vec<u8> {
+impl hecd_raft::StateMachine for KvStateMachine {
+    type Output = ApplyOutput;
+
+    fn apply(&mut self, _index: u64, _term: u64, data: &[u8]) -> ApplyOutput {
+        self.apply_entry(data)
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
         self.store.read().unwrap_or_else(|p| p.into_inner()).snapshot()
     }
 
-    /// Replaces the store with a snapshot.
-    ///
-    /// # Errors
-    /// The snapshot could not be decoded; the store is unchanged.
-    pub fn restore(&mut self, data: &[u8]) -> Result<(), String> {
+    fn restore(&mut self, _index: u64, _term: u64, data: &[u8]) -> Result<(), String> {
         self.write().restore(data).map_err(|e| e.to_string())
     }
 }

@@ -157,3 +157,43 @@ async fn ttl_fields_and_expiry_through_sync() {
     let r = s.put("/v2/keys/t?prevExist=true&ttl=", "value=w").await;
     assert!(r.json()["node"].get("ttl").is_none(), "an empty ttl clears the TTL");
 }
+
+#[tokio::test]
+async fn data_survives_a_restart_through_the_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().to_owned();
+    let s = Server::start_with(|c| c.data_dir = Some(path.clone())).await;
+    s.put("/v2/keys/a", "value=1").await;
+    s.put("/v2/keys/d/b?ttl=1000", "value=2").await;
+    s.req("DELETE", "/v2/keys/a", "").await;
+    s.put("/v2/keys/a", "value=3").await;
+    s.shutdown().await.expect("clean shutdown");
+
+    let s = Server::start_with(|c| c.data_dir = Some(path.clone())).await;
+    let r = s.get("/v2/keys/?recursive=true").await;
+    assert_eq!(r.header("x-etcd-index"), Some("4"), "indices are rebuilt from the log");
+    let root = r.json();
+    assert_eq!(root["node"]["nodes"][0]["value"], "3");
+    assert_eq!(root["node"]["nodes"][1]["nodes"][0]["ttl"].as_i64().map(|t| t > 900), Some(true));
+    s.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn restart_from_a_raft_snapshot_and_later_entries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().to_owned();
+    let config = |c: &mut hecd_kv_server::Config| {
+        c.data_dir = Some(path.clone());
+        c.snapshot_count = 3;
+    };
+    let s = Server::start_with(config).await;
+    for i in 0..10 {
+        s.put(&format!("/v2/keys/k{i}"), &format!("value={i}")).await;
+    }
+    s.shutdown().await.expect("clean shutdown");
+    let s = Server::start_with(config).await;
+    let r = s.get("/v2/keys/k9").await;
+    assert_eq!((r.status, r.header("x-etcd-index")), (200, Some("10")), "{}", r.body);
+    assert_eq!(s.get("/v2/keys/k0").await.json()["node"]["value"], "0");
+    s.shutdown().await.expect("clean shutdown");
+}
