@@ -132,6 +132,11 @@ fn text(v: &Value) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(v.as_bytes().unwrap_or(b""))
 }
 
+/// A string argument's bytes (Go strings need not be UTF-8).
+fn bytes(v: &Value) -> &[u8] {
+    v.as_bytes().unwrap_or(b"")
+}
+
 /// An `int` argument.
 fn int(v: &Value) -> i64 {
     v.as_i64().unwrap_or(0)

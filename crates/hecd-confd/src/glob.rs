@@ -187,18 +187,8 @@ fn class_char(chunk: &[u8]) -> Result<(u32, &[u8]), BadPattern> {
     Ok((c, rest))
 }
 
-/// Decodes the first UTF-8 character of `s` like Go's `utf8.DecodeRune`: an invalid
-/// sequence yields U+FFFD with width 1. `s` must not be empty.
+/// Decodes like Go's `utf8.DecodeRune`, as a code point (U+FFFD, width 1, when invalid).
 fn decode_rune(s: &[u8]) -> (u32, usize) {
-    let width = match s[0] {
-        0x00..=0x7f => return (u32::from(s[0]), 1),
-        0xc2..=0xdf => 2,
-        0xe0..=0xef => 3,
-        0xf0..=0xf4 => 4,
-        _ => return (0xfffd, 1),
-    };
-    match s.get(..width).and_then(|b| std::str::from_utf8(b).ok()).and_then(|t| t.chars().next()) {
-        Some(c) => (u32::from(c), width),
-        None => (0xfffd, 1),
-    }
+    let (c, width) = crate::gostr::decode_rune(s);
+    (u32::from(c.unwrap_or(char::REPLACEMENT_CHARACTER)), width)
 }

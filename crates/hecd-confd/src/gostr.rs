@@ -17,6 +17,28 @@ pub fn to_lower(s: &str) -> String {
     s.chars().map(|c| map_case(c, false)).collect()
 }
 
+/// [`to_upper`] on Go's byte strings: each invalid UTF-8 byte becomes U+FFFD, as
+/// `strings.Map` does (pure ASCII is copied through).
+pub fn to_upper_bytes(s: &[u8]) -> Vec<u8> {
+    map_bytes(s, true)
+}
+
+/// [`to_lower`] on Go's byte strings.
+pub fn to_lower_bytes(s: &[u8]) -> Vec<u8> {
+    map_bytes(s, false)
+}
+
+fn map_bytes(s: &[u8], upper: bool) -> Vec<u8> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while !rest.is_empty() {
+        let (c, width) = decode_rune(rest);
+        out.push(map_case(c.unwrap_or(char::REPLACEMENT_CHARACTER), upper));
+        rest = &rest[width..];
+    }
+    out.into_bytes()
+}
+
 fn map_case(c: char, upper: bool) -> char {
     if let Ok(i) = CASE_EXCEPTIONS.binary_search_by_key(&c, |e| e.0) {
         let (_, u, l) = CASE_EXCEPTIONS[i];
@@ -36,40 +58,118 @@ fn map_case(c: char, upper: bool) -> char {
     }
 }
 
-/// Go's `strings.Split`: an empty separator splits into UTF-8 characters.
-pub fn split(s: &str, sep: &str) -> Vec<String> {
-    if sep.is_empty() {
-        return s.chars().map(String::from).collect();
+/// Decodes the first UTF-8 character of `s` like Go's `utf8.DecodeRune`: `None` with
+/// width 1 for an invalid or truncated sequence. `s` must not be empty.
+pub fn decode_rune(s: &[u8]) -> (Option<char>, usize) {
+    let width = match s[0] {
+        0x00..=0x7f => return (Some(char::from(s[0])), 1),
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return (None, 1),
+    };
+    match s.get(..width).and_then(|b| std::str::from_utf8(b).ok()).and_then(|t| t.chars().next()) {
+        Some(c) => (Some(c), width),
+        None => (None, 1),
     }
-    s.split(sep).map(str::to_owned).collect()
 }
 
-/// Go's `strings.Replace`: at most `n` replacements (`n < 0`: all); an empty `old`
-/// matches before every character and at the end.
-pub fn replace(s: &str, old: &str, new: &str, n: i64) -> String {
-    if old == new || n == 0 {
-        return s.to_owned();
+/// The byte offset of the first `needle` in `hay` (Go's `strings.Index`).
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
     }
-    let total = if old.is_empty() { s.chars().count() + 1 } else { s.matches(old).count() };
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Go's `strings.Contains` on byte strings.
+pub fn contains(s: &[u8], substr: &[u8]) -> bool {
+    find(s, substr).is_some()
+}
+
+/// Go's `strings.Split` on byte strings: an empty separator splits into UTF-8
+/// sequences, each invalid byte on its own (shown as U+FFFD unless it is last).
+pub fn split_bytes(s: &[u8], sep: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    if sep.is_empty() {
+        // Go's `explode`: an invalid byte becomes U+FFFD, except in the last piece,
+        // which is the raw remainder.
+        while !rest.is_empty() {
+            let (c, width) = decode_rune(rest);
+            if width == rest.len() || c.is_some() {
+                out.push(rest[..width].to_vec());
+            } else {
+                out.push("\u{fffd}".as_bytes().to_vec());
+            }
+            rest = &rest[width..];
+        }
+        return out;
+    }
+    while let Some(i) = find(rest, sep) {
+        out.push(rest[..i].to_vec());
+        rest = &rest[i + sep.len()..];
+    }
+    out.push(rest.to_vec());
+    out
+}
+
+/// [`split_bytes`] on text.
+pub fn split(s: &str, sep: &str) -> Vec<String> {
+    split_bytes(s.as_bytes(), sep.as_bytes())
+        .into_iter()
+        .map(|part| String::from_utf8_lossy(&part).into_owned())
+        .collect()
+}
+
+/// Go's `strings.Replace` on byte strings: at most `n` replacements (`n < 0`: all); an
+/// empty `old` matches before every UTF-8 sequence and at the end.
+pub fn replace_bytes(s: &[u8], old: &[u8], new: &[u8], n: i64) -> Vec<u8> {
+    if old == new || n == 0 {
+        return s.to_vec();
+    }
+    let total = if old.is_empty() {
+        let mut count = 1;
+        let mut rest = s;
+        while !rest.is_empty() {
+            rest = &rest[decode_rune(rest).1..];
+            count += 1;
+        }
+        count
+    } else {
+        let mut count = 0;
+        let mut rest = s;
+        while let Some(i) = find(rest, old) {
+            count += 1;
+            rest = &rest[i + old.len()..];
+        }
+        count
+    };
     let limit = if n < 0 { total } else { total.min(usize::try_from(n).unwrap_or(usize::MAX)) };
-    let mut out = String::with_capacity(s.len());
+    let mut out = Vec::with_capacity(s.len());
     let mut rest = s;
     for i in 0..limit {
         let cut = if old.is_empty() {
-            if i == 0 {
+            if i == 0 || rest.is_empty() {
                 0
             } else {
-                rest.chars().next().map_or(0, char::len_utf8)
+                decode_rune(rest).1
             }
         } else {
-            rest.find(old).unwrap_or(rest.len())
+            find(rest, old).unwrap_or(rest.len())
         };
-        out.push_str(&rest[..cut]);
-        out.push_str(new);
+        out.extend_from_slice(&rest[..cut]);
+        out.extend_from_slice(new);
         rest = &rest[cut + old.len()..];
     }
-    out.push_str(rest);
+    out.extend_from_slice(rest);
     out
+}
+
+/// [`replace_bytes`] on text.
+pub fn replace(s: &str, old: &str, new: &str, n: i64) -> String {
+    String::from_utf8_lossy(&replace_bytes(s.as_bytes(), old.as_bytes(), new.as_bytes(), n))
+        .into_owned()
 }
 
 /// Go's `strconv.ParseBool`.

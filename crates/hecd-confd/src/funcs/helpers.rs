@@ -5,12 +5,16 @@ use std::collections::BTreeMap;
 
 use hecd_template::{FuncMap, Function, Signature, Str, Type, Value};
 
-use super::{convert, fail, int, net, pair_key, text, time, ConfdTypes};
+use super::{bytes, convert, fail, int, net, pair_key, text, time, ConfdTypes};
 use crate::error::FuncError;
 use crate::{gojson, gopath, gostr};
 
 fn string_fn(f: fn(&str) -> String) -> Function {
     Function::new(Signature::new([Type::string()]), move |a| Ok(Value::from(f(&text(&a[0])))))
+}
+
+fn bytes_fn(f: fn(&[u8]) -> Vec<u8>) -> Function {
+    Function::new(Signature::new([Type::string()]), move |a| Ok(Value::string(f(bytes(&a[0])))))
 }
 
 fn math_fn(f: fn(i64, i64) -> Result<i64, FuncError>) -> Function {
@@ -26,8 +30,8 @@ pub(super) fn helper_map(types: &ConfdTypes) -> FuncMap {
 
     m.insert("base", string_fn(gopath::base));
     m.insert("dir", string_fn(gopath::dir));
-    m.insert("toUpper", string_fn(gostr::to_upper));
-    m.insert("toLower", string_fn(gostr::to_lower));
+    m.insert("toUpper", bytes_fn(gostr::to_upper_bytes));
+    m.insert("toLower", bytes_fn(gostr::to_lower_bytes));
     m.insert("base64Encode", {
         Function::new(Signature::new([s()]), |a| {
             Ok(Value::from(gostr::base64_encode(a[0].as_bytes().unwrap_or(b""))))
@@ -44,7 +48,8 @@ pub(super) fn helper_map(types: &ConfdTypes) -> FuncMap {
     m.insert(
         "split",
         Function::new(Signature::new([s(), s()]), move |a| {
-            Ok(t.string_list(gostr::split(&text(&a[0]), &text(&a[1]))))
+            let parts = gostr::split_bytes(bytes(&a[0]), bytes(&a[1]));
+            Ok(Value::list(t.strings.clone(), parts.into_iter().map(Value::string).collect()))
         }),
     );
     m.insert(
@@ -65,13 +70,18 @@ pub(super) fn helper_map(types: &ConfdTypes) -> FuncMap {
     m.insert(
         "contains",
         Function::new(Signature::new([s(), s()]), |a| {
-            Ok(Value::bool(text(&a[0]).contains(&*text(&a[1]))))
+            Ok(Value::bool(gostr::contains(bytes(&a[0]), bytes(&a[1]))))
         }),
     );
     m.insert(
         "replace",
         Function::new(Signature::new([s(), s(), s(), Type::int()]), |a| {
-            Ok(Value::from(gostr::replace(&text(&a[0]), &text(&a[1]), &text(&a[2]), int(&a[3]))))
+            Ok(Value::string(gostr::replace_bytes(
+                bytes(&a[0]),
+                bytes(&a[1]),
+                bytes(&a[2]),
+                int(&a[3]),
+            )))
         }),
     );
     m.insert(

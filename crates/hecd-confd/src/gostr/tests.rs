@@ -97,3 +97,18 @@ fn base64_like_go() {
         assert_eq!(got, want, "input {input:?}");
     }
 }
+
+#[test]
+fn byte_strings_follow_go() {
+    // Recorded from Go 1.19 with strings holding invalid UTF-8.
+    assert!(super::contains("é".as_bytes(), b"\xc3"));
+    assert_eq!(super::to_upper_bytes(b"a\xe2\x82b\xff"), "A\u{fffd}\u{fffd}B\u{fffd}".as_bytes());
+    assert_eq!(super::to_lower_bytes(b"\xffAB"), "\u{fffd}ab".as_bytes());
+    assert_eq!(
+        super::split_bytes(b"a\xffb", b""),
+        [b"a".to_vec(), "\u{fffd}".as_bytes().to_vec(), b"b".to_vec()]
+    );
+    assert_eq!(super::split_bytes(b"a\xff", b""), [b"a".to_vec(), b"\xff".to_vec()]);
+    assert_eq!(super::split_bytes(b"a\xff,b", b","), [b"a\xff".to_vec(), b"b".to_vec()]);
+    assert_eq!(super::replace_bytes(b"a\xffb", b"", b"-", -1), b"-a-\xff-b-".to_vec());
+}
