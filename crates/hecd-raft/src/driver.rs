@@ -77,6 +77,8 @@ pub(crate) struct Driver<S: StateMachine, T> {
     snapshots_sent: Vec<u64>,
     /// Log index at which this node, as leader, appended each pending proposal (by sequence number).
     expected: std::collections::BTreeMap<u64, u64>,
+    /// A commit-only hard state not yet handed to the WAL (written with the next batch or at shutdown).
+    deferred_hs: Option<raft::eraftpb::HardState>,
     /// Replies to send once the status is published, so callers see a status at least as new.
     done: Vec<Done<S::Output>>,
 }
@@ -122,6 +124,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             reads_blocked: false,
             snapshots_sent: Vec::new(),
             done: Vec::new(),
+            deferred_hs: None,
             expected: std::collections::BTreeMap::new(),
         }
     }
@@ -199,7 +202,11 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         inbox.close();
         self.publish_status();
         self.flush_replies();
-        let closed = self.disk.close().await;
+        let deferred = match self.deferred_hs.take() {
+            Some(hs) if result.is_ok() => self.disk.write(None, Vec::new(), Some(hs), true).await,
+            _ => Ok(()),
+        };
+        let closed = deferred.and(self.disk.close().await);
         tracing::info!(id = self.raw.raft.id, applied = self.applied, "raft node stopped");
         // Pending proposals and reads are dropped here: their callers see `Error::Stopped`.
         if let Some(reply) = reply {
@@ -360,7 +367,15 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         if let Some(hs) = &hard_state {
             self.raw.mut_store().set_hard_state(hs.clone());
         }
-        self.disk.write(snapshot, entries, hard_state, sync).await?;
+        if !sync && snapshot.is_none() && entries.is_empty() {
+            // Only the commit index moved: it need not be durable (raft recomputes it after a restart),
+            // so it rides along with the next write instead of costing an I/O round trip now.
+            self.deferred_hs = hard_state.or(self.deferred_hs.take());
+        } else {
+            let hard_state = hard_state.or(self.deferred_hs.take());
+            self.deferred_hs = None;
+            self.disk.write(snapshot, entries, hard_state, sync).await?;
+        }
         if !rd.persisted_messages().is_empty() {
             self.send_messages(rd.take_persisted_messages());
         }
