@@ -54,6 +54,7 @@ pub fn run(request: &RenderRequest) -> Result<Vec<u8>> {
 ///
 /// [`RenderError::Template`] with Go's message.
 pub fn render(name: &str, source: &[u8], data: &Value, store: Arc<KvStore>) -> Result<Vec<u8>> {
+    tracing::debug!(template = name, keys = store.len(), "rendering");
     let template = Template::new(name).funcs(&func_map(store)).parse_bytes(source)?;
     Ok(template.render(data)?)
 }
