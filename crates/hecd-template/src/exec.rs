@@ -678,7 +678,15 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
             Callee::Builtin(b) => builtins::call(*b, &argv, self.tmpl.missing_key),
             Callee::Func(f) => {
                 let plain: Vec<Value> = argv.into_iter().map(|v| v.v).collect();
-                (f.imp)(&plain).map(V::new).map_err(|e| e.message().to_string())
+                let r = (f.imp)(&plain).map(V::new).map_err(|e| e.message().to_string());
+                if let (Ok(v), Some(i)) = (&r, f.sig.mutates_arg) {
+                    if let Some(Arg::Variable { name, fields, .. }) = args.get(i) {
+                        if fields.is_empty() {
+                            self.set_var(name, v.clone())?;
+                        }
+                    }
+                }
+                r
             }
             Callee::Method(recv, m) => {
                 let plain: Vec<Value> = argv.into_iter().map(|v| v.v).collect();

@@ -20,12 +20,18 @@ pub struct Signature {
     pub(crate) params: Vec<Type>,
     pub(crate) variadic: Option<Type>,
     pub(crate) returns_error: bool,
+    pub(crate) mutates_arg: Option<usize>,
 }
 
 impl Signature {
     /// A signature with fixed parameters.
     pub fn new(params: impl IntoIterator<Item = Type>) -> Signature {
-        Signature { params: params.into_iter().collect(), variadic: None, returns_error: false }
+        Signature {
+            params: params.into_iter().collect(),
+            variadic: None,
+            returns_error: false,
+            mutates_arg: None,
+        }
     }
 
     /// Adds a variadic tail `...ELEM` (declare the element type, e.g.
@@ -38,6 +44,16 @@ impl Signature {
     /// Declares that the Go function returns `(T, error)`.
     pub fn returns_error(mut self) -> Signature {
         self.returns_error = true;
+        self
+    }
+
+    /// Declares that the Go function mutates argument `index` in place (as
+    /// confd's `reverse` and `sortByLength` do to their slice). Values are
+    /// immutable here, so the engine emulates Go's aliasing for the common
+    /// case: when that argument is written as a plain variable (`$s`), the
+    /// variable is rebound to the function's result after a successful call.
+    pub fn mutates_arg(mut self, index: usize) -> Signature {
+        self.mutates_arg = Some(index);
         self
     }
 

@@ -111,3 +111,26 @@ fn write_errors_surface() {
     assert!(matches!(err, Error::Write(_)));
     assert_eq!(err.to_string(), "disk full");
 }
+
+#[test]
+fn mutating_functions_rebind_their_variable() {
+    use hecd_template::{FuncMap, Function, Signature, Type};
+    let strings = Type::slice(Type::string());
+    let t2 = strings.clone();
+    let reverse = Function::new(Signature::new([Type::interface()]).mutates_arg(0), move |a| {
+        let mut items = a[0].as_list().map(|l| l.items().to_vec()).unwrap_or_default();
+        items.reverse();
+        Ok(Value::list(t2.clone(), items))
+    });
+    let funcs = FuncMap::new().with("reverse", reverse).with(
+        "strs",
+        Function::new(Signature::new([]).variadic(Type::string()), move |a| {
+            Ok(Value::list(strings.clone(), a.to_vec()))
+        }),
+    );
+    let t = Template::new("t")
+        .funcs(&funcs)
+        .parse("{{$s := strs \"a\" \"b\" \"c\"}}{{reverse $s}} {{$s}}")
+        .expect("parses");
+    assert_eq!(t.render(&Value::Missing).expect("renders"), b"[c b a] [c b a]");
+}
