@@ -34,6 +34,8 @@ pub(crate) enum Cmd<O> {
     ReadIndex { reply: oneshot::Sender<Result<u64>> },
     Step(Box<Message>),
     Campaign,
+    TransferLeader(u64),
+    Unreachable(u64),
     Shutdown { reply: oneshot::Sender<()> },
 }
 
@@ -258,6 +260,8 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
                     tracing::warn!(error = %err, "campaign failed");
                 }
             }
+            Cmd::TransferLeader(to) => self.raw.transfer_leader(to),
+            Cmd::Unreachable(id) => self.raw.report_unreachable(id),
             Cmd::Shutdown { reply } => return Some(reply),
         }
         None

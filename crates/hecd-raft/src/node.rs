@@ -204,6 +204,22 @@ impl<S: StateMachine> Handle<S> {
         self.shared.inbox.send(Cmd::Campaign).await.map_err(|_| Error::Stopped)
     }
 
+    /// Asks the leader (this node) to hand leadership to member `to`, e.g. before a planned shutdown.
+    /// Ignored when this node is not the leader; watch [`Handle::watch_status`] for the outcome.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Stopped`] if the node has stopped.
+    pub async fn transfer_leader(&self, to: u64) -> Result<()> {
+        self.shared.inbox.send(Cmd::TransferLeader(to)).await.map_err(|_| Error::Stopped)
+    }
+
+    /// Tells raft that the transport could not deliver to member `id`, so replication to it falls back
+    /// to probing. Best effort: dropped if the inbox is full.
+    pub fn report_unreachable(&self, id: u64) {
+        let _ = self.shared.inbox.try_send(Cmd::Unreachable(id));
+    }
+
     /// The node's current role, leader, term and indices.
     pub fn status(&self) -> Status {
         self.shared.status.borrow().clone()

@@ -286,3 +286,20 @@ async fn a_durable_cluster_restarts_with_its_data() {
     }
     c.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leadership_can_be_handed_over() {
+    let c = Cluster::start(3, 0).await;
+    let old = c.leader(&[1, 2, 3]).await;
+    propose_seq(&c.node(old), "a", 2).await;
+    let to = (1..=3).find(|id| *id != old).unwrap();
+    c.sync(to).await;
+    c.node(old).transfer_leader(to).await.expect("transfer");
+    let mut status = c.node(to).watch_status();
+    tokio::time::timeout(DEADLINE, status.wait_for(|s| s.is_leader()))
+        .await
+        .expect("the target becomes leader before the deadline")
+        .expect("status");
+    propose_seq(&c.node(to), "b", 1).await;
+    c.stop().await;
+}
