@@ -57,6 +57,12 @@ pub(crate) enum Read<'a> {
     Damaged { reason: &'static str, reaches_end: bool },
 }
 
+/// Whether a well-formed record (plausible length, matching checksum, known kind) starts anywhere at or
+/// after `start`. Used to tell a torn tail (nothing valid after the damage) from corruption in the middle.
+pub(crate) fn valid_record_after(data: &[u8], start: usize) -> bool {
+    (start..data.len()).any(|p| matches!(read(data, p), Read::Record { .. }))
+}
+
 /// Reads the record starting at `off` in `data`.
 pub(crate) fn read(data: &[u8], off: usize) -> Read<'_> {
     let rest = &data[off..];

@@ -142,7 +142,12 @@ impl Wal {
                         off = next;
                     }
                     Read::Damaged { reason, reaches_end } => {
-                        if !(is_last && reaches_end) {
+                        // A torn write leaves damage at the very end of the last segment and nothing valid
+                        // after it; a damaged length field in the middle can also seem to reach the end,
+                        // so look for intact records past the damage.
+                        let is_torn =
+                            is_last && reaches_end && !record::valid_record_after(&data, off + 1);
+                        if !is_torn {
                             return Err(corrupt(&path, off, reason));
                         }
                         let torn = data.len() - off;

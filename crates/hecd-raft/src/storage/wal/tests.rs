@@ -123,3 +123,66 @@ fn a_gap_between_entries_is_corruption() {
     drop(wal);
     assert!(matches!(Wal::open(dir.path(), 1 << 20), Err(Error::Corrupt { .. })));
 }
+
+/// A WAL directory holding one segment with entries 1..=5, and the segment's bytes.
+fn five_entries() -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut wal, _) = Wal::open(dir.path(), 1 << 20).unwrap();
+    for i in 1..=5 {
+        wal.append(None, &entries(i..=i, 1), None, true).unwrap();
+    }
+    drop(wal);
+    let seg = segment_files(dir.path()).pop().unwrap();
+    let data = fs::read(&seg).unwrap();
+    (dir, seg, data)
+}
+
+/// Start offsets of the records in a segment.
+fn offsets(data: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    while off < data.len() {
+        out.push(off);
+        off += 8 + u32::from_le_bytes(data[off..off + 4].try_into().unwrap()) as usize;
+    }
+    out
+}
+
+#[test]
+fn every_cut_point_recovers_a_prefix() {
+    let (dir, seg, data) = five_entries();
+    let starts = offsets(&data);
+    // Record 0 is the segment's hard state; records 1..=5 are the entries.
+    let ends: Vec<usize> =
+        (0..starts.len()).map(|k| starts.get(k + 1).copied().unwrap_or(data.len())).collect();
+    for cut in 0..=data.len() {
+        fs::write(&seg, &data[..cut]).unwrap();
+        let (_, rep) = Wal::open(dir.path(), 1 << 20)
+            .unwrap_or_else(|e| panic!("cut at {cut} must recover: {e}"));
+        let complete = (1..starts.len()).filter(|k| ends[*k] <= cut).count() as u64;
+        let want: Vec<(u64, u64)> = (1..=complete).map(|i| (i, 1)).collect();
+        assert_eq!(ids(&rep.entries), want, "cut at {cut}");
+    }
+}
+
+#[test]
+fn every_flipped_byte_is_dropped_at_the_tail_and_refused_before_it() {
+    let (dir, seg, data) = five_entries();
+    let last = *offsets(&data).last().unwrap();
+    for pos in 0..data.len() {
+        let mut bad = data.clone();
+        bad[pos] ^= 0x40;
+        fs::write(&seg, &bad).unwrap();
+        let res = Wal::open(dir.path(), 1 << 20);
+        if pos >= last {
+            let (_, rep) = res.unwrap_or_else(|e| panic!("flip at {pos} in the last record: {e}"));
+            assert_eq!(
+                ids(&rep.entries),
+                (1..=4).map(|i| (i, 1)).collect::<Vec<_>>(),
+                "flip at {pos}"
+            );
+        } else {
+            assert!(matches!(res, Err(Error::Corrupt { .. })), "flip at {pos}: {res:?}");
+        }
+    }
+}
