@@ -4,6 +4,7 @@
 //! Dev-dependency only. Nothing here sleeps to synchronise: [`wait_until`] polls a condition with
 //! a short back-off until a deadline and fails with a clear message when the deadline passes.
 
+pub mod backend;
 pub mod kv;
 pub mod pki;
 
