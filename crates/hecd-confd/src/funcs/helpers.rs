@@ -142,18 +142,23 @@ pub(super) fn helper_map(types: &ConfdTypes) -> FuncMap {
         Function::new(Signature::new([s()]), |a| Ok(Value::bool(file_exists(&text(&a[0]))))),
     );
 
-    m.insert("reverse", Function::new(Signature::new([Type::interface()]), |a| Ok(reverse(&a[0]))));
+    m.insert(
+        "reverse",
+        Function::new(Signature::new([Type::interface()]).mutates_arg(0), |a| Ok(reverse(&a[0]))),
+    );
     let t = types.clone();
     m.insert(
         "sortByLength",
-        Function::new(Signature::new([t.strings.clone()]), move |a| {
+        Function::new(Signature::new([t.strings.clone()]).mutates_arg(0), move |a| {
             Ok(sorted_by_len(&a[0], t.strings.clone(), |v| v.as_bytes().map_or(0, <[u8]>::len)))
         }),
     );
     let t = types.clone();
     m.insert(
         "sortKVByLength",
-        Function::new(Signature::new([t.kv_slice.clone()]), move |a| {
+        // Go sorts the caller's slice in place; a `$var` argument is rebound to the
+        // sorted `[]memkv.KVPair` (it loses the `memkv.KVPairs` name, which Go keeps).
+        Function::new(Signature::new([t.kv_slice.clone()]).mutates_arg(0), move |a| {
             Ok(sorted_by_len(&a[0], t.kv_slice.clone(), |v| pair_key(v).len()))
         }),
     );
@@ -250,6 +255,8 @@ fn file_exists(path: &str) -> bool {
 
 /// `reverse`: only values whose dynamic type is exactly `[]string` or `[]memkv.KVPair`
 /// are reversed; everything else (notably `memkv.KVPairs` from `gets`) comes back as is.
+/// Go reverses in place; the signature's `mutates_arg` lets the engine rebind a `$var`
+/// argument to the result.
 fn reverse(v: &Value) -> Value {
     match v.as_list() {
         Some(list) if matches!(list.go_type().name(), "[]string" | "[]memkv.KVPair") => {
