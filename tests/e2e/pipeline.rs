@@ -49,7 +49,7 @@ fn fetch(addr: SocketAddr) -> Option<String> {
 
 struct Pipeline {
     kv: KvServer,
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
     confd: Option<Proc>,
     haproxy: Option<Proc>,
     frontend: SocketAddr,
