@@ -123,7 +123,7 @@ impl Pipeline {
         let confd = Proc::spawn("hecd-confd", cmd).unwrap();
         Pipeline {
             kv,
-            dir,
+            _dir: dir,
             confd: Some(confd),
             haproxy: Some(haproxy),
             frontend,
