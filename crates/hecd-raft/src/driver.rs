@@ -169,6 +169,8 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             tokio::select! {
                 biased;
                 () = &mut shutdown => break Ok(()),
+                // Ticks come before the inbox so a flood of proposals or messages cannot starve them.
+                _ = ticker.tick() => self.on_tick(),
                 cmd = inbox.recv() => {
                     let Some(cmd) = cmd else { break Ok(()) };
                     reply = self.handle(cmd);
@@ -184,7 +186,6 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
                         break Ok(());
                     }
                 }
-                _ = ticker.tick() => self.on_tick(),
             }
             if self.raw.has_ready() {
                 let span = tracing::debug_span!(
