@@ -41,13 +41,52 @@ pub fn run() -> Result<(), String> {
 }
 
 /// Benchmarks against the reference implementations.
+///
+/// `kv` runs the side-by-side yardstick `../shared/conformance/bench/kvbench.sh` (etcd 3.4 with
+/// `--enable-v2` against a release `hecd-kv`, interleaved, reporting medians and ratios);
+/// `template` and `raft` run the criterion benches of those crates; `all` runs everything.
 pub fn bench(args: &[String]) -> Result<(), String> {
     let what = args.first().map(String::as_str).unwrap_or("all");
     match what {
-        "all" | "template" | "kv" => {
+        "kv" => bench_kv(&args[1..]),
+        "template" => cargo(&["bench", "-p", "hecd-template"], &[]),
+        "raft" => cargo(&["bench", "-p", "hecd-raft"], &[]),
+        "all" => {
             cargo(&["bench", "--workspace"], &[])?;
-            Ok(())
+            bench_kv(&[])
         }
-        other => Err(format!("unknown benchmark {other:?} (kv, template, all)")),
+        other => Err(format!("unknown benchmark {other:?} (kv, template, raft, all)")),
+    }
+}
+
+fn bench_kv(extra: &[String]) -> Result<(), String> {
+    let script = root().join("../shared/conformance/bench/kvbench.sh");
+    if !script.exists() {
+        return Err(format!(
+            "{} is missing (the shared yardsticks sit beside the repository)",
+            script.display()
+        ));
+    }
+    if !std::path::Path::new("/usr/bin/wrk").exists() {
+        crate::deps::install_packages(&["wrk"])?;
+    }
+    crate::deps::install()?;
+    cargo(&["build", "--release", "--bin", "hecd-kv"], &[])?;
+    let bin = root().join("target/release/hecd-kv");
+    let target = format!(
+        "exec {} --name kvb --data-dir {{data}} --listen-client-urls {{url}} --advertise-client-urls {{url}} --log-level warn",
+        bin.display()
+    );
+    eprintln!("xtask: kvbench.sh with TARGET_CMD={target}");
+    let status = Command::new("bash")
+        .arg(&script)
+        .args(extra)
+        .env("TARGET_CMD", target)
+        .status()
+        .map_err(|e| format!("cannot run kvbench.sh: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("kvbench.sh failed ({status})"))
     }
 }

@@ -24,6 +24,11 @@ pub fn install() -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
+    install_packages(&missing)
+}
+
+/// Installs the named Debian packages with apt-get.
+pub fn install_packages(missing: &[&str]) -> Result<(), String> {
     eprintln!("xtask: installing missing Debian packages: {}", missing.join(" "));
     let sudo = if is_root() { None } else { Some("sudo") };
     run_apt(sudo, &["update", "-qq"])?;
