@@ -3,5 +3,6 @@
 
 mod cluster;
 mod durability;
+mod logging;
 mod single;
 mod support;

@@ -1,0 +1,38 @@
+//! raft-rs logs through slog; the bridge must turn those records into `tracing` events.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use crate::support::{config, single};
+
+#[derive(Clone, Default)]
+struct Buf(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buf {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn raft_library_logs_arrive_as_tracing_events() {
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (node, _) = single(config(1)).await;
+    node.propose(b"x".to_vec()).await.unwrap();
+    node.shutdown().await.unwrap();
+    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("hecd_raft::raft"), "{text}");
+    assert!(text.contains("became leader"), "{text}");
+    assert!(text.contains("raft_ready"), "the ready cycle has a span: {text}");
+}
