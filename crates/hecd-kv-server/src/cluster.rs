@@ -20,7 +20,7 @@ pub const ETCD_CLUSTER_VERSION: &str = "3.4.0";
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
-fn json_response(status: StatusCode, v: &serde_json::Value, newline: bool) -> Response<Body> {
+fn json_response(status: StatusCode, v: &impl serde::Serialize, newline: bool) -> Response<Body> {
     let mut b = serde_json::to_vec(v).unwrap_or_default();
     if newline {
         b.push(b'\n');
@@ -76,13 +76,24 @@ pub(crate) fn machines(state: &State, parts: &Parts) -> Response<Body> {
     r
 }
 
-fn member_json(state: &State) -> serde_json::Value {
-    json!({
-        "id": format!("{:x}", state.member_id),
-        "name": state.config.name,
-        "peerURLs": state.config.advertise_peer_urls,
-        "clientURLs": state.config.advertise_client_urls,
-    })
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Member<'a> {
+    id: String,
+    name: &'a str,
+    #[serde(rename = "peerURLs")]
+    peer_urls: &'a [String],
+    #[serde(rename = "clientURLs")]
+    client_urls: &'a [String],
+}
+
+fn member_json(state: &State) -> Member<'_> {
+    Member {
+        id: format!("{:x}", state.member_id),
+        name: &state.config.name,
+        peer_urls: &state.config.advertise_peer_urls,
+        client_urls: &state.config.advertise_client_urls,
+    }
 }
 
 pub(crate) fn members(state: &State, parts: &Parts, body: &Bytes) -> Response<Body> {
@@ -93,7 +104,13 @@ pub(crate) fn members(state: &State, parts: &Parts, body: &Bytes) -> Response<Bo
     let rest = parts.uri.path().trim_start_matches("/v2/members").trim_start_matches('/');
     let mut r = match *m {
         Method::GET => match rest {
-            "" => json_response(StatusCode::OK, &json!({ "members": [member_json(state)] }), true),
+            "" => {
+                #[derive(serde::Serialize)]
+                struct Members<'a> {
+                    members: [Member<'a>; 1],
+                }
+                json_response(StatusCode::OK, &Members { members: [member_json(state)] }, true)
+            }
             "leader" => match state.log.status().leader {
                 Some(_) => json_response(StatusCode::OK, &member_json(state), true),
                 None => message(StatusCode::SERVICE_UNAVAILABLE, "During election"),
@@ -198,31 +215,47 @@ pub(crate) fn stats(state: &State, parts: &Parts, which: &str) -> Response<Body>
     let v = match which {
         "store" => {
             let s = state.store_read().stats();
-            json!({
-                "getsSuccess": s.gets_success, "getsFail": s.gets_fail,
-                "setsSuccess": s.sets_success, "setsFail": s.sets_fail,
-                "deleteSuccess": s.delete_success, "deleteFail": s.delete_fail,
-                "updateSuccess": s.update_success, "updateFail": s.update_fail,
-                "createSuccess": s.create_success, "createFail": s.create_fail,
-                "compareAndSwapSuccess": s.compare_and_swap_success, "compareAndSwapFail": s.compare_and_swap_fail,
-                "compareAndDeleteSuccess": s.compare_and_delete_success, "compareAndDeleteFail": s.compare_and_delete_fail,
-                "expireCount": s.expire_count, "watchers": s.watchers,
-            })
+            let stats = StoreStatsJson {
+                gets_success: s.gets_success,
+                gets_fail: s.gets_fail,
+                sets_success: s.sets_success,
+                sets_fail: s.sets_fail,
+                delete_success: s.delete_success,
+                delete_fail: s.delete_fail,
+                update_success: s.update_success,
+                update_fail: s.update_fail,
+                create_success: s.create_success,
+                create_fail: s.create_fail,
+                compare_and_swap_success: s.compare_and_swap_success,
+                compare_and_swap_fail: s.compare_and_swap_fail,
+                compare_and_delete_success: s.compare_and_delete_success,
+                compare_and_delete_fail: s.compare_and_delete_fail,
+                expire_count: s.expire_count,
+                watchers: s.watchers,
+            };
+            return json_response(StatusCode::OK, &stats, true);
         }
         "self" => {
             let status = state.log.status();
             let leader = status.leader.map(|l| format!("{l:x}")).unwrap_or_default();
             let start = format_rfc3339_nano(state.start_time);
             let uptime = SystemTime::now().duration_since(state.start_time).unwrap_or_default();
-            json!({
-                "name": state.config.name,
-                "id": id,
-                "state": if status.leader == Some(status.id) { "StateLeader" } else { "StateFollower" },
-                "startTime": start,
-                "leaderInfo": {"leader": leader, "uptime": go_duration(uptime), "startTime": start},
-                "recvAppendRequestCnt": 0,
-                "sendAppendRequestCnt": 0,
-            })
+            let info =
+                LeaderInfo { leader, uptime: go_duration(uptime), start_time: start.clone() };
+            let stats = SelfStats {
+                name: &state.config.name,
+                id,
+                state: if status.leader == Some(status.id) {
+                    "StateLeader"
+                } else {
+                    "StateFollower"
+                },
+                start_time: start,
+                leader_info: info,
+                recv_append_request_cnt: 0,
+                send_append_request_cnt: 0,
+            };
+            return json_response(StatusCode::OK, &stats, true);
         }
         _ => {
             let status = state.log.status();
@@ -235,10 +268,70 @@ pub(crate) fn stats(state: &State, parts: &Parts, which: &str) -> Response<Body>
     json_response(StatusCode::OK, &v, true)
 }
 
+/// `/v2/stats/self` in etcd's field order.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SelfStats<'a> {
+    name: &'a str,
+    id: String,
+    state: &'static str,
+    start_time: String,
+    leader_info: LeaderInfo,
+    recv_append_request_cnt: u64,
+    send_append_request_cnt: u64,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LeaderInfo {
+    leader: String,
+    uptime: String,
+    start_time: String,
+}
+
+/// `/v2/stats/store` in etcd's field order.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StoreStatsJson {
+    gets_success: u64,
+    gets_fail: u64,
+    sets_success: u64,
+    sets_fail: u64,
+    delete_success: u64,
+    delete_fail: u64,
+    update_success: u64,
+    update_fail: u64,
+    create_success: u64,
+    create_fail: u64,
+    compare_and_swap_success: u64,
+    compare_and_swap_fail: u64,
+    compare_and_delete_success: u64,
+    compare_and_delete_fail: u64,
+    expire_count: u64,
+    watchers: u64,
+}
+
 /// A duration formatted like Go's `time.Duration.String` (seconds precision and above).
 fn go_duration(d: std::time::Duration) -> String {
     let total = d.as_secs();
     let frac = d.subsec_nanos();
+    if total == 0 {
+        let trim = |v: u32, unit: u32, suffix: &str| {
+            let f = format!("{:0w$}", v % unit, w = unit.ilog10() as usize);
+            let f = f.trim_end_matches('0');
+            if f.is_empty() {
+                format!("{}{suffix}", v / unit)
+            } else {
+                format!("{}.{f}{suffix}", v / unit)
+            }
+        };
+        return match frac {
+            0 => "0s".into(),
+            n if n < 1_000 => format!("{n}ns"),
+            n if n < 1_000_000 => trim(n, 1_000, "µs"),
+            n => trim(n, 1_000_000, "ms"),
+        };
+    }
     let (h, m, s) = (total / 3600, (total % 3600) / 60, total % 60);
     let secs = if frac > 0 {
         let f = format!("{frac:09}");
@@ -282,3 +375,6 @@ pub(crate) fn metrics(state: &State, parts: &Parts) -> Response<Body> {
     r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
     r
 }
+
+#[cfg(test)]
+mod tests;
