@@ -115,13 +115,17 @@ fn with_scheme(addr: &str) -> String {
 
 /// `http://host:port` → a socket address to bind (`localhost` means 127.0.0.1).
 fn bind_addr(url: &str) -> Result<SocketAddr, String> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| format!("unsupported listen URL {url:?} (only http://)"))?;
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("unsupported listen URL {url:?} (only http://)"))?;
     let hostport = rest.trim_end_matches('/');
-    let (host, port) = hostport.rsplit_once(':').ok_or_else(|| format!("listen URL {url:?} has no port"))?;
+    let (host, port) =
+        hostport.rsplit_once(':').ok_or_else(|| format!("listen URL {url:?} has no port"))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let host = if host == "localhost" || host.is_empty() { "127.0.0.1" } else { host };
     let port: u16 = port.parse().map_err(|_| format!("bad port in {url:?}"))?;
-    let ip: std::net::IpAddr = host.parse().map_err(|_| format!("listen URL {url:?} needs an IP address"))?;
+    let ip: std::net::IpAddr =
+        host.parse().map_err(|_| format!("listen URL {url:?} needs an IP address"))?;
     Ok(SocketAddr::new(ip, port))
 }
 
@@ -205,13 +209,17 @@ async fn serve(args: Args) -> ExitCode {
             }
         }
     }
-    let data_dir = args.data_dir.clone().unwrap_or_else(|| PathBuf::from(format!("{}.etcd", args.name)));
+    let data_dir =
+        args.data_dir.clone().unwrap_or_else(|| PathBuf::from(format!("{}.etcd", args.name)));
     if let Err(e) = std::fs::create_dir_all(&data_dir) {
         eprintln!("hecd-kv: data dir {}: {e}", data_dir.display());
         return ExitCode::from(1);
     }
     let mut config = hecd_kv_server::Config::new(args.name.clone());
-    config.advertise_client_urls = plan.advertise.unwrap_or_else(|| bound.clone());
+    // An advertised URL with port 0 (tests) means "whatever was bound".
+    let advertise =
+        plan.advertise.filter(|a| !a.iter().any(|u| u.trim_end_matches('/').ends_with(":0")));
+    config.advertise_client_urls = advertise.unwrap_or_else(|| bound.clone());
     config.advertise_peer_urls = plan.peers;
     config.cluster_token = args.initial_cluster_token.clone();
     config.data_dir = Some(data_dir);
@@ -252,7 +260,12 @@ fn main() -> ExitCode {
         None => tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
     };
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .init();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
