@@ -24,6 +24,8 @@ use crate::transport::Transport;
 
 /// Most commands taken from the inbox before the next `Ready` is handled.
 const MAX_BATCH: usize = 4096;
+/// Ticks between sweeps for proposals and reads whose caller gave up.
+const FORGET_EVERY_TICKS: u64 = 64;
 /// Ticks after which an unanswered read-index request is sent again.
 const READ_RETRY_TICKS: u64 = 3;
 
@@ -329,6 +331,20 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         if !self.reads.is_empty() {
             self.retry_reads(false);
         }
+        if self.ticks % FORGET_EVERY_TICKS == 0 {
+            self.forget_abandoned();
+        }
+    }
+
+    /// Drops pending proposals and reads whose caller gave up (e.g. timed out), so a proposal forwarded
+    /// to a leader that lost it does not stay in memory forever.
+    fn forget_abandoned(&mut self) {
+        self.proposals.retain(|_, p| match p {
+            Pending::Data(tx) => !tx.is_closed(),
+            Pending::Member(tx) => !tx.is_closed(),
+        });
+        self.reads.retain(|_, r| !r.reply.is_closed());
+        self.read_waits.retain(|(_, tx)| !tx.is_closed());
     }
 
     fn send_messages(&mut self, msgs: Vec<Message>) {

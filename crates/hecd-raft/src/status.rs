@@ -16,6 +16,7 @@ pub enum Role {
 
 /// A snapshot of a node's raft state.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Status {
     /// This member's id.
     pub id: u64,
