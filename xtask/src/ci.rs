@@ -44,15 +44,17 @@ pub fn run() -> Result<(), String> {
 ///
 /// `kv` runs the side-by-side yardstick `../shared/conformance/bench/kvbench.sh` (etcd 3.4 with
 /// `--enable-v2` against a release `hecd-kv`, interleaved, reporting medians and ratios);
-/// `template` and `raft` run the criterion benches of those crates; `all` runs everything.
+/// `template` compares `hecd-template` with Go's text/template (see `bench_template`); `raft`
+/// runs that crate's criterion benches; `all` runs everything.
 pub fn bench(args: &[String]) -> Result<(), String> {
     let what = args.first().map(String::as_str).unwrap_or("all");
     match what {
         "kv" => bench_kv(&args[1..]),
-        "template" => cargo(&["bench", "-p", "hecd-template"], &[]),
+        "template" => crate::bench_template::run(),
         "raft" => cargo(&["bench", "-p", "hecd-raft"], &[]),
         "all" => {
             cargo(&["bench", "--workspace"], &[])?;
+            crate::bench_template::run()?;
             bench_kv(&[])
         }
         other => Err(format!("unknown benchmark {other:?} (kv, template, raft, all)")),

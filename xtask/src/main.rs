@@ -2,6 +2,7 @@
 //!
 //! `main` only dispatches; each command lives in its own module.
 
+mod bench_template;
 mod ci;
 mod demo;
 mod deps;
