@@ -25,7 +25,7 @@ use crate::transport::Transport;
 /// Most commands taken from the inbox before the next `Ready` is handled.
 const MAX_BATCH: usize = 4096;
 /// Ticks between sweeps for proposals and reads whose caller gave up.
-const FORGET_EVERY_TICKS: u64 = 64;
+const SWEEP_TICKS: u64 = 64;
 /// Ticks after which an unanswered read-index request is sent again.
 const READ_RETRY_TICKS: u64 = 3;
 
@@ -71,6 +71,8 @@ pub(crate) struct Driver<S: StateMachine, T> {
     pub(crate) applied: u64,
     next_seq: u64,
     ticks: u64,
+    /// The tick at which abandoned proposals and reads are next swept.
+    next_sweep: u64,
     proposals: HashMap<u64, Pending<S::Output>>,
     reads: HashMap<u64, PendingRead>,
     /// Reads whose index is known, waiting for `applied` to reach it.
@@ -122,6 +124,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             applied,
             next_seq: 1,
             ticks: 0,
+            next_sweep: SWEEP_TICKS,
             proposals: HashMap::new(),
             reads: HashMap::new(),
             read_waits: Vec::new(),
@@ -331,7 +334,8 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         if !self.reads.is_empty() {
             self.retry_reads(false);
         }
-        if self.ticks % FORGET_EVERY_TICKS == 0 {
+        if self.ticks >= self.next_sweep {
+            self.next_sweep = self.ticks + SWEEP_TICKS;
             self.forget_abandoned();
         }
     }

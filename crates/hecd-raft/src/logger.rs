@@ -46,7 +46,7 @@ impl Drain for TracingDrain {
     }
 }
 
-/// A slog logger whose records end up in `tracing`.
-pub(crate) fn logger(id: u64) -> slog::Logger {
-    slog::Logger::root(TracingDrain, slog::o!("raft_id" => id))
+/// A slog logger whose records end up in `tracing` (raft-rs adds the `raft_id` key itself).
+pub(crate) fn logger() -> slog::Logger {
+    slog::Logger::root(TracingDrain, slog::o!())
 }

@@ -108,8 +108,7 @@ where
         ..Default::default()
     };
     raft_cfg.validate().map_err(|e| Error::InvalidConfig { reason: e.to_string() })?;
-    let mut raw =
-        RawNode::new(&raft_cfg, store, &crate::logger::logger(cfg.id)).map_err(Error::raft)?;
+    let mut raw = RawNode::new(&raft_cfg, store, &crate::logger::logger()).map_err(Error::raft)?;
     if single {
         raw.campaign().map_err(Error::raft)?;
     }

@@ -18,7 +18,7 @@ impl Write for Buf {
     }
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test]
 async fn raft_library_logs_arrive_as_tracing_events() {
     let buf = Buf::default();
     let writer = buf.clone();
@@ -27,7 +27,9 @@ async fn raft_library_logs_arrive_as_tracing_events() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // A global subscriber (the only one in this test binary): a thread-scoped one can miss events whose
+    // callsites other tests, running in parallel without a subscriber, registered first.
+    tracing::subscriber::set_global_default(subscriber).expect("no other test sets a subscriber");
     let (node, _) = single(config(1)).await;
     node.propose(b"x".to_vec()).await.unwrap();
     node.shutdown().await.unwrap();
