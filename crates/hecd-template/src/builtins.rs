@@ -255,7 +255,11 @@ fn slice(item: &V, indexes: &[V]) -> BResult {
     };
     let mut idx = [0usize, len, 0];
     for (i, x) in indexes.iter().enumerate() {
-        idx[i] = index_arg(x.concrete(), cap)?;
+        // Go's `slice` does not unwrap interface-typed indexes.
+        if x.iface || x.v.is_nil() {
+            return Err("cannot index slice/array with type interface {}".into());
+        }
+        idx[i] = index_arg(&x.v, cap)?;
     }
     if idx[0] > idx[1] {
         return Err(format!("invalid slice index: {} > {}", idx[0], idx[1]));

@@ -474,7 +474,7 @@ impl Printer<'_> {
                 } else if self.f.sharp_v {
                     self.write_str("interface {}(nil)");
                 } else {
-                    self.pad(b"<nil>");
+                    self.write_str("<nil>");
                 }
             }
             Value::Bool(b) => self.fmt_bool(*b, verb, v),
@@ -694,23 +694,7 @@ impl Printer<'_> {
     fn fmt_float(&mut self, f: f64, bits32: bool, verb: char, v: &Value) {
         let (fc, prec) = match verb {
             'v' => ('g', -1),
-            'b' | 'x' | 'X' => {
-                let s = float_bits_format(f, verb);
-                let mut num = Vec::new();
-                if !s.starts_with('-') {
-                    num.push(b'+');
-                }
-                num.extend_from_slice(s.as_bytes());
-                if self.f.space && num[0] == b'+' && !self.f.plus {
-                    num[0] = b' ';
-                }
-                if self.f.plus || num[0] != b'+' {
-                    self.pad(&num);
-                } else {
-                    self.pad(&num[1..]);
-                }
-                return;
-            }
+            'b' | 'x' | 'X' => (verb, -1),
             'g' | 'G' => (verb, -1),
             'f' | 'F' => ('f', 6),
             'e' | 'E' => (verb, 6),
@@ -721,7 +705,11 @@ impl Printer<'_> {
 
     fn fmt_float_inner(&mut self, f: f64, bits32: bool, fc: char, prec: i32) {
         let prec = self.f.prec.map_or(prec, |p| p as i32);
-        let s = format_float(f, fc, prec, bits32);
+        let s = if matches!(fc, 'b' | 'x' | 'X') {
+            float_bits_format(f, fc)
+        } else {
+            format_float(f, fc, prec, bits32)
+        };
         let mut num: Vec<u8> = Vec::with_capacity(s.len() + 1);
         if s.starts_with('-') || s.starts_with('+') {
             num.extend_from_slice(s.as_bytes());
@@ -742,7 +730,7 @@ impl Printer<'_> {
             self.f.zero = z;
             return;
         }
-        if self.f.sharp && fc != 'b' {
+        if self.f.sharp && !matches!(fc, 'b' | 'x' | 'X') {
             sharp_float(&mut num, fc, prec);
         }
         if self.f.plus || num[0] != b'+' {
@@ -762,6 +750,7 @@ impl Printer<'_> {
     fn fmt_complex(&mut self, re: f64, im: f64, bits32: bool, verb: char, v: &Value) {
         let (fc, prec) = match verb {
             'v' => ('g', -1),
+            'b' | 'x' | 'X' => (verb, -1),
             'g' | 'G' => (verb, -1),
             'f' | 'F' => ('f', 6),
             'e' | 'E' => (verb, 6),

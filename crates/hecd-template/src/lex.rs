@@ -455,7 +455,7 @@ impl<'a> Lexer<'a> {
             '`' => return self.lex_raw_quote(),
             '$' => return self.lex_variable(),
             '\'' => return self.lex_char(),
-            '.' if self.rest().first().is_none_or(|b| !b.is_ascii_digit()) => {
+            '.' if self.rest().first().is_some_and(|b| !b.is_ascii_digit()) => {
                 return self.lex_field_or_variable(Tok::Field);
             }
             '.' | '+' | '-' | '0'..='9' => {
