@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use prost::Message as _;
-use raft::eraftpb::Message;
+use raft::eraftpb::{EntryType, Message};
 use raft::RawNode;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -94,7 +94,11 @@ where
         torn_bytes,
         "starting raft node"
     );
-    let single = conf_state.voters == [cfg.id] && conf_state.learners.is_empty();
+    // A sole voter elects itself at once, unless its log holds membership changes: until they are
+    // applied its configuration is not known, and raft's election timeout takes over.
+    let single = conf_state.voters == [cfg.id]
+        && conf_state.learners.is_empty()
+        && entries.iter().all(|e| e.get_entry_type() == EntryType::EntryNormal);
     let store = LogStore::new(hard_state, conf_state, snapshot, entries);
     let raft_cfg = raft::Config {
         id: cfg.id,
