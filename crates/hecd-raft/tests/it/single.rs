@@ -87,3 +87,12 @@ async fn invalid_config_is_rejected() {
     .await;
     assert!(matches!(res, Err(Error::InvalidConfig { .. })));
 }
+
+#[tokio::test]
+async fn undecodable_peer_messages_are_rejected() {
+    let (node, _sm) = single(config(1)).await;
+    assert!(matches!(node.step(&[0xff, 0xff, 0xff]), Err(Error::BadMessage { .. })));
+    // The node is unaffected.
+    node.propose(b"still works".to_vec()).await.expect("propose");
+    node.shutdown().await.expect("shutdown");
+}
