@@ -508,3 +508,6 @@ fn go_is_nil(v: &Value) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests;

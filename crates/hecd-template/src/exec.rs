@@ -850,3 +850,6 @@ fn node_pos(n: &Node) -> u32 {
 fn list_display(t: &Tree, l: &[Node]) -> String {
     ListDisplay(t, l).to_string()
 }
+
+#[cfg(test)]
+mod tests;

@@ -973,3 +973,6 @@ fn float_bits_format(f: f64, verb: char) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests;

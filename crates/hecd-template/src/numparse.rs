@@ -343,3 +343,6 @@ fn parse_complex(text: &[u8]) -> Option<(f64, f64)> {
     let im = parse_float(&body[i..]).or_else(|| parse_int(&body[i..]).map(|v| v as f64))?;
     Some((re, im))
 }
+
+#[cfg(test)]
+mod tests;

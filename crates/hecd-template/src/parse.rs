@@ -668,3 +668,6 @@ impl<'a> Parser<'a> {
         Ok(Some(arg))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -401,3 +401,6 @@ pub(crate) fn format_float(f: f64, fmtc: char, prec: i32, bits32: bool) -> Strin
 pub(crate) fn format_float_g(f: f64) -> String {
     format_float(f, 'g', -1, false)
 }
+
+#[cfg(test)]
+mod tests;

@@ -400,3 +400,6 @@ impl TypeBuilder {
         Type(Repr::Composite(Arc::new(self.info)))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -441,3 +441,6 @@ impl fmt::Debug for Record {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests;

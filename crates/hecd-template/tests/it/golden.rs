@@ -4,8 +4,13 @@ use std::path::{Path, PathBuf};
 
 use hecd_template::{from_json, Template, Value};
 
+/// `fixtures/template`, or the directory named by `HECD_TEMPLATE_GOLDEN_DIR`
+/// (for ad-hoc differential runs against freshly recorded Go outputs).
 fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/template")
+    match std::env::var_os("HECD_TEMPLATE_GOLDEN_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/template"),
+    }
 }
 
 /// Renders one fixture and returns a description of the mismatch, if any.
@@ -23,7 +28,7 @@ fn check(dir: &Path, name: &str) -> Option<String> {
     let want_err = std::fs::read_to_string(dir.join(format!("{name}.err"))).ok();
     match (res, want_out, want_err) {
         (Ok(got), Some(want), _) if got == want => None,
-        (Err(e), _, Some(want)) if e.to_string() == want.trim_end_matches('\n') => None,
+        (Err(e), _, Some(want)) if Some(e.to_string().as_str()) == want.strip_suffix('\n') => None,
         (got, out, err) => Some(format!(
             "{name}:\n  got:  {:?}\n  want: {:?}",
             got.map(|b| String::from_utf8_lossy(&b).into_owned()).map_err(|e| e.to_string()),
