@@ -25,7 +25,7 @@ fn shortest_g_uses_exponent_outside_minus4_to_6() {
 
 #[test]
 fn fixed_precision_formats() {
-    assert_eq!(format_float(2.71828, 'f', 2, false), "2.72");
+    assert_eq!(format_float(4.56789, 'f', 2, false), "4.57");
     assert_eq!(format_float(2.5, 'f', 0, false), "2");
     assert_eq!(format_float(123456.789, 'e', 3, false), "1.235e+05");
     assert_eq!(format_float(0.000012345, 'g', 3, false), "1.23e-05");
