@@ -231,6 +231,8 @@ fn alnum_run(i: &[u8]) -> LResult<'_, &[u8]> {
 
 pub(crate) struct Lexer<'a> {
     src: &'a [u8],
+    left: &'a [u8],
+    right: &'a [u8],
     pos: usize,
     start: usize,
     /// Line of `start` (1-based).
@@ -255,9 +257,23 @@ enum State {
 
 impl<'a> Lexer<'a> {
     /// Lexes the whole input (the lexer never depends on the parser).
+    #[cfg(test)]
     pub fn lex_all(src: &'a [u8], break_ok: bool, continue_ok: bool) -> Vec<Token> {
+        Lexer::lex_all_delims(src, LEFT, RIGHT, break_ok, continue_ok)
+    }
+
+    /// Lexes with custom delimiters (empty means the default `{{` / `}}`).
+    pub fn lex_all_delims(
+        src: &'a [u8],
+        left: &'a [u8],
+        right: &'a [u8],
+        break_ok: bool,
+        continue_ok: bool,
+    ) -> Vec<Token> {
         let mut l = Lexer {
             src,
+            left: if left.is_empty() { LEFT } else { left },
+            right: if right.is_empty() { RIGHT } else { right },
             pos: 0,
             start: 0,
             start_line: 1,
@@ -320,18 +336,18 @@ impl<'a> Lexer<'a> {
 
     fn at_right_delim(&self) -> (bool, bool) {
         let r = self.rest();
-        if has_right_trim(r) && r[2..].starts_with(RIGHT) {
+        if has_right_trim(r) && r[2..].starts_with(self.right) {
             return (true, true);
         }
-        (r.starts_with(RIGHT), false)
+        (r.starts_with(self.right), false)
     }
 
     fn lex_text(&mut self) -> State {
         let r = self.rest();
-        if let Some(x) = find(r, LEFT) {
+        if let Some(x) = find(r, self.left) {
             let delim_at = self.pos + x;
             let mut trim = 0;
-            if has_left_trim(&self.src[delim_at + LEFT.len()..]) {
+            if has_left_trim(&self.src[delim_at + self.left.len()..]) {
                 let text = &self.src[self.start..delim_at];
                 trim = text.len() - trim_right_space(text).len();
             }
@@ -353,7 +369,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn lex_left_delim(&mut self) -> State {
-        self.pos += LEFT.len();
+        self.pos += self.left.len();
         let trim = has_left_trim(self.rest());
         let after = if trim { 2 } else { 0 };
         if self.src[self.pos + after..].starts_with(b"/*") {
@@ -381,7 +397,7 @@ impl<'a> Lexer<'a> {
         if trim {
             self.pos += 2;
         }
-        self.pos += RIGHT.len();
+        self.pos += self.right.len();
         if trim {
             let r = self.rest();
             self.pos += r.len() - trim_left_space(r).len();
@@ -396,7 +412,7 @@ impl<'a> Lexer<'a> {
             self.pos += 2;
             self.ignore();
         }
-        self.pos += RIGHT.len();
+        self.pos += self.right.len();
         self.emit(Tok::RightDelim);
         if trim {
             let r = self.rest();
@@ -422,7 +438,7 @@ impl<'a> Lexer<'a> {
             None => true,
             Some(&b) if is_space(b) => true,
             Some(b'.' | b',' | b'|' | b':' | b')' | b'(') => true,
-            _ => r.starts_with(RIGHT),
+            _ => r.starts_with(self.right),
         }
     }
 
@@ -488,7 +504,7 @@ impl<'a> Lexer<'a> {
         let n = r.map(|(_, s)| s.len()).unwrap_or(0);
         self.pos += n;
         let tail = &self.src[self.pos - 1..];
-        if has_right_trim(tail) && tail[2..].starts_with(RIGHT) {
+        if has_right_trim(tail) && tail[2..].starts_with(self.right) {
             self.pos -= 1;
             if n == 1 {
                 return State::RightDelim;

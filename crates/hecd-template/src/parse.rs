@@ -61,9 +61,27 @@ struct Parser<'a> {
 pub(crate) const MAX_PARSE_DEPTH: usize = 200;
 
 /// Parses `src` into the main tree plus defined trees (Go's `parse.Parse`).
+#[cfg(test)]
 pub(crate) fn parse(name: &str, src: &[u8], funcs: &FuncMap) -> Result<Vec<Tree>> {
+    parse_with_delims(name, src, funcs, "", "")
+}
+
+/// [`parse`] with custom action delimiters (empty = default).
+pub(crate) fn parse_with_delims(
+    name: &str,
+    src: &[u8],
+    funcs: &FuncMap,
+    left: &str,
+    right: &str,
+) -> Result<Vec<Tree>> {
     let has = |n: &str| funcs.get(n).is_some();
-    let toks = Lexer::lex_all(src, !has("break"), !has("continue"));
+    let toks = Lexer::lex_all_delims(
+        src,
+        left.as_bytes(),
+        right.as_bytes(),
+        !has("break"),
+        !has("continue"),
+    );
     let parse_name: Arc<str> = name.into();
     let mut p = Parser {
         src,

@@ -32,6 +32,7 @@ pub struct Template {
     pub(crate) funcs: Arc<FuncMap>,
     pub(crate) missing_key: MissingKey,
     pub(crate) set: Arc<HashMap<String, Arc<crate::ast::Tree>>>,
+    pub(crate) delims: (Arc<str>, Arc<str>),
 }
 
 impl Template {
@@ -44,7 +45,15 @@ impl Template {
             funcs: Arc::new(FuncMap::new()),
             missing_key: MissingKey::Default,
             set: Arc::new(HashMap::new()),
+            delims: (Arc::from(""), Arc::from("")),
         }
+    }
+
+    /// Sets the action delimiters for subsequent [`Template::parse`] calls
+    /// (Go's `Delims`); an empty string means the default `{{` or `}}`.
+    pub fn delims(mut self, left: &str, right: &str) -> Template {
+        self.delims = (Arc::from(left), Arc::from(right));
+        self
     }
 
     /// Adds functions; they must be registered before [`Template::parse`]
@@ -83,7 +92,13 @@ impl Template {
     ///
     /// As [`Template::parse`].
     pub fn parse_bytes(mut self, src: &[u8]) -> Result<Template> {
-        let trees = crate::parse::parse(&self.name, src, &self.funcs)?;
+        let trees = crate::parse::parse_with_delims(
+            &self.name,
+            src,
+            &self.funcs,
+            &self.delims.0,
+            &self.delims.1,
+        )?;
         crate::parse::add_trees(&self.name, Arc::make_mut(&mut self.set), trees)?;
         Ok(self)
     }

@@ -134,3 +134,26 @@ fn mutating_functions_rebind_their_variable() {
         .expect("parses");
     assert_eq!(t.render(&Value::Missing).expect("renders"), b"[c b a] [c b a]");
 }
+
+/// Expected outputs recorded from Go 1.19 `Template.Delims`.
+#[test]
+fn custom_delimiters() {
+    let data = Value::interface_map([("x", Value::int64(1))]);
+    let run = |l: &str, r: &str, src: &str| {
+        Template::new("d")
+            .delims(l, r)
+            .parse(src)
+            .and_then(|t| t.render(&data))
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_else(|e| e.to_string())
+    };
+    let src = "a <<.>> b <<- .x ->> c <</* c */>> <<if .>>y<<end>> {{.}}";
+    assert_eq!(run("<<", ">>", src), "a map[x:1] b1c  y {{.}}");
+    assert_eq!(run("[[", "]]", src), src);
+    assert_eq!(
+        run("[[", "]]", "[[.]] [[ .x ]] [[- 1 -]]  [[/*x*/]][["),
+        "template: d:1: unclosed action"
+    );
+    assert_eq!(run("((", "))", "((.))(((1)))"), "template: d:1: unclosed left paren");
+    assert_eq!(run("", "", "{{.x}}"), "1");
+}
