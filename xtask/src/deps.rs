@@ -2,11 +2,14 @@
 
 use std::process::Command;
 
-/// The Debian packages the test suite uses, with a binary that shows whether each is present.
+/// The Debian packages the build and the test suite use, with a file that shows whether each is
+/// present.
 ///
 /// etcd (v2 API enabled with `--enable-v2`) and its clients are the reference the client and
 /// conformance tests compare against; HAProxy is the real load balancer of the pipeline tests.
 pub const PACKAGES: &[(&str, &str)] = &[
+    // raft-rs's prost codec generates its message code at build time with protoc.
+    ("protobuf-compiler", "/usr/bin/protoc"),
     ("etcd-server", "/usr/bin/etcd"),
     ("etcd-client", "/usr/bin/etcdctl"),
     ("python3-etcd", "/usr/lib/python3/dist-packages/etcd/__init__.py"),
