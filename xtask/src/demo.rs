@@ -198,6 +198,15 @@ fn register(bin: &Path, kv: &str, args: &[&str]) -> Result<(), String> {
 /// Runs the demo.
 pub fn run(args: &[String]) -> Result<(), String> {
     let opts = parse(args)?;
+    // protoc builds the raft crate; HAProxy is what the demo shows traffic through.
+    let needed: Vec<&str> = [("protobuf-compiler", "/usr/bin/protoc"), ("haproxy", HAPROXY)]
+        .iter()
+        .filter(|(_, probe)| !Path::new(probe).exists())
+        .map(|(pkg, _)| *pkg)
+        .collect();
+    if !needed.is_empty() {
+        crate::deps::install_packages(&needed)?;
+    }
     crate::ci::cargo_pub(&["build", "--release", "--bins", "--package", "hecd"])?;
     let bin = root().join("target/release");
     let dir = std::env::temp_dir().join(format!("hecd-demo-{}", std::process::id()));
