@@ -1,21 +1,17 @@
 //! Go `strconv` pieces: float formatting (`FormatFloat`), quoting
 //! (`Quote`, `QuoteRune`, `Unquote`) and Unicode printability.
 
-/// Go's `unicode.IsPrint`, approximated without Unicode tables: graphic
-/// characters plus ASCII space; other spaces, controls, format characters,
-/// surrogates, private-use and non-characters are not printable.
+mod print_table;
+
+/// Go's `unicode.IsPrint`: graphic characters plus ASCII space.
 pub(crate) fn is_print(c: char) -> bool {
     let u = c as u32;
     if u < 0x80 {
         return (0x20..0x7f).contains(&u);
     }
-    if c.is_control() || c.is_whitespace() {
-        return false;
-    }
-    !matches!(u,
-        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x180E | 0x200B..=0x200F | 0x2028..=0x202E
-        | 0x2060..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0xE000..=0xF8FF | 0xFFFE | 0xFFFF
-        | 0xF0000..=0x10FFFF | 0xE0000..=0xE007F | 0x110BD | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A)
+    let t = print_table::NOT_PRINT;
+    let i = t.partition_point(|&(_, last)| last < u);
+    !(i < t.len() && t[i].0 <= u)
 }
 
 /// Decodes one UTF-8 rune from `b` like Go's `utf8.DecodeRune`: invalid
