@@ -137,8 +137,17 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+mod alnum_table;
+
+/// Go's `isAlphaNumeric`: `_`, `unicode.IsLetter` or `unicode.IsDigit`.
 fn is_alnum(c: char) -> bool {
-    c == '_' || c.is_alphabetic() || c.is_numeric()
+    let u = c as u32;
+    if u < 0x80 {
+        return c == '_' || c.is_ascii_alphanumeric();
+    }
+    let t = alnum_table::ALNUM;
+    let i = t.partition_point(|&(_, last)| last < u);
+    i < t.len() && t[i].0 <= u
 }
 
 fn has_left_trim(s: &[u8]) -> bool {
