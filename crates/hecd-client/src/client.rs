@@ -583,18 +583,19 @@ fn normalize_endpoint(e: &str) -> Result<String> {
     Ok(url)
 }
 
-/// A form or query string under construction.
-struct Query(form_urlencoded::Serializer<'static, String>);
-
-impl Default for Query {
-    fn default() -> Self {
-        Query(form_urlencoded::Serializer::new(String::new()))
-    }
-}
+/// A form or query string under construction (a plain `String`, so that request futures
+/// stay `Send`: `form_urlencoded::Serializer` holds a non-`Sync` encoder reference).
+#[derive(Default)]
+struct Query(String);
 
 impl Query {
     fn pair(&mut self, k: &str, v: &str) {
-        self.0.append_pair(k, v);
+        if !self.0.is_empty() {
+            self.0.push('&');
+        }
+        self.0.extend(form_urlencoded::byte_serialize(k.as_bytes()));
+        self.0.push('=');
+        self.0.extend(form_urlencoded::byte_serialize(v.as_bytes()));
     }
 
     fn flag(&mut self, k: &str, on: bool) {
@@ -615,8 +616,8 @@ impl Query {
         }
     }
 
-    fn finish(mut self) -> String {
-        self.0.finish()
+    fn finish(self) -> String {
+        self.0
     }
 }
 

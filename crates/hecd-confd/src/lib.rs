@@ -1,12 +1,19 @@
-//! A confd-compatible renderer: confd's template functions over a key/value snapshot,
-//! and the `hecd-confd render` command.
+//! A confd-compatible renderer daemon: confd's template functions over a key/value
+//! snapshot, the `hecd-confd render` command, and the daemon ([`daemon::run`]) that keeps
+//! files in step with an etcd v2 store.
 //!
 //! Role (see ARCHITECTURE.md): everything confd does between "the backend returned these
 //! keys" and "this file was written". [`store::KvStore`] is the snapshot (confd's `memkv`),
 //! [`funcs::func_map`] registers every confd function with its exact Go signature in a
 //! `hecd_template::FuncMap`, and [`render`] runs one template the way confd does.
 //!
-//! **Invariant:** no HTTP server; the Go semantics (path matching, JSON, `strconv`,
+//! The daemon side: [`config`] merges flags, `CONFD_*` variables and `confd.toml`;
+//! [`resource`] loads `conf.d/*toml`; [`cycle`] runs fetch → render → stage → compare →
+//! check → rename → reload with rollback and guards; [`command::run_command`] is the only
+//! place that starts a shell; [`daemon`] drives onetime, interval and watch modes.
+//!
+//! **Invariant:** no HTTP server framework (the `--metrics-addr` responder in [`metrics`]
+//! is a few lines over a `TcpListener`); the Go semantics (path matching, JSON, `strconv`,
 //! case mapping, base64) are reimplemented here, each in its own module, so the
 //! template engine stays free of confd knowledge.
 //!
@@ -41,8 +48,15 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod backend;
+pub mod command;
+pub mod config;
+pub mod cycle;
+pub mod daemon;
+pub mod diff;
 pub mod dns;
 pub mod error;
+pub mod flags;
 pub mod funcs;
 pub mod glob;
 pub mod gojson;
@@ -50,8 +64,16 @@ pub mod gopath;
 pub mod goquote;
 pub mod gosort;
 pub mod gostr;
+pub mod md5;
+pub mod metrics;
 pub mod render;
+pub mod resource;
 pub mod store;
 
-pub use error::{FuncError, RenderError, StoreError};
+pub use config::{Config, Invocation, Mode};
+pub use daemon::{run, RunReport, Signal};
+pub use error::{
+    CommandError, ConfigError, FuncError, LoadError, RenderError, StoreError, SyncError,
+};
+pub use resource::Resource;
 pub use store::{KvPair, KvStore};

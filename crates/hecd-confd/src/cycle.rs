@@ -1,0 +1,519 @@
+//! One processing cycle: for each resource, fetch → render → stage → compare → check →
+//! rename → reload, with confd's log lines and hecd's safety guards.
+//!
+//! The stage file is `.<dest name><random>` beside dest, written, fsynced and chmod/chown-ed
+//! before the compare, so a mode or owner difference alone makes dest out of sync. dest is
+//! replaced with `rename(2)` and the directory fsynced after it. When `reload_cmd` fails
+//! and the previous dest was a configuration the service accepted, it is put back (it was
+//! kept as a hard link). Resources that share a `reload_cmd` and change in the same cycle
+//! cause one reload, run after the last of them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hecd_client::Client;
+use hecd_template::{Template, Value};
+
+use crate::backend;
+use crate::command::run_command;
+use crate::error::{CommandError, SyncError};
+use crate::funcs::func_map;
+use crate::goquote::quote;
+use crate::md5::hex_digest;
+use crate::metrics::Metrics;
+use crate::render::template_name;
+use crate::resource::Resource;
+
+/// How a cycle treats dest files.
+#[derive(Debug, Clone, Default)]
+pub struct CycleOptions {
+    /// Render and compare only.
+    pub noop: bool,
+    /// Replace dest without running the commands.
+    pub sync_only: bool,
+    /// Leave stage files behind.
+    pub keep_stage_file: bool,
+    /// Collect a unified diff for each dest that would change (noop only).
+    pub collect_diffs: bool,
+    /// Default timeout of `check_cmd` and `reload_cmd`.
+    pub command_timeout: Duration,
+}
+
+/// What the processor remembers about one dest between cycles.
+#[derive(Debug, Clone, Copy, Default)]
+struct DestState {
+    /// Keys seen by the last successful render (the collapsed-data guard).
+    last_keys: Option<usize>,
+    /// `false` when dest was written by us and its reload failed: not worth restoring.
+    unaccepted: bool,
+}
+
+/// The result of a cycle.
+#[derive(Debug, Default)]
+pub struct CycleReport {
+    /// Resources that failed.
+    pub failed: usize,
+    /// Resources whose dest was replaced.
+    pub changed: usize,
+    /// Resource files whose reload failed and whose dest was restored (worth retrying).
+    pub retry: Vec<PathBuf>,
+    /// The last error logged, for the closing `FATAL` line of `-onetime`.
+    pub last_error: Option<String>,
+    /// Unified diffs of what would change (noop with `collect_diffs`).
+    pub diffs: Vec<String>,
+}
+
+/// Runs cycles over resources, keeping the per-dest state the guards need.
+#[derive(Debug)]
+pub struct Processor {
+    client: Client,
+    options: CycleOptions,
+    state: HashMap<PathBuf, DestState>,
+    metrics: Arc<Metrics>,
+}
+
+/// A dest that was replaced and waits for its reload.
+#[derive(Debug)]
+struct Swapped {
+    resource: Resource,
+    backup: Option<PathBuf>,
+    keys: usize,
+}
+
+/// How one resource ended before its reload.
+enum Step {
+    Unchanged { keys: usize },
+    Swapped(Swapped),
+}
+
+impl Processor {
+    /// A processor reading from `client`.
+    pub fn new(client: Client, options: CycleOptions, metrics: Arc<Metrics>) -> Processor {
+        Processor { client, options, state: HashMap::new(), metrics }
+    }
+
+    /// Processes `resources` in order and reports what happened. Errors are logged with
+    /// the resource's file name; the other resources are still processed.
+    pub async fn cycle(&mut self, resources: &[Resource]) -> CycleReport {
+        let mut report = CycleReport::default();
+        let mut pending: BTreeMap<String, Vec<Swapped>> = BTreeMap::new();
+        for (i, resource) in resources.iter().enumerate() {
+            self.metrics.render_started(resource);
+            match self.prepare(resource, &mut report).await {
+                Ok(Step::Unchanged { keys }) => {
+                    self.state.entry(resource.dest.clone()).or_default().last_keys = Some(keys);
+                    self.metrics.success(resource, false);
+                }
+                Ok(Step::Swapped(swapped)) => {
+                    report.changed += 1;
+                    match resource.reload_cmd.clone().filter(|_| !self.options.sync_only) {
+                        Some(cmd) => pending.entry(cmd).or_default().push(swapped),
+                        None => {
+                            self.accept(&swapped);
+                            self.metrics.success(resource, false);
+                        }
+                    }
+                }
+                Err(e) => {
+                    report.failed += 1;
+                    self.metrics.failure(resource);
+                    report.last_error = Some(e.to_string());
+                    log_error(resource, &e);
+                }
+            }
+            // Reload every group that no later resource of this cycle can join.
+            let rest = &resources[i + 1..];
+            let ready: Vec<String> = pending
+                .keys()
+                .filter(|cmd| !rest.iter().any(|r| r.reload_cmd.as_deref() == Some(cmd.as_str())))
+                .cloned()
+                .collect();
+            for cmd in ready {
+                if let Some(group) = pending.remove(&cmd) {
+                    self.reload(&cmd, group, &mut report).await;
+                }
+            }
+        }
+        report
+    }
+
+    fn accept(&mut self, swapped: &Swapped) {
+        let state = self.state.entry(swapped.resource.dest.clone()).or_default();
+        state.last_keys = Some(swapped.keys);
+        state.unaccepted = false;
+        if let Some(backup) = &swapped.backup {
+            let _ = std::fs::remove_file(backup);
+        }
+        tracing::info!("Target config {} has been updated", swapped.resource.dest.display());
+    }
+
+    async fn reload(&mut self, cmd: &str, group: Vec<Swapped>, report: &mut CycleReport) {
+        let timeout = group
+            .iter()
+            .filter_map(|s| s.resource.command_timeout)
+            .max()
+            .unwrap_or(self.options.command_timeout);
+        tracing::debug!("Running {cmd}");
+        let out = run_command(cmd, timeout).await;
+        match out.result {
+            Ok(()) => {
+                log_output(&out.output, false);
+                for swapped in &group {
+                    self.metrics.success(&swapped.resource, true);
+                    self.accept(swapped);
+                }
+            }
+            Err(error) => {
+                log_output(&out.output, true);
+                for swapped in group {
+                    report.failed += 1;
+                    self.metrics.failure(&swapped.resource);
+                    let restored = self.roll_back(&swapped);
+                    if restored {
+                        report.retry.push(swapped.resource.file.clone());
+                    }
+                    let e = SyncError::Reload { source: clone_command_error(&error), restored };
+                    report.last_error = Some(e.to_string());
+                    log_error(&swapped.resource, &e);
+                }
+            }
+        }
+    }
+
+    /// Puts the previous dest back after a failed reload, when it was accepted before.
+    fn roll_back(&mut self, swapped: &Swapped) -> bool {
+        let dest = &swapped.resource.dest;
+        let state = self.state.entry(dest.clone()).or_default();
+        let restored = match &swapped.backup {
+            Some(backup) if !state.unaccepted => match std::fs::rename(backup, dest) {
+                Ok(()) => {
+                    sync_dir(dest);
+                    tracing::warn!(
+                        "Restored the previous {} after the failed reload",
+                        dest.display()
+                    );
+                    true
+                }
+                Err(e) => {
+                    tracing::error!(
+                        "cannot restore {} from {}: {e}",
+                        dest.display(),
+                        backup.display()
+                    );
+                    false
+                }
+            },
+            _ => false,
+        };
+        if let Some(backup) = &swapped.backup {
+            let _ = std::fs::remove_file(backup);
+        }
+        if !restored {
+            state.unaccepted = true;
+            state.last_keys = Some(swapped.keys);
+        }
+        restored
+    }
+
+    /// Everything up to the rename: fetch, render, stage, compare, check, swap.
+    async fn prepare(&mut self, r: &Resource, report: &mut CycleReport) -> Result<Step, SyncError> {
+        tracing::debug!("Retrieving keys from store");
+        tracing::debug!("Key prefix set to {}", r.prefix);
+        let pairs = backend::fetch(&self.client, &r.keys).await?;
+        let keys = pairs.len();
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let shown: BTreeMap<String, &String> =
+                pairs.iter().map(|(k, v)| (crate::store::normalise_key(k, &r.prefix), v)).collect();
+            let shown: Vec<String> = shown.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+            tracing::debug!("Got the following map from store: map[{}]", shown.join(" "));
+        }
+        if keys < r.min_keys {
+            return Err(SyncError::TooFewKeys { found: keys, min: r.min_keys });
+        }
+        if keys == 0 && !r.allow_empty {
+            if let Some(before) =
+                self.state.get(&r.dest).and_then(|s| s.last_keys).filter(|n| *n > 0)
+            {
+                return Err(SyncError::Collapsed { before });
+            }
+        }
+        let content = render(r, &pairs)?;
+        let stage = Stage::create(r, &content)?;
+        let same = stage.compare(&r.dest)?;
+        let keep = self.options.keep_stage_file;
+        if same {
+            tracing::debug!("Target config {} in sync", r.dest.display());
+            if self.options.noop {
+                tracing::warn!("Noop mode enabled. {} will not be modified", r.dest.display());
+            }
+            stage.discard(keep);
+            return Ok(Step::Unchanged { keys });
+        }
+        tracing::info!("Target config {} out of sync", r.dest.display());
+        if self.options.noop {
+            tracing::warn!("Noop mode enabled. {} will not be modified", r.dest.display());
+            if self.options.collect_diffs {
+                let old = std::fs::read(&r.dest).unwrap_or_default();
+                let mut diff = crate::diff::unified(
+                    &r.dest.display().to_string(),
+                    &format!("{} (rendered)", r.dest.display()),
+                    &old,
+                    &content,
+                );
+                if diff.is_empty() {
+                    diff = format!("{}: mode or owner would change\n", r.dest.display());
+                }
+                report.diffs.push(diff);
+            }
+            stage.discard(keep);
+            return Ok(Step::Unchanged { keys });
+        }
+        if !self.options.sync_only {
+            if let Some(check) = &r.check_cmd {
+                if let Err(e) = self.check(r, check, &stage.path).await {
+                    stage.discard(keep);
+                    return Err(e);
+                }
+            }
+        }
+        let will_reload = r.reload_cmd.is_some() && !self.options.sync_only;
+        let backup = if will_reload { stage.backup_dest(&r.dest) } else { None };
+        tracing::debug!("Overwriting target config {}", r.dest.display());
+        if let Err(source) = std::fs::rename(&stage.path, &r.dest) {
+            if let Some(b) = &backup {
+                let _ = std::fs::remove_file(b);
+            }
+            stage.discard(keep);
+            return Err(SyncError::Io { op: "rename", path: r.dest.clone(), source });
+        }
+        sync_dir(&r.dest);
+        Ok(Step::Swapped(Swapped { resource: r.clone(), backup, keys }))
+    }
+
+    async fn check(&self, r: &Resource, check: &str, stage: &Path) -> Result<(), SyncError> {
+        let cmd =
+            check_command(check, stage).map_err(|e| SyncError::Check(CommandError::Template(e)))?;
+        tracing::debug!("Running {cmd}");
+        let out =
+            run_command(&cmd, r.command_timeout.unwrap_or(self.options.command_timeout)).await;
+        log_output(&out.output, out.result.is_err());
+        out.result.map_err(SyncError::Check)
+    }
+}
+
+/// `check_cmd` rendered as a Go template whose only field is `.src`.
+///
+/// # Errors
+///
+/// The template's parse or execution error (`template: checkcmd:1: ...`).
+pub fn check_command(check: &str, stage: &Path) -> Result<String, hecd_template::Error> {
+    let data = Value::interface_map([("src", Value::string(stage.to_string_lossy().as_ref()))]);
+    let out = Template::new("checkcmd").parse(check)?.render(&data)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn render(r: &Resource, pairs: &BTreeMap<String, String>) -> Result<Vec<u8>, SyncError> {
+    tracing::debug!("Using source template {}", r.src.display());
+    let source = match std::fs::read(&r.src) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(SyncError::MissingTemplate(r.src.clone()))
+        }
+        Err(source) => return Err(SyncError::ReadTemplate { path: r.src.clone(), source }),
+    };
+    tracing::debug!("Compiling source template {}", r.src.display());
+    let store = Arc::new(backend::snapshot(pairs, &r.prefix));
+    let template = Template::new(template_name(&r.src))
+        .funcs(&func_map(store))
+        .parse_bytes(&source)
+        .map_err(|source| SyncError::Parse { path: r.src.clone(), source })?;
+    template.render(&Value::Missing).map_err(SyncError::Execute)
+}
+
+/// The stage file beside dest.
+struct Stage {
+    path: PathBuf,
+    content_len: usize,
+    content_md5: String,
+}
+
+impl Stage {
+    fn create(r: &Resource, content: &[u8]) -> Result<Stage, SyncError> {
+        let dir = dest_dir(&r.dest);
+        let base = r.dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut attempt = 0u32;
+        let (path, mut file) = loop {
+            let path = dir.join(format!(".{base}{}", random_suffix(attempt)));
+            match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
+                Ok(f) => break (path, f),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                    attempt += 1
+                }
+                Err(source) => return Err(SyncError::Io { op: "open", path, source }),
+            }
+        };
+        let io = |op: &'static str, path: &Path| {
+            let path = path.to_owned();
+            move |source| SyncError::Io { op, path, source }
+        };
+        let written = file.write_all(content).and_then(|()| file.sync_all());
+        let mode = r.mode.unwrap_or_else(|| {
+            std::fs::metadata(&r.dest).map(|m| m.mode() & 0o7777).unwrap_or(0o644)
+        });
+        let result = written
+            .map_err(io("write", &path))
+            .and_then(|()| {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                    .map_err(io("chmod", &path))
+            })
+            .and_then(|()| {
+                if r.uid.is_some() || r.gid.is_some() {
+                    std::os::unix::fs::chown(&path, r.uid, r.gid).map_err(io("chown", &path))
+                } else {
+                    Ok(())
+                }
+            });
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
+        Ok(Stage { path, content_len: content.len(), content_md5: hex_digest(content) })
+    }
+
+    /// Whether dest already has this content, mode and owner.
+    fn compare(&self, dest: &Path) -> Result<bool, SyncError> {
+        tracing::debug!("Comparing candidate config to {}", dest.display());
+        let Ok(dest_meta) = std::fs::metadata(dest) else {
+            return Ok(false);
+        };
+        let stage_meta = std::fs::metadata(&self.path).map_err(|source| SyncError::Io {
+            op: "stat",
+            path: self.path.clone(),
+            source,
+        })?;
+        let mut same = true;
+        if dest_meta.uid() != stage_meta.uid() {
+            tracing::info!(
+                "{} has UID {} should be {}",
+                dest.display(),
+                dest_meta.uid(),
+                stage_meta.uid()
+            );
+            same = false;
+        }
+        if dest_meta.gid() != stage_meta.gid() {
+            tracing::info!(
+                "{} has GID {} should be {}",
+                dest.display(),
+                dest_meta.gid(),
+                stage_meta.gid()
+            );
+            same = false;
+        }
+        if dest_meta.mode() & 0o7777 != stage_meta.mode() & 0o7777 {
+            tracing::info!(
+                "{} has mode {:o} should be {:o}",
+                dest.display(),
+                dest_meta.mode() & 0o7777,
+                stage_meta.mode() & 0o7777
+            );
+            same = false;
+        }
+        let old = std::fs::read(dest).unwrap_or_default();
+        let old_md5 = hex_digest(&old);
+        if old.len() != self.content_len || old_md5 != self.content_md5 {
+            tracing::info!(
+                "{} has md5sum {old_md5} should be {}",
+                dest.display(),
+                self.content_md5
+            );
+            same = false;
+        }
+        Ok(same)
+    }
+
+    /// A hard link to the current dest (a symlink stays a symlink), to restore it after a
+    /// failed reload. `None` when there is no dest or the link cannot be made.
+    fn backup_dest(&self, dest: &Path) -> Option<PathBuf> {
+        std::fs::symlink_metadata(dest).ok()?;
+        let dir = dest_dir(dest);
+        let base = dest.file_name()?.to_string_lossy().into_owned();
+        for attempt in 0..100 {
+            let path = dir.join(format!(".{base}.hecd-prev{}", random_suffix(attempt)));
+            match std::fs::hard_link(dest, &path) {
+                Ok(()) => return Some(path),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    tracing::warn!(
+                        "cannot keep the previous {} for a rollback: {e}",
+                        dest.display()
+                    );
+                    return None;
+                }
+            }
+        }
+        None
+    }
+
+    fn discard(self, keep: bool) {
+        if !keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn dest_dir(dest: &Path) -> PathBuf {
+    match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// fsyncs the directory holding `path`, so a rename survives a crash.
+fn sync_dir(path: &Path) {
+    if let Err(e) = std::fs::File::open(dest_dir(path)).and_then(|d| d.sync_all()) {
+        tracing::warn!("cannot fsync the directory of {}: {e}", path.display());
+    }
+}
+
+/// A decimal suffix like Go's `ioutil.TempFile`.
+fn random_suffix(attempt: u32) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(attempt);
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    (h.finish() % 1_000_000_000).to_string()
+}
+
+fn log_output(output: &[u8], failed: bool) {
+    if output.is_empty() {
+        return;
+    }
+    let text = quote(&String::from_utf8_lossy(output));
+    if failed {
+        tracing::error!("{text}");
+    } else {
+        tracing::debug!("{text}");
+    }
+}
+
+fn log_error(r: &Resource, e: &SyncError) {
+    tracing::error!("{e} (resource {})", r.file.display());
+}
+
+fn clone_command_error(e: &CommandError) -> CommandError {
+    match e {
+        CommandError::Exit(c) => CommandError::Exit(*c),
+        CommandError::Signal(s) => CommandError::Signal(*s),
+        CommandError::Timeout(t) => CommandError::Timeout(*t),
+        other => CommandError::Spawn(std::io::Error::other(other.to_string())),
+    }
+}

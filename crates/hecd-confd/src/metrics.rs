@@ -1,0 +1,151 @@
+//! Counters per resource and a tiny HTTP/1.1 responder for `--metrics-addr`: `GET /health`
+//! and Prometheus text on `GET /metrics`. No server framework: one request per connection,
+//! answered and closed.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::resource::Resource;
+
+#[derive(Debug, Clone, Default)]
+struct Counters {
+    dest: String,
+    renders: u64,
+    failures: u64,
+    reloads: u64,
+    last_success: Option<f64>,
+}
+
+/// The daemon's counters, shared between the processor and the responder.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    resources: Mutex<BTreeMap<String, Counters>>,
+}
+
+impl Metrics {
+    /// Empty counters.
+    pub fn new() -> Metrics {
+        Metrics::default()
+    }
+
+    fn with(&self, r: &Resource, f: impl FnOnce(&mut Counters)) {
+        // A std Mutex: nothing awaits while it is held.
+        let mut map = self.resources.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let c = map.entry(r.file.display().to_string()).or_default();
+        c.dest = r.dest.display().to_string();
+        f(c);
+    }
+
+    /// A resource is about to be rendered.
+    pub fn render_started(&self, r: &Resource) {
+        self.with(r, |c| c.renders += 1);
+    }
+
+    /// A resource ended in sync (`reloaded`: its reload_cmd ran and succeeded).
+    pub fn success(&self, r: &Resource, reloaded: bool) {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        self.with(r, |c| {
+            c.last_success = Some(now);
+            if reloaded {
+                c.reloads += 1;
+            }
+        });
+    }
+
+    /// A resource failed.
+    pub fn failure(&self, r: &Resource) {
+        self.with(r, |c| c.failures += 1);
+    }
+
+    /// The Prometheus text exposition of every counter.
+    pub fn prometheus(&self) -> String {
+        let map = self.resources.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut out = String::new();
+        let families: [(&str, &str, &str, fn(&Counters) -> Option<f64>); 4] = [
+            ("hecd_confd_renders_total", "counter", "Renders attempted per resource.", |c| {
+                Some(c.renders as f64)
+            }),
+            (
+                "hecd_confd_failures_total",
+                "counter",
+                "Failed renders, checks or reloads per resource.",
+                |c| Some(c.failures as f64),
+            ),
+            (
+                "hecd_confd_reloads_total",
+                "counter",
+                "Successful reload_cmd runs per resource.",
+                |c| Some(c.reloads as f64),
+            ),
+            (
+                "hecd_confd_last_success_timestamp_seconds",
+                "gauge",
+                "Unix time of the last cycle that left the resource in sync.",
+                |c| c.last_success,
+            ),
+        ];
+        for (name, kind, help, value) in families {
+            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+            for (resource, c) in map.iter() {
+                if let Some(v) = value(c) {
+                    out.push_str(&format!(
+                        "{name}{{resource=\"{}\",dest=\"{}\"}} {v}\n",
+                        escape(resource),
+                        escape(&c.dest)
+                    ));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Serves `/health` and `/metrics` on `listener` until the task is dropped.
+pub async fn serve(listener: TcpListener, metrics: std::sync::Arc<Metrics>) {
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            let mut buf = Vec::with_capacity(1024);
+            let mut chunk = [0u8; 1024];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
+                match tokio::time::timeout(
+                    std::time::Duration::from_secs(5),
+                    stream.read(&mut chunk),
+                )
+                .await
+                {
+                    Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                    _ => return,
+                }
+            }
+            let head = String::from_utf8_lossy(&buf);
+            let mut parts = head.split_whitespace();
+            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let (status, kind, body) = match (method, path.split('?').next().unwrap_or("")) {
+                ("GET", "/health") => ("200 OK", "text/plain", "ok\n".to_owned()),
+                ("GET", "/metrics") => {
+                    ("200 OK", "text/plain; version=0.0.4", metrics.prometheus())
+                }
+                ("GET", _) => ("404 Not Found", "text/plain", "not found\n".to_owned()),
+                _ => ("405 Method Not Allowed", "text/plain", "method not allowed\n".to_owned()),
+            };
+            let reply = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        });
+    }
+}
