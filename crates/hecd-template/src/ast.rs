@@ -35,8 +35,9 @@ impl Tree {
     /// True when the body is empty of everything but space (Go's `IsEmptyTree`).
     pub fn is_empty(&self) -> bool {
         self.root.iter().all(|n| match n {
+            // Go's bytes.TrimSpace: Unicode white space.
             Node::Text(s, e) => {
-                self.text[*s as usize..*e as usize].iter().all(|b| b" \t\r\n\x0b\x0c".contains(b))
+                String::from_utf8_lossy(&self.text[*s as usize..*e as usize]).trim().is_empty()
             }
             _ => false,
         })
