@@ -72,11 +72,19 @@ fn random_templates_do_not_panic() {
     let data = hecd_template::from_json(&serde_json::json!({
         "a": [1, "x", null], "b": {"c": {"d": 1}}, "s": "str"
     }));
+    // `HECD_TEMPLATE_FUZZ_ITERS` scales the run for longer local sessions.
+    let iters =
+        std::env::var("HECD_TEMPLATE_FUZZ_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
     let mut rng = fastrand::Rng::with_seed(0x5eed);
-    for _ in 0..3000 {
-        let n = rng.usize(1..40);
-        let src: String = (0..n).map(|_| PIECES[rng.usize(..PIECES.len())]).collect();
-        if let Ok(t) = Template::new("f").funcs(&funcs).parse(&src) {
+    for i in 0..iters {
+        let src: Vec<u8> = if i % 4 == 3 {
+            // Raw random bytes, including invalid UTF-8.
+            (0..rng.usize(1..60)).map(|_| rng.u8(..)).collect()
+        } else {
+            let n = rng.usize(1..40);
+            (0..n).flat_map(|_| PIECES[rng.usize(..PIECES.len())].bytes()).collect()
+        };
+        if let Ok(t) = Template::new("f").funcs(&funcs).parse_bytes(&src) {
             let _ = t.render(&data);
         }
     }
