@@ -1,0 +1,319 @@
+//! Number formatting for the fmt printer: bools, integers (all bases,
+//! `%c %q %U`), floats (`%e %f %g %x %b`, `#` forms) and complex numbers.
+
+use super::Printer;
+use crate::strconv::{format_float, is_print, quote_rune};
+use crate::value::Value;
+
+impl Printer<'_> {
+    pub(super) fn fmt_bool(&mut self, b: bool, verb: char, v: &Value) {
+        match verb {
+            't' | 'v' => self.pad(if b { b"true" } else { b"false" }),
+            _ => self.bad_verb_arg(v, verb),
+        }
+    }
+
+    pub(super) fn fmt_integer(&mut self, u: u64, signed: bool, verb: char, v: &Value) {
+        match verb {
+            'v' => {
+                if self.f.sharp_v && !signed {
+                    self.fmt_0x64(u, true);
+                } else {
+                    self.fmt_int(u, 10, signed, verb, false);
+                }
+            }
+            'd' => self.fmt_int(u, 10, signed, verb, false),
+            'b' => self.fmt_int(u, 2, signed, verb, false),
+            'o' | 'O' => self.fmt_int(u, 8, signed, verb, false),
+            'x' => self.fmt_int(u, 16, signed, verb, false),
+            'X' => self.fmt_int(u, 16, signed, verb, true),
+            'c' => {
+                let c = char_of(u, signed);
+                let mut b = [0u8; 4];
+                let s = c.encode_utf8(&mut b).as_bytes().to_vec();
+                self.pad(&s);
+            }
+            'q' => {
+                let r = if signed { u as i64 } else { i64::try_from(u).unwrap_or(-1) };
+                let s = quote_rune(r, self.f.plus);
+                self.pad(s.as_bytes());
+            }
+            'U' => self.fmt_unicode(u),
+            _ => self.bad_verb_arg(v, verb),
+        }
+    }
+
+    fn fmt_0x64(&mut self, u: u64, leading: bool) {
+        let sharp = self.f.sharp;
+        self.f.sharp = leading;
+        self.fmt_int(u, 16, false, 'v', false);
+        self.f.sharp = sharp;
+    }
+
+    fn fmt_unicode(&mut self, u: u64) {
+        let mut s = format!("U+{u:04X}");
+        if let Some(p) = self.f.prec {
+            let digits = format!("{u:X}");
+            if p > digits.len() {
+                s = format!("U+{}{}", "0".repeat(p - digits.len()), digits);
+            }
+        }
+        if self.f.sharp {
+            if let Some(c) = char::from_u32(u as u32).filter(|&c| u <= 0x10FFFF && is_print(c)) {
+                s.push_str(&format!(" '{c}'"));
+            }
+        }
+        let z = self.f.zero;
+        self.f.zero = false;
+        self.pad(s.as_bytes());
+        self.f.zero = z;
+    }
+
+    fn fmt_int(&mut self, u: u64, base: u64, signed: bool, verb: char, upper: bool) {
+        let negative = signed && (u as i64) < 0;
+        let mut u = if negative { (u as i64).unsigned_abs() } else { u };
+        let mut prec = 0usize;
+        if let Some(p) = self.f.prec {
+            prec = p;
+            if p == 0 && u == 0 {
+                let z = self.f.zero;
+                self.f.zero = false;
+                let w = self.f.wid.unwrap_or(0);
+                self.write_padding(w);
+                self.f.zero = z;
+                return;
+            }
+        } else if self.f.zero && self.f.wid.is_some() {
+            prec = self.f.wid.unwrap_or(0);
+            if negative || self.f.plus || self.f.space {
+                prec = prec.saturating_sub(1);
+            }
+        }
+        let digits: &[u8] = if upper { b"0123456789ABCDEFX" } else { b"0123456789abcdefx" };
+        let mut buf: Vec<u8> = Vec::with_capacity(24);
+        loop {
+            buf.push(digits[(u % base) as usize]);
+            u /= base;
+            if u == 0 {
+                break;
+            }
+        }
+        while buf.len() < prec {
+            buf.push(b'0');
+        }
+        if self.f.sharp {
+            match base {
+                2 => buf.extend_from_slice(b"b0"),
+                8 if buf.last() != Some(&b'0') => buf.push(b'0'),
+                16 => {
+                    buf.push(digits[16]);
+                    buf.push(b'0');
+                }
+                _ => {}
+            }
+        }
+        if verb == 'O' {
+            buf.extend_from_slice(b"o0");
+        }
+        if negative {
+            buf.push(b'-');
+        } else if self.f.plus {
+            buf.push(b'+');
+        } else if self.f.space {
+            buf.push(b' ');
+        }
+        buf.reverse();
+        let z = self.f.zero;
+        self.f.zero = false;
+        self.pad(&buf);
+        self.f.zero = z;
+    }
+
+    pub(super) fn fmt_float(&mut self, f: f64, bits32: bool, verb: char, v: &Value) {
+        let (fc, prec) = match verb {
+            'v' => ('g', -1),
+            'b' | 'x' | 'X' => (verb, -1),
+            'g' | 'G' => (verb, -1),
+            'f' | 'F' => ('f', 6),
+            'e' | 'E' => (verb, 6),
+            _ => return self.bad_verb_arg(v, verb),
+        };
+        self.fmt_float_inner(f, bits32, fc, prec);
+    }
+
+    fn fmt_float_inner(&mut self, f: f64, bits32: bool, fc: char, prec: i32) {
+        let prec = self.f.prec.map_or(prec, |p| p as i32);
+        let s = if matches!(fc, 'b' | 'x' | 'X') {
+            float_bits_format(f, fc)
+        } else {
+            format_float(f, fc, prec, bits32)
+        };
+        let mut num: Vec<u8> = Vec::with_capacity(s.len() + 1);
+        if s.starts_with('-') || s.starts_with('+') {
+            num.extend_from_slice(s.as_bytes());
+        } else {
+            num.push(b'+');
+            num.extend_from_slice(s.as_bytes());
+        }
+        if self.f.space && num[0] == b'+' && !self.f.plus {
+            num[0] = b' ';
+        }
+        if num[1] == b'I' || num[1] == b'N' {
+            let z = self.f.zero;
+            self.f.zero = false;
+            if num[1] == b'N' && !self.f.space && !self.f.plus {
+                num.remove(0);
+            }
+            self.pad(&num);
+            self.f.zero = z;
+            return;
+        }
+        if self.f.sharp && !matches!(fc, 'b' | 'x' | 'X') {
+            sharp_float(&mut num, fc, prec);
+        }
+        if self.f.plus || num[0] != b'+' {
+            if self.f.zero && self.f.wid.is_some_and(|w| w > num.len()) {
+                let w = self.f.wid.unwrap_or(0);
+                self.buf.push(num[0]);
+                self.write_padding(w - num.len());
+                self.buf.extend_from_slice(&num[1..]);
+                return;
+            }
+            self.pad(&num);
+            return;
+        }
+        self.pad(&num[1..]);
+    }
+
+    pub(super) fn fmt_complex(&mut self, re: f64, im: f64, bits32: bool, verb: char, v: &Value) {
+        let (fc, prec) = match verb {
+            'v' => ('g', -1),
+            'b' | 'x' | 'X' => (verb, -1),
+            'g' | 'G' => (verb, -1),
+            'f' | 'F' => ('f', 6),
+            'e' | 'E' => (verb, 6),
+            _ => return self.bad_verb_arg(v, verb),
+        };
+        let old = self.f;
+        self.buf.push(b'(');
+        self.fmt_float_inner(re, bits32, fc, prec);
+        self.f.plus = true;
+        self.fmt_float_inner(im, bits32, fc, prec);
+        self.buf.extend_from_slice(b"i)");
+        self.f = old;
+    }
+}
+
+fn char_of(u: u64, signed: bool) -> char {
+    let v = if signed && (u as i64) < 0 { 0xFFFD } else { u };
+    u32::try_from(v).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}')
+}
+
+/// `%#g` / `%#e` / `%#f`: keep the decimal point (and trailing zeros for %g).
+fn sharp_float(num: &mut Vec<u8>, fc: char, prec: i32) {
+    let mut digits = match fc {
+        'v' | 'g' | 'G' | 'x' => {
+            if prec == -1 {
+                6
+            } else {
+                prec
+            }
+        }
+        _ => 0,
+    };
+    let mut tail: Vec<u8> = Vec::new();
+    let mut body: Vec<u8> = Vec::new();
+    let mut saw_nonzero = false;
+    let mut has_dot = false;
+    let mut i = 1;
+    while i < num.len() {
+        match num[i] {
+            b'.' => has_dot = true,
+            b'p' | b'P' | b'e' | b'E' => {
+                tail.extend_from_slice(&num[i..]);
+                break;
+            }
+            b'0' => {
+                if saw_nonzero {
+                    digits -= 1;
+                }
+            }
+            _ => {
+                saw_nonzero = true;
+                digits -= 1;
+            }
+        }
+        body.push(num[i]);
+        i += 1;
+    }
+    if !saw_nonzero {
+        // For 0, count the leading zero as a digit.
+        digits -= 1;
+    }
+    if !has_dot {
+        body.push(b'.');
+    }
+    while digits > 0 && matches!(fc, 'g' | 'G' | 'v') {
+        body.push(b'0');
+        digits -= 1;
+    }
+    let sign = num[0];
+    num.clear();
+    num.push(sign);
+    num.extend_from_slice(&body);
+    num.extend_from_slice(&tail);
+}
+
+/// `strconv.FormatFloat(f, 'b'|'x'|'X', -1, 64)`.
+fn float_bits_format(f: f64, verb: char) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+    }
+    let bits = f.to_bits();
+    let neg = bits >> 63 == 1;
+    let mut exp = ((bits >> 52) & 0x7ff) as i64;
+    let mut mant = bits & ((1u64 << 52) - 1);
+    if exp == 0 {
+        exp = -1022;
+    } else {
+        mant |= 1u64 << 52;
+        exp -= 1023;
+    }
+    let sign = if neg { "-" } else { "" };
+    if verb == 'b' {
+        return format!(
+            "{sign}{mant}p{}{}",
+            if exp - 52 >= 0 { "+" } else { "-" },
+            (exp - 52).abs()
+        );
+    }
+    if mant == 0 {
+        let s = format!("{sign}0x0p+00");
+        return if verb == 'X' { s.to_uppercase() } else { s };
+    }
+    while mant < 1u64 << 52 {
+        mant <<= 1;
+        exp -= 1;
+    }
+    let frac = mant & ((1u64 << 52) - 1);
+    let mut digits = format!("{frac:013x}");
+    while digits.ends_with('0') {
+        digits.pop();
+    }
+    let mut s = String::from(sign);
+    s.push_str("0x1");
+    if !digits.is_empty() {
+        s.push('.');
+        s.push_str(&digits);
+    }
+    s.push('p');
+    s.push(if exp >= 0 { '+' } else { '-' });
+    s.push_str(&format!("{:02}", exp.abs()));
+    if verb == 'X' {
+        s = s.to_uppercase();
+    }
+    s
+}
