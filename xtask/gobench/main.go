@@ -3,7 +3,7 @@
 // templates use (gets, getv, base) over a flat key/value JSON file, the way confd's memkv does.
 //
 // Usage: gobench TEMPLATE DATA.json KV.json ITERATIONS
-// Prints: "median_ns=N bytes=M".
+// Prints: "median_ns=N bytes=M fnv=H" (H: FNV-1a 64 of the output).
 package main
 
 import (
@@ -76,6 +76,7 @@ func main() {
 	check(err)
 	times := make([]time.Duration, 0, n)
 	var size int
+	var sum uint64
 	for i := 0; i < n; i++ {
 		start := time.Now()
 		t, err := template.New(filepath.Base(os.Args[1])).Funcs(funcs).Parse(string(src))
@@ -84,9 +85,10 @@ func main() {
 		check(t.Execute(&buf, data))
 		times = append(times, time.Since(start))
 		size = buf.Len()
+		sum = fnv1a(buf.Bytes())
 	}
 	sort.Slice(times, func(a, b int) bool { return times[a] < times[b] })
-	fmt.Printf("median_ns=%d bytes=%d\n", times[len(times)/2].Nanoseconds(), size)
+	fmt.Printf("median_ns=%d bytes=%d fnv=%016x\n", times[len(times)/2].Nanoseconds(), size, sum)
 }
 
 // numbers turns json.Number into int64 when whole, else float64 (confd-style typed data).
@@ -108,6 +110,16 @@ func numbers(v interface{}) interface{} {
 		}
 	}
 	return v
+}
+
+// fnv1a is FNV-1a 64, so that the two sides can show that their outputs are identical.
+func fnv1a(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
 }
 
 func check(err error) {

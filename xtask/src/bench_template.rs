@@ -59,8 +59,8 @@ fn write_inputs(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs `cmd`, returning (median ns, output bytes) from its `median_ns=N bytes=M` line.
-fn measure(cmd: &mut Command) -> Result<(u64, u64), String> {
+/// Runs `cmd`, returning (median ns, output hash) from its `median_ns=N bytes=M fnv=H` line.
+fn measure(cmd: &mut Command) -> Result<(u64, String), String> {
     let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
     if !out.status.success() {
         return Err(format!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr)));
@@ -69,7 +69,9 @@ fn measure(cmd: &mut Command) -> Result<(u64, u64), String> {
     let field = |name: &str| -> Option<u64> {
         text.split_whitespace().find_map(|w| w.strip_prefix(name)).and_then(|v| v.parse().ok())
     };
-    Ok((field("median_ns=").ok_or("no median")?, field("bytes=").ok_or("no size")?))
+    let hash = text.split_whitespace().find_map(|w| w.strip_prefix("fnv=")).ok_or("no hash")?;
+    let bytes = field("bytes=").ok_or("no size")?;
+    Ok((field("median_ns=").ok_or("no median")?, format!("{bytes} bytes, fnv {hash}")))
 }
 
 fn median(mut v: Vec<u64>) -> u64 {
@@ -106,23 +108,21 @@ pub fn run() -> Result<(), String> {
         ("range/if/printf", "heavy.tmpl", "data.json"),
     ] {
         let (mut go, mut us) = (Vec::new(), Vec::new());
-        let (mut go_size, mut our_size) = (0, 0);
+        let (mut go_out, mut our_out) = (String::new(), String::new());
         for _ in 0..ROUNDS {
             let args = [dir.join(tmpl), dir.join(data), dir.join("kv.json")];
             let (g, gs) = measure(Command::new(&go_bin).args(&args).arg(ITERATIONS))?;
             let (o, os) = measure(Command::new(&ours).args(&args).arg(ITERATIONS))?;
             go.push(g);
             us.push(o);
-            (go_size, our_size) = (gs, os);
+            (go_out, our_out) = (gs, os);
         }
-        if go_size != our_size {
-            return Err(format!(
-                "{label}: outputs differ in size (Go {go_size} bytes, hecd {our_size} bytes)"
-            ));
+        if go_out != our_out {
+            return Err(format!("{label}: outputs differ (Go {go_out}, hecd {our_out})"));
         }
         let (g, o) = (median(go), median(us));
         println!(
-            "{label:<28} {:>10.2}ms {:>10.2}ms {:>8.2}",
+            "{label:<28} {:>10.2}ms {:>10.2}ms {:>8.2}  (identical output: {our_out})",
             g as f64 / 1e6,
             o as f64 / 1e6,
             g as f64 / o as f64
