@@ -21,8 +21,15 @@ use crate::value::{Record, Value};
 
 /// Go's limit on nested template invocations (reported in the message).
 const MAX_EXEC_DEPTH_GO: usize = 100_000;
-/// Our actual limit: native recursion must stay within a thread stack.
-pub(crate) const MAX_EXEC_DEPTH: usize = 1_000;
+/// Our actual limit on nested template invocations: native recursion must
+/// stay within a thread stack (Go's message is kept).
+pub(crate) const MAX_EXEC_DEPTH: usize = 500;
+/// Stack budget across all template levels: each nested node list costs 1,
+/// each nested pipeline evaluation `PIPE_COST` (its frames are larger).
+/// Checked at template invocations (Go's depth message) and, with some
+/// slack, at pipeline evaluation.
+const MAX_EXEC_NESTING: usize = 1_000;
+const PIPE_COST: usize = 5;
 
 /// A value during evaluation plus whether its static type is `interface {}`
 /// (it came out of an interface-typed container), which Go error texts show.
@@ -88,6 +95,7 @@ struct State<'t, 'w, W: io::Write + ?Sized> {
     out: Vec<u8>,
     vars: Vec<(Arc<str>, V)>,
     depth: usize,
+    nesting: usize,
     at: At<'t>,
 }
 
@@ -108,6 +116,7 @@ pub(crate) fn execute<W: io::Write + ?Sized>(
         out: Vec::with_capacity(8192),
         vars: vec![(Arc::from("$"), dot.clone())],
         depth: 0,
+        nesting: 0,
         at: At::None,
     };
     let r = st.walk_list(&dot, &tree.root);
@@ -203,10 +212,10 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
     }
 
     fn walk_list(&mut self, dot: &V, nodes: &'t [Node]) -> R<()> {
-        for n in nodes {
-            self.walk(dot, n)?;
-        }
-        Ok(())
+        self.nesting += 1;
+        let r = nodes.iter().try_for_each(|n| self.walk(dot, n));
+        self.nesting -= 1;
+        r
     }
 
     fn walk(&mut self, dot: &V, node: &'t Node) -> R<()> {
@@ -343,7 +352,7 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
                 crate::strconv::quote(t.name.as_bytes())
             ));
         };
-        if self.depth >= MAX_EXEC_DEPTH {
+        if self.depth >= MAX_EXEC_DEPTH || self.nesting >= MAX_EXEC_NESTING {
             return self.errorf(format!("exceeded maximum template depth ({MAX_EXEC_DEPTH_GO})"));
         }
         let newdot = match &t.pipe {
@@ -382,6 +391,16 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
 
     fn eval_pipeline(&mut self, dot: &V, pipe: &'t Pipe) -> R<V> {
         self.at = At::Pipe(pipe);
+        if self.nesting >= MAX_EXEC_NESTING + 100 {
+            return self.errorf(format!("exceeded maximum template depth ({MAX_EXEC_DEPTH_GO})"));
+        }
+        self.nesting += PIPE_COST;
+        let r = self.eval_pipeline_inner(dot, pipe);
+        self.nesting -= PIPE_COST;
+        r
+    }
+
+    fn eval_pipeline_inner(&mut self, dot: &V, pipe: &'t Pipe) -> R<V> {
         let mut value: Option<V> = None;
         for cmd in &pipe.cmds {
             let v = self.eval_command(dot, cmd, value.take())?;

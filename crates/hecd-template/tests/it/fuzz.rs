@@ -109,3 +109,31 @@ fn infinite_template_recursion_stops() {
     let err = t.execute_template(&mut out, "r", &Value::Missing).expect_err("too deep");
     assert!(err.to_string().ends_with("exceeded maximum template depth (100000)"), "{err}");
 }
+
+#[test]
+fn deep_nesting_across_recursive_templates_stops() {
+    let body =
+        format!("{}{{{{template \"r\" .}}}}{}", "{{if 1}}".repeat(150), "{{end}}".repeat(150));
+    let src = format!("{{{{define \"r\"}}}}{body}{{{{end}}}}");
+    let t = Template::new("n").parse(&src).expect("parses");
+    let mut out = Vec::new();
+    let err = t.execute_template(&mut out, "r", &Value::Missing).expect_err("too deep");
+    assert!(err.to_string().ends_with("exceeded maximum template depth (100000)"), "{err}");
+}
+
+#[test]
+fn deepest_allowed_expressions_fit_the_stack() {
+    // 150 nested parenthesised pipelines inside 45 nested ifs inside
+    // recursive templates: limits are hit before the stack is.
+    let expr = format!("{}1{}", "(print ".repeat(150), ")".repeat(150));
+    let body = format!(
+        "{}{{{{print {expr}}}}}{{{{template \"r\" .}}}}{}",
+        "{{if 1}}".repeat(45),
+        "{{end}}".repeat(45)
+    );
+    let src = format!("{{{{define \"r\"}}}}{body}{{{{end}}}}");
+    let t = Template::new("n").parse(&src).expect("parses");
+    let mut out = Vec::new();
+    let err = t.execute_template(&mut out, "r", &Value::Missing).expect_err("too deep");
+    assert!(err.to_string().ends_with("exceeded maximum template depth (100000)"), "{err}");
+}
