@@ -8,6 +8,39 @@
 //! host records with methods) because output and error texts depend on them.
 //! Errors print exactly Go's messages.
 //!
+//! # Value model
+//!
+//! * [`Value::Missing`] is Go's invalid value (missing map key, nil data): an
+//!   action prints `<no value>`; [`Value::Nil`] is a nil `interface {}`
+//!   (JSON `null`): fmt prints `<nil>`.
+//! * Numbers carry their Go kind (`int` vs `int64` vs `uint8` ...), because
+//!   `%T`, comparisons and typed parameters depend on it. JSON data converts
+//!   with [`from_json`] (feature `json`): whole numbers → `int64`, others →
+//!   `float64`, objects → `map[string]interface {}`, arrays → `[]interface {}`.
+//! * Slices and maps carry a [`Type`] (possibly named, e.g. `memkv.KVPairs`),
+//!   may be nil ([`Value::nil_list`]), and maps iterate in sorted key order.
+//! * Host structs are [`Record`]s of a [`Type::record`] type with exported
+//!   fields, [`Method`]s (a zero-argument `String`/`Error` method makes the
+//!   type a Stringer for fmt) and an optional opaque payload.
+//!
+//! # Functions
+//!
+//! A [`Function`] declares its Go [`Signature`]: the engine checks arity,
+//! converts literals by parameter type and checks assignability of other
+//! arguments with Go's error texts before calling the implementation. An
+//! `Err(FuncError)` becomes `error calling NAME: MESSAGE`. Functions must be
+//! registered before parsing (unknown names are parse errors).
+//! [`Signature::mutates_arg`] emulates Go's in-place slice mutation for
+//! `{{reverse $s}}{{$s}}`-style templates.
+//!
+//! # Limits
+//!
+//! Go allows 100000 nested template invocations; native recursion cannot, so
+//! execution stops earlier (500 invocations, or a combined nesting budget)
+//! with Go's message `exceeded maximum template depth (100000)`. Parsing
+//! rejects more than 200 nested actions/parenthesised pipelines with
+//! `max expression depth exceeded` (the text later Go releases use).
+//!
 //! # Example: a typed function and a host record type
 //!
 //! ```
