@@ -2,4 +2,5 @@
 //! `hecd-confd`) and Debian's etcd on loopback, each with its data in a temp dir.
 
 mod pipeline;
+mod confd;
 mod register;

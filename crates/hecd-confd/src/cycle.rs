@@ -87,7 +87,7 @@ struct Swapped {
 /// How one resource ended before its reload.
 enum Step {
     Unchanged { keys: usize },
-    Swapped(Swapped),
+    Swapped(Box<Swapped>),
 }
 
 impl Processor {
@@ -111,7 +111,7 @@ impl Processor {
                 Ok(Step::Swapped(swapped)) => {
                     report.changed += 1;
                     match resource.reload_cmd.clone().filter(|_| !self.options.sync_only) {
-                        Some(cmd) => pending.entry(cmd).or_default().push(swapped),
+                        Some(cmd) => pending.entry(cmd).or_default().push(*swapped),
                         None => {
                             self.accept(&swapped);
                             self.metrics.success(resource, false);
@@ -291,7 +291,7 @@ impl Processor {
             return Err(SyncError::Io { op: "rename", path: r.dest.clone(), source });
         }
         sync_dir(&r.dest);
-        Ok(Step::Swapped(Swapped { resource: r.clone(), backup, keys }))
+        Ok(Step::Swapped(Box::new(Swapped { resource: r.clone(), backup, keys })))
     }
 
     async fn check(&self, r: &Resource, check: &str, stage: &Path) -> Result<(), SyncError> {

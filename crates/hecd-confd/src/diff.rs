@@ -120,12 +120,12 @@ fn diff_ops(a: &[&[u8]], b: &[&[u8]]) -> Vec<Op> {
                 ops.push(Op::Same(head + i, head + j));
                 i += 1;
                 j += 1;
-            } else if j < m && (i == n || lcs[i * (m + 1) + j + 1] >= lcs[(i + 1) * (m + 1) + j]) {
-                ops.push(Op::Add(head + j));
-                j += 1;
-            } else {
+            } else if i < n && (j == m || lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1]) {
                 ops.push(Op::Del(head + i));
                 i += 1;
+            } else {
+                ops.push(Op::Add(head + j));
+                j += 1;
             }
         }
     }

@@ -65,7 +65,7 @@ impl Metrics {
     pub fn prometheus(&self) -> String {
         let map = self.resources.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut out = String::new();
-        let families: [(&str, &str, &str, fn(&Counters) -> Option<f64>); 4] = [
+        let families: [Family; 4] = [
             ("hecd_confd_renders_total", "counter", "Renders attempted per resource.", |c| {
                 Some(c.renders as f64)
             }),
@@ -103,6 +103,9 @@ impl Metrics {
         out
     }
 }
+
+/// A metric family: name, type, help and how to read it from the counters.
+type Family = (&'static str, &'static str, &'static str, fn(&Counters) -> Option<f64>);
 
 fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
