@@ -131,6 +131,7 @@ fn bind_addr(url: &str) -> Result<SocketAddr, String> {
 
 struct Plan {
     listen: Vec<String>,
+    listen_peer: Vec<String>,
     advertise: Option<Vec<String>>,
     peers: Vec<String>,
 }
@@ -153,7 +154,12 @@ fn plan(args: &Args) -> Plan {
         (None, None, Some(l)) => split_urls(l),
         (None, None, None) => vec!["http://localhost:2380".into()],
     };
-    Plan { listen, advertise, peers }
+    let listen_peer = match (&args.listen_peer_urls, &args.peer_bind_addr) {
+        (Some(l), _) => split_urls(l),
+        (None, Some(b)) => vec![with_scheme(b)],
+        (None, None) => Vec::new(),
+    };
+    Plan { listen, listen_peer, advertise, peers }
 }
 
 async fn shutdown_signal() {
@@ -209,6 +215,30 @@ async fn serve(args: Args) -> ExitCode {
             }
         }
     }
+    let mut peer_listeners = Vec::new();
+    for url in &plan.listen_peer {
+        let bound = match bind_addr(url) {
+            Ok(addr) => tokio::net::TcpListener::bind(addr).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        match bound {
+            Ok(l) => peer_listeners.push(l),
+            Err(e) => {
+                eprintln!("hecd-kv: listen on peer URL {url}: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    let mut initial_cluster = Vec::new();
+    for part in split_urls(args.initial_cluster.as_deref().unwrap_or("")) {
+        match part.split_once('=') {
+            Some((name, url)) => initial_cluster.push((name.to_owned(), url.to_owned())),
+            None => {
+                eprintln!("hecd-kv: --initial-cluster entry {part:?} is not name=url");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let data_dir =
         args.data_dir.clone().unwrap_or_else(|| PathBuf::from(format!("{}.etcd", args.name)));
     if let Err(e) = std::fs::create_dir_all(&data_dir) {
@@ -222,6 +252,7 @@ async fn serve(args: Args) -> ExitCode {
     config.advertise_client_urls = advertise.unwrap_or_else(|| bound.clone());
     config.advertise_peer_urls = plan.peers;
     config.cluster_token = args.initial_cluster_token.clone();
+    config.initial_cluster = initial_cluster;
     config.data_dir = Some(data_dir);
     config.snapshot_count = args.snapshot_count;
     config.history_size = args.history_size.max(1);
@@ -238,7 +269,8 @@ async fn serve(args: Args) -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    match hecd_kv_server::run(config, listeners, shutdown_signal()).await {
+    match hecd_kv_server::run_with_peers(config, listeners, peer_listeners, shutdown_signal()).await
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             print_chain(&e);

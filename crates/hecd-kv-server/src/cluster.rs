@@ -77,23 +77,29 @@ pub(crate) fn machines(state: &State, parts: &Parts) -> Response<Body> {
 }
 
 #[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Member<'a> {
+struct Member {
     id: String,
-    name: &'a str,
+    name: String,
     #[serde(rename = "peerURLs")]
-    peer_urls: &'a [String],
+    peer_urls: Vec<String>,
     #[serde(rename = "clientURLs")]
-    client_urls: &'a [String],
+    client_urls: Vec<String>,
 }
 
-fn member_json(state: &State) -> Member<'_> {
-    Member {
-        id: format!("{:x}", state.member_id),
-        name: &state.config.name,
-        peer_urls: &state.config.advertise_peer_urls,
-        client_urls: &state.config.advertise_client_urls,
-    }
+/// Every member; client URLs are known only for this one (members do not publish theirs yet).
+fn all_members(state: &State) -> Vec<(u64, Member)> {
+    state
+        .config
+        .members()
+        .into_iter()
+        .map(|(id, name, url)| {
+            let own = id == state.member_id;
+            let peer_urls = if own { state.config.advertise_peer_urls.clone() } else { vec![url] };
+            let client_urls =
+                if own { state.config.advertise_client_urls.clone() } else { Vec::new() };
+            (id, Member { id: format!("{id:x}"), name, peer_urls, client_urls })
+        })
+        .collect()
 }
 
 pub(crate) fn members(state: &State, parts: &Parts, body: &Bytes) -> Response<Body> {
@@ -106,15 +112,19 @@ pub(crate) fn members(state: &State, parts: &Parts, body: &Bytes) -> Response<Bo
         Method::GET => match rest {
             "" => {
                 #[derive(serde::Serialize)]
-                struct Members<'a> {
-                    members: [Member<'a>; 1],
+                struct Members {
+                    members: Vec<Member>,
                 }
-                json_response(StatusCode::OK, &Members { members: [member_json(state)] }, true)
+                let members = all_members(state).into_iter().map(|(_, m)| m).collect();
+                json_response(StatusCode::OK, &Members { members }, true)
             }
-            "leader" => match state.log.status().leader {
-                Some(_) => json_response(StatusCode::OK, &member_json(state), true),
-                None => message(StatusCode::SERVICE_UNAVAILABLE, "During election"),
-            },
+            "leader" => {
+                let leader = state.log.status().leader;
+                match all_members(state).into_iter().find(|(id, _)| Some(*id) == leader) {
+                    Some((_, m)) => json_response(StatusCode::OK, &m, true),
+                    None => message(StatusCode::SERVICE_UNAVAILABLE, "During election"),
+                }
+            }
             _ => message(StatusCode::NOT_FOUND, "Not found"),
         },
         Method::POST => add_member(state, parts, body),
@@ -123,7 +133,7 @@ pub(crate) fn members(state: &State, parts: &Parts, body: &Bytes) -> Response<Bo
                 return method_not_allowed_plain();
             }
             match u64::from_str_radix(rest, 16) {
-                Ok(id) if id == state.member_id => message(
+                Ok(id) if state.config.members().iter().any(|m| m.0 == id) => message(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "membership changes are not supported yet",
                 ),

@@ -14,6 +14,8 @@ pub struct Config {
     pub advertise_peer_urls: Vec<String>,
     /// `--initial-cluster-token`, part of the cluster id.
     pub cluster_token: String,
+    /// `--initial-cluster` as `(name, peer url)`; empty means a single-member cluster.
+    pub initial_cluster: Vec<(String, String)>,
     /// Where Raft keeps its files; `None` keeps everything in memory.
     pub data_dir: Option<PathBuf>,
     /// Entries between Raft snapshots.
@@ -38,6 +40,7 @@ impl Config {
             advertise_client_urls: Vec::new(),
             advertise_peer_urls: vec!["http://localhost:2380".into()],
             cluster_token: "etcd-cluster".into(),
+            initial_cluster: Vec::new(),
             data_dir: None,
             snapshot_count: 100_000,
             history_size: 1000,
@@ -48,12 +51,31 @@ impl Config {
         }
     }
 
-    /// The member id: a stable hash of the peer URLs and the cluster token.
+    /// This member's id: derived from its peer URL in `initial_cluster` (by name), else from
+    /// its first advertised peer URL, and the cluster token. Every member computes the same ids.
     pub fn member_id(&self) -> u64 {
-        let mut urls = self.advertise_peer_urls.clone();
-        urls.sort();
-        fnv64(format!("{}|{}", urls.join(","), self.cluster_token).as_bytes())
+        let own =
+            self.initial_cluster.iter().find(|(n, _)| *n == self.name).map(|(_, u)| u.as_str());
+        let url = own.or(self.advertise_peer_urls.first().map(String::as_str)).unwrap_or("");
+        member_id_for(url, &self.cluster_token)
     }
+
+    /// Every initial member as `(id, name, peer url)`, this one included.
+    pub fn members(&self) -> Vec<(u64, String, String)> {
+        if self.initial_cluster.is_empty() {
+            let url = self.advertise_peer_urls.first().cloned().unwrap_or_default();
+            return vec![(self.member_id(), self.name.clone(), url)];
+        }
+        self.initial_cluster
+            .iter()
+            .map(|(n, u)| (member_id_for(u, &self.cluster_token), n.clone(), u.clone()))
+            .collect()
+    }
+}
+
+/// The id of the member with peer URL `url` in a cluster made with `token` (never 0).
+pub fn member_id_for(url: &str, token: &str) -> u64 {
+    fnv64(format!("{}|{token}", url.trim_end_matches('/')).as_bytes()).max(1)
 }
 
 fn fnv64(data: &[u8]) -> u64 {

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 pub use hecd_raft::Applied;
-use hecd_raft::{Handle, NoopTransport};
+use hecd_raft::Handle;
+
+use crate::peer::HttpTransport;
 
 use crate::state_machine::{ApplyOutput, KvStateMachine};
 
@@ -53,6 +55,8 @@ pub struct LogConfig {
     pub snapshot_count: u64,
     /// Mixed into the cluster id.
     pub cluster_token: String,
+    /// Every initial member `(id, peer url)`, this one included; empty = single member.
+    pub peers: Vec<(u64, String)>,
 }
 
 impl Consensus {
@@ -66,7 +70,13 @@ impl Consensus {
             rc = rc.with_data_dir(dir);
         }
         rc.cluster_token = cfg.cluster_token;
-        let handle = hecd_raft::start(rc, sm, NoopTransport, std::future::pending()).await?;
+        let others: Vec<(u64, String)> =
+            cfg.peers.iter().filter(|(id, _)| *id != cfg.id).cloned().collect();
+        if cfg.peers.len() > 1 {
+            rc = rc.with_peers(cfg.peers);
+        }
+        let transport = HttpTransport::new(&others);
+        let handle = hecd_raft::start(rc, sm, transport, std::future::pending()).await?;
         let mut status = handle.watch_status();
         let leader =
             tokio::time::timeout(REQUEST_TIMEOUT, status.wait_for(|s| s.leader_id.is_some()))
@@ -109,6 +119,14 @@ impl Consensus {
     pub fn status(&self) -> LogStatus {
         let s = self.handle.status();
         LogStatus { id: s.id, leader: s.leader_id, term: s.term, commit_index: s.commit_index }
+    }
+
+    /// Hands a message from a peer to the log.
+    ///
+    /// # Errors
+    /// The message does not decode, the log is overloaded or stopped.
+    pub fn step(&self, msg: &[u8]) -> Result<(), hecd_raft::Error> {
+        self.handle.step(msg)
     }
 
     /// The cluster id recorded by the log.

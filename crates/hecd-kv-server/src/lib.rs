@@ -11,7 +11,8 @@
 //! - `form`: Go-compatible query/form/path decoding;
 //! - `keys`: the `/v2/keys` handler; `cluster`: version, health, members, machines, stats, metrics;
 //! - `render`: etcd's JSON and statuses; `body`: complete and streaming (watch) bodies;
-//! - `command`, `state_machine`, `consensus`: the replicated write path.
+//! - `command`, `state_machine`, `consensus`: the replicated write path;
+//! - `peer`: Raft messages between members over HTTP (`POST /raft` on the peer listener).
 //!
 //! v2 auth (`/v2/auth/*`) and TLS are not implemented; auth belongs in its own module
 //! called from `keys::handle` after parsing (etcd checks access after the request checks).
@@ -27,11 +28,12 @@ mod error;
 pub mod form;
 mod keys;
 mod metrics;
+pub mod peer;
 pub mod render;
 pub mod request;
 mod server;
 pub mod state_machine;
 
-pub use config::Config;
+pub use config::{member_id_for, Config};
 pub use error::{Error, Result};
-pub use server::run;
+pub use server::{run, run_with_peers};

@@ -78,15 +78,30 @@ fn text(status: StatusCode, body: &'static str) -> Response<Body> {
     r
 }
 
-/// Serves the etcd v2 client API on `listeners` until `shutdown` resolves.
+/// Serves the etcd v2 client API on `listeners` until `shutdown` resolves (single member,
+/// or a member whose peers reach it through another process's peer listener).
 ///
 /// Writes go through the replicated log, reads go to the store directly.
 ///
 /// # Errors
-/// [`Error::NoListener`] when `listeners` is empty.
+/// [`Error::NoListener`] when `listeners` is empty; [`Error::Raft`] when the log cannot start.
 pub async fn run(
     config: Config,
     listeners: Vec<TcpListener>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
+    run_with_peers(config, listeners, Vec::new(), shutdown).await
+}
+
+/// Like [`run`], also serving Raft traffic from the other members of `config.initial_cluster`
+/// on `peer_listeners`.
+///
+/// # Errors
+/// As [`run`].
+pub async fn run_with_peers(
+    config: Config,
+    listeners: Vec<TcpListener>,
+    peer_listeners: Vec<TcpListener>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
     if listeners.is_empty() {
@@ -99,6 +114,11 @@ pub async fn run(
         data_dir: config.data_dir.clone(),
         snapshot_count: config.snapshot_count,
         cluster_token: config.cluster_token.clone(),
+        peers: if config.initial_cluster.len() > 1 {
+            config.members().into_iter().map(|(id, _, url)| (id, url)).collect()
+        } else {
+            Vec::new()
+        },
     };
     let log =
         Consensus::start(log_cfg, KvStateMachine::new(store.clone())).await.map_err(Error::Raft)?;
@@ -123,11 +143,20 @@ pub async fn run(
         }
         tokio::spawn(accept_loop(
             l,
+            Kind::Client,
             state.clone(),
             stop_rx.clone(),
             done_tx.clone(),
             limit.clone(),
         ));
+    }
+    let peer_limit = Arc::new(Semaphore::new(PEER_CONNECTIONS));
+    for l in peer_listeners {
+        if let Ok(addr) = l.local_addr() {
+            info!(%addr, "serving peer requests");
+        }
+        let (stop, done) = (stop_rx.clone(), done_tx.clone());
+        tokio::spawn(accept_loop(l, Kind::Peer, state.clone(), stop, done, peer_limit.clone()));
     }
     tokio::spawn(sync_loop(state.clone(), stop_rx.clone(), done_tx.clone()));
     drop(done_tx);
@@ -144,8 +173,21 @@ pub async fn run(
     state.log.clone().shutdown().await.map_err(Error::Raft)
 }
 
+/// Which API a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Client,
+    Peer,
+}
+
+/// Most concurrent peer connections.
+const PEER_CONNECTIONS: usize = 64;
+/// Largest peer request (a batch of Raft messages, possibly a whole-store snapshot).
+const MAX_PEER_BODY: usize = 512 << 20;
+
 async fn accept_loop(
     listener: TcpListener,
+    kind: Kind,
     state: Arc<State>,
     mut stop: watch::Receiver<bool>,
     done: mpsc::Sender<()>,
@@ -181,7 +223,7 @@ async fn accept_loop(
         let stop = stop.clone();
         let done = done.clone();
         tokio::spawn(async move {
-            serve_connection(stream, state, stop).await;
+            serve_connection(stream, kind, state, stop).await;
             debug!(%peer, "connection closed");
             drop(permit);
             drop(done);
@@ -191,6 +233,7 @@ async fn accept_loop(
 
 async fn serve_connection(
     stream: tokio::net::TcpStream,
+    kind: Kind,
     state: Arc<State>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -198,7 +241,13 @@ async fn serve_connection(
     let svc_state = state.clone();
     let svc = service_fn(move |req| {
         let st = svc_state.clone();
-        async move { Ok::<_, Infallible>(route(&st, req).await) }
+        async move {
+            let resp = match kind {
+                Kind::Client => route(&st, req).await,
+                Kind::Peer => route_peer(&st, req).await,
+            };
+            Ok::<_, Infallible>(resp)
+        }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -243,6 +292,14 @@ async fn read_body(body: Incoming) -> Option<Bytes> {
     match Limited::new(body, MAX_FORM_BYTES).collect().await {
         Ok(c) => Some(c.to_bytes()),
         Err(_) => None,
+    }
+}
+
+async fn route_peer(state: &State, req: Request<Incoming>) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    match Limited::new(body, MAX_PEER_BODY).collect().await {
+        Ok(b) => crate::peer::handle(&state.log, &parts.method, parts.uri.path(), b.to_bytes()),
+        Err(_) => text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n"),
     }
 }
 
