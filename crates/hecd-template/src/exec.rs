@@ -372,7 +372,8 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
 
     fn var_value(&self, name: &str) -> R<V> {
         for (n, v) in self.vars.iter().rev() {
-            if &**n == name {
+            // Names are interned by the parser: pointer equality is the fast path.
+            if std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len() || &**n == name {
                 return Ok(v.clone());
             }
         }

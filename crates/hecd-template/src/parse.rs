@@ -54,6 +54,8 @@ struct Parser<'a> {
     set: Vec<Tree>,
     /// Current nesting of pipelines and control structures.
     depth: usize,
+    /// Variable names, interned so execution compares pointers first.
+    interned: HashMap<Vec<u8>, Arc<str>>,
 }
 
 /// Maximum nesting of parenthesised pipelines and control structures; Go
@@ -93,6 +95,7 @@ pub(crate) fn parse_with_delims(
         st: TState::new(),
         set: Vec::new(),
         depth: 0,
+        interned: HashMap::new(),
     };
     match p.parse_main(name) {
         Ok(()) => Ok(p.set),
@@ -455,8 +458,18 @@ impl<'a> Parser<'a> {
         Ok(Node::Template(Box::new(TemplateCall { pos: t.pos, name, pipe })))
     }
 
-    fn var_name(&self, t: &Token) -> Arc<str> {
-        String::from_utf8_lossy(t.val(self.src)).into()
+    fn intern(&mut self, b: &[u8]) -> Arc<str> {
+        if let Some(a) = self.interned.get(b) {
+            return a.clone();
+        }
+        let a: Arc<str> = String::from_utf8_lossy(b).into();
+        self.interned.insert(b.to_vec(), a.clone());
+        a
+    }
+
+    fn var_name(&mut self, t: &Token) -> Arc<str> {
+        let src = self.src;
+        self.intern(t.val(src))
     }
 
     fn pipeline(&mut self, context: &str, end: Tok) -> PResult<Pipe> {
@@ -637,10 +650,10 @@ impl<'a> Parser<'a> {
             Tok::Dot => Arg::Dot(t.pos),
             Tok::Nil => Arg::Nil(t.pos),
             Tok::Variable => {
-                let v = t.val(self.src);
+                let src = self.src;
+                let v = t.val(src);
                 let mut parts = v.split(|&b| b == b'.');
-                let first: Arc<str> =
-                    String::from_utf8_lossy(parts.next().unwrap_or_default()).into();
+                let first = self.intern(parts.next().unwrap_or_default());
                 if !self.st.vars.contains(&first) {
                     return self.errorf(format!(
                         "undefined variable {}",
