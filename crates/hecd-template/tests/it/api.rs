@@ -157,3 +157,46 @@ fn custom_delimiters() {
     assert_eq!(run("((", "))", "((.))(((1)))"), "template: d:1: unclosed left paren");
     assert_eq!(run("", "", "{{.x}}"), "1");
 }
+
+/// Expected texts recorded from Go 1.19 with `Option("missingkey=...")`.
+#[test]
+fn missing_key_zero_and_error_match_go() {
+    let data = hecd_template::from_json(&serde_json::json!({"a": {"b": 1}, "s": {"k": "v"}}));
+    let run = |mk: MissingKey, src: &str| {
+        Template::new("mk.tmpl")
+            .missing_key(mk)
+            .parse(src)
+            .and_then(|t| t.render(&data))
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_else(|e| e.to_string())
+    };
+    let zero = [
+        ("{{.nope}}", "<no value>"),
+        ("{{.a.nope}}", "<no value>"),
+        (
+            "{{.nope.x}}",
+            "template: mk.tmpl:1:7: executing \"mk.tmpl\" at <.nope.x>: nil pointer evaluating interface {}.x",
+        ),
+        ("{{index .a \"nope\"}}", "<no value>"),
+        ("{{.a.b}}|{{print .a.nope}}", "1|<nil>"),
+        ("{{with .nope}}x{{else}}y{{end}}", "y"),
+    ];
+    for (src, want) in zero {
+        assert_eq!(run(MissingKey::Zero, src), want, "zero: {src}");
+    }
+    let error = [
+        ("{{.nope}}", "template: mk.tmpl:1:2: executing \"mk.tmpl\" at <.nope>: map has no entry for key \"nope\""),
+        (
+            "{{.nope.x}}",
+            "template: mk.tmpl:1:7: executing \"mk.tmpl\" at <.nope.x>: map has no entry for key \"nope\"",
+        ),
+        ("{{index .a \"nope\"}}", "<no value>"),
+        (
+            "{{range .nope}}x{{end}}",
+            "template: mk.tmpl:1:8: executing \"mk.tmpl\" at <.nope>: map has no entry for key \"nope\"",
+        ),
+    ];
+    for (src, want) in error {
+        assert_eq!(run(MissingKey::Error, src), want, "error: {src}");
+    }
+}
