@@ -60,7 +60,8 @@ pub struct LogConfig {
 }
 
 impl Consensus {
-    /// Starts the log (recovering `data_dir` if it has state) and waits briefly for a leader.
+    /// Starts the log, recovering `data_dir` if it has state. Peers must be able to reach it
+    /// (serve the peer listener) before [`Consensus::wait_ready`] can succeed.
     ///
     /// # Errors
     /// The Raft node could not start (bad data directory, corrupt WAL, ...).
@@ -77,6 +78,12 @@ impl Consensus {
         }
         let transport = HttpTransport::new(&others);
         let handle = hecd_raft::start(rc, sm, transport, std::future::pending()).await?;
+        Ok(Consensus { handle })
+    }
+
+    /// Waits (up to the request timeout) for a leader, then for the recovered log to be applied.
+    pub async fn wait_ready(&self) {
+        let handle = &self.handle;
         let mut status = handle.watch_status();
         let leader =
             tokio::time::timeout(REQUEST_TIMEOUT, status.wait_for(|s| s.leader_id.is_some()))
@@ -90,7 +97,6 @@ impl Consensus {
                 tracing::warn!("the recovered log is not fully applied yet");
             }
         }
-        Ok(Consensus { handle })
     }
 
     /// Proposes an entry and waits until it is committed and applied here.

@@ -136,6 +136,15 @@ pub async fn run_with_peers(
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
+    let peer_limit = Arc::new(Semaphore::new(PEER_CONNECTIONS));
+    for l in peer_listeners {
+        if let Ok(addr) = l.local_addr() {
+            info!(%addr, "serving peer requests");
+        }
+        let (stop, done) = (stop_rx.clone(), done_tx.clone());
+        tokio::spawn(accept_loop(l, Kind::Peer, state.clone(), stop, done, peer_limit.clone()));
+    }
+    state.log.wait_ready().await;
     let limit = Arc::new(Semaphore::new(state.config.max_connections.max(1)));
     for l in listeners {
         if let Ok(addr) = l.local_addr() {
@@ -149,14 +158,6 @@ pub async fn run_with_peers(
             done_tx.clone(),
             limit.clone(),
         ));
-    }
-    let peer_limit = Arc::new(Semaphore::new(PEER_CONNECTIONS));
-    for l in peer_listeners {
-        if let Ok(addr) = l.local_addr() {
-            info!(%addr, "serving peer requests");
-        }
-        let (stop, done) = (stop_rx.clone(), done_tx.clone());
-        tokio::spawn(accept_loop(l, Kind::Peer, state.clone(), stop, done, peer_limit.clone()));
     }
     tokio::spawn(sync_loop(state.clone(), stop_rx.clone(), done_tx.clone()));
     drop(done_tx);

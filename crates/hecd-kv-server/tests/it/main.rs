@@ -2,6 +2,7 @@
 
 mod support;
 
+mod cluster;
 mod keys;
 mod misc;
 mod watch;

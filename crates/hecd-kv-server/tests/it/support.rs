@@ -37,6 +37,41 @@ impl Server {
         Server { addr, stop: Some(tx), task: Some(task) }
     }
 
+    /// Starts `n` members of one cluster (peer listeners bound first, so no port race).
+    pub async fn cluster(n: usize) -> Vec<Server> {
+        let mut clients = Vec::new();
+        let mut peers = Vec::new();
+        for _ in 0..n {
+            clients.push(tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind client"));
+            peers.push(tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind peer"));
+        }
+        let initial: Vec<(String, String)> = peers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (format!("m{i}"), format!("http://{}", l.local_addr().expect("addr"))))
+            .collect();
+        let mut out = Vec::new();
+        for (i, (client, peer)) in clients.into_iter().zip(peers).enumerate() {
+            let addr = client.local_addr().expect("addr");
+            let mut cfg = hecd_kv_server::Config::new(format!("m{i}"));
+            cfg.advertise_client_urls = vec![format!("http://{addr}")];
+            cfg.advertise_peer_urls = vec![initial[i].1.clone()];
+            cfg.initial_cluster = initial.clone();
+            cfg.shutdown_grace = Duration::from_millis(200);
+            let (tx, rx) = oneshot::channel::<()>();
+            let task = tokio::spawn(hecd_kv_server::run_with_peers(
+                cfg,
+                vec![client],
+                vec![peer],
+                async move {
+                    let _ = rx.await;
+                },
+            ));
+            out.push(Server { addr, stop: Some(tx), task: Some(task) });
+        }
+        out
+    }
+
     /// Stops the server and waits for `run` to return.
     pub async fn shutdown(mut self) -> hecd_kv_server::Result<()> {
         if let Some(tx) = self.stop.take() {
