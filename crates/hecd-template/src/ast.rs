@@ -95,7 +95,8 @@ pub(crate) struct Command {
 /// What an identifier resolves to.
 #[derive(Debug, Clone)]
 pub(crate) enum FuncRef {
-    Builtin(crate::builtins::Builtin),
+    /// A builtin and its Go signature (built once, at parse time).
+    Builtin(crate::builtins::Builtin, Box<crate::func::Signature>),
     User(Function),
 }
 

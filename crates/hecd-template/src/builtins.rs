@@ -52,8 +52,6 @@ impl Builtin {
     }
 }
 
-use std::sync::OnceLock;
-
 use crate::exec::{zero_of, V};
 use crate::func::Signature;
 use crate::gofmt;
@@ -63,39 +61,26 @@ use crate::value::Value;
 
 type BResult = Result<V, String>;
 
-fn sigs() -> &'static [Signature; 19] {
-    static SIGS: OnceLock<[Signature; 19]> = OnceLock::new();
-    SIGS.get_or_init(|| {
-        let rv = Type::reflect_value;
-        let any = Type::interface;
-        [
-            Signature::new([rv()]).variadic(rv()),                 // and
-            Signature::new([rv()]).variadic(rv()),                 // or
-            Signature::new([rv()]),                                // not
-            Signature::new([rv()]).returns_error(),                // len
-            Signature::new([rv()]).variadic(rv()).returns_error(), // index
-            Signature::new([rv()]).variadic(rv()).returns_error(), // slice
-            Signature::new([]).variadic(any()),                    // print
-            Signature::new([Type::string()]).variadic(any()),      // printf
-            Signature::new([]).variadic(any()),                    // println
-            Signature::new([]).variadic(any()),                    // html
-            Signature::new([]).variadic(any()),                    // js
-            Signature::new([]).variadic(any()),                    // urlquery
-            Signature::new([rv()]).variadic(rv()).returns_error(), // eq
-            Signature::new([rv(), rv()]).returns_error(),          // ne
-            Signature::new([rv(), rv()]).returns_error(),          // lt
-            Signature::new([rv(), rv()]).returns_error(),          // le
-            Signature::new([rv(), rv()]).returns_error(),          // gt
-            Signature::new([rv(), rv()]).returns_error(),          // ge
-            Signature::new([rv()]).variadic(rv()).returns_error(), // call
-        ]
-    })
-}
-
 impl Builtin {
     /// The Go signature of the builtin.
-    pub fn signature(self) -> &'static Signature {
-        &sigs()[self as usize]
+    pub fn signature(self) -> Signature {
+        let rv = Type::reflect_value;
+        let any = Type::interface;
+        match self {
+            Builtin::And | Builtin::Or => Signature::new([rv()]).variadic(rv()),
+            Builtin::Not => Signature::new([rv()]),
+            Builtin::Len => Signature::new([rv()]).returns_error(),
+            Builtin::Index | Builtin::Slice | Builtin::Eq | Builtin::Call => {
+                Signature::new([rv()]).variadic(rv()).returns_error()
+            }
+            Builtin::Print | Builtin::Println | Builtin::Html | Builtin::Js | Builtin::Urlquery => {
+                Signature::new([]).variadic(any())
+            }
+            Builtin::Printf => Signature::new([Type::string()]).variadic(any()),
+            Builtin::Ne | Builtin::Lt | Builtin::Le | Builtin::Gt | Builtin::Ge => {
+                Signature::new([rv(), rv()]).returns_error()
+            }
+        }
     }
 }
 

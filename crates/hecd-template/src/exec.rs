@@ -83,7 +83,7 @@ enum At<'t> {
 
 /// What a call invokes.
 enum Callee<'t> {
-    Builtin(Builtin),
+    Builtin(Builtin, &'t Signature),
     Func(&'t crate::func::Function),
     Method(V, Method),
 }
@@ -632,7 +632,7 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
     ) -> R<V> {
         let args = if args.is_empty() { args } else { &args[1..] };
         let sig: &Signature = match &callee {
-            Callee::Builtin(b) => b.signature(),
+            Callee::Builtin(_, sig) => sig,
             Callee::Func(f) => &f.sig,
             Callee::Method(_, m) => &m.sig,
         };
@@ -654,7 +654,7 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
                 num_in
             ));
         }
-        if let Callee::Builtin(b @ (Builtin::And | Builtin::Or)) = &callee {
+        if let Callee::Builtin(b @ (Builtin::And | Builtin::Or), _) = &callee {
             let is_or = *b == Builtin::Or;
             let rv = Type::reflect_value();
             let mut v = V::missing();
@@ -695,7 +695,7 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
             argv.push(self.validate_type(f, Some(t))?);
         }
         let result = match &callee {
-            Callee::Builtin(b) => builtins::call(*b, &argv, self.tmpl.missing_key),
+            Callee::Builtin(b, _) => builtins::call(*b, &argv, self.tmpl.missing_key),
             Callee::Func(f) => {
                 let plain: Vec<Value> = argv.into_iter().map(|v| v.v).collect();
                 let r = (f.imp)(&plain).map(V::new).map_err(|e| e.message().to_string());
@@ -851,7 +851,7 @@ fn truncate_uint(v: u64, k: Kind) -> u64 {
 
 fn callee_of(f: &FuncRef) -> Callee<'_> {
     match f {
-        FuncRef::Builtin(b) => Callee::Builtin(*b),
+        FuncRef::Builtin(b, sig) => Callee::Builtin(*b, sig),
         FuncRef::User(f) => Callee::Func(f),
     }
 }

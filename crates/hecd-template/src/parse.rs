@@ -641,7 +641,7 @@ impl<'a> Parser<'a> {
                 let func = match self.funcs.get(&name) {
                     Some(f) => FuncRef::User(f.clone()),
                     None => match Builtin::lookup(&name) {
-                        Some(b) => FuncRef::Builtin(b),
+                        Some(b) => FuncRef::Builtin(b, Box::new(b.signature())),
                         None => return self.errorf("internal error: no function"),
                     },
                 };
