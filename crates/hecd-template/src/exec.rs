@@ -565,23 +565,20 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
             }
             return Ok(V::missing());
         }
-        let typ = receiver.static_type();
         if receiver.v.is_nil() {
+            let typ = receiver.static_type();
             return self.errorf(format!("nil pointer evaluating {typ}.{name}"));
         }
-        if let Some(t) = receiver.v.go_type() {
-            if let Some(m) = t.method(name) {
-                let m = m.clone();
-                let recv = V::new(receiver.v.clone());
-                return self.eval_call(
-                    dot,
-                    Callee::Method(recv, m),
-                    At::Arg(node),
-                    name,
-                    args,
-                    fin,
-                );
-            }
+        let method = match &receiver.v {
+            Value::List(l) => l.ty.method(name),
+            Value::Map(m) => m.ty.method(name),
+            Value::Record(r) => r.ty.method(name),
+            _ => None,
+        };
+        if let Some(m) = method {
+            let m = m.clone();
+            let recv = V::new(receiver.v.clone());
+            return self.eval_call(dot, Callee::Method(recv, m), At::Arg(node), name, args, fin);
         }
         let has_args = args.len() > 1 || fin.is_some();
         match &receiver.v {
@@ -617,6 +614,7 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
             }
             _ => {}
         }
+        let typ = receiver.static_type();
         self.errorf(format!("can't evaluate field {name} in type {typ}"))
     }
 
