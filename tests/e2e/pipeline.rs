@@ -3,8 +3,8 @@
 //! broken template or a configuration HAProxy rejects leaves the running HAProxy and the old
 //! file untouched.
 //!
-//! HAProxy is required: outside CI a missing HAProxy skips the test loudly; in CI it fails,
-//! because `cargo xtask test` installs it.
+//! HAProxy (and socat, for the reload script) are required: outside CI a missing one skips the
+//! test loudly; in CI it fails, because `cargo xtask test` installs both.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -78,9 +78,11 @@ impl Pipeline {
         let reloads = dir.path().join("reloads.log");
         let toml = format!(
             "[template]\nsrc = \"haproxy.cfg.tmpl\"\ndest = \"{}\"\nmode = \"0644\"\nkeys = [\"/app/servers\", \"/config/haproxy\"]\n\
-             check_cmd = \"{HAPROXY} -c -q -f {{{{.src}}}}\"\nreload_cmd = \"echo reload >> {} && kill -USR2 $(cat {})\"\n",
+             check_cmd = \"{HAPROXY} -c -q -f {{{{.src}}}}\"\nreload_cmd = \"echo reload >> {} && /bin/sh {} {} {}\"\n",
             dest.display(),
             reloads.display(),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/haproxy/haproxy-reload.sh"),
+            dir.path().join("master.sock").display(),
             pid.display()
         );
         std::fs::write(confdir.join("conf.d/haproxy.toml"), toml).unwrap();

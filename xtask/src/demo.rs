@@ -199,11 +199,15 @@ fn register(bin: &Path, kv: &str, args: &[&str]) -> Result<(), String> {
 pub fn run(args: &[String]) -> Result<(), String> {
     let opts = parse(args)?;
     // protoc builds the raft crate; HAProxy is what the demo shows traffic through.
-    let needed: Vec<&str> = [("protobuf-compiler", "/usr/bin/protoc"), ("haproxy", HAPROXY)]
-        .iter()
-        .filter(|(_, probe)| !Path::new(probe).exists())
-        .map(|(pkg, _)| *pkg)
-        .collect();
+    let needed: Vec<&str> = [
+        ("protobuf-compiler", "/usr/bin/protoc"),
+        ("haproxy", HAPROXY),
+        ("socat", "/usr/bin/socat"),
+    ]
+    .iter()
+    .filter(|(_, probe)| !Path::new(probe).exists())
+    .map(|(pkg, _)| *pkg)
+    .collect();
     if !needed.is_empty() {
         crate::deps::install_packages(&needed)?;
     }

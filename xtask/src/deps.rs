@@ -14,6 +14,8 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("etcd-client", "/usr/bin/etcdctl"),
     ("python3-etcd", "/usr/lib/python3/dist-packages/etcd/__init__.py"),
     ("haproxy", "/usr/sbin/haproxy"),
+    // fixtures/haproxy/haproxy-reload.sh talks to HAProxy's master CLI with socat.
+    ("socat", "/usr/bin/socat"),
     ("curl", "/usr/bin/curl"),
 ];
 
