@@ -138,12 +138,23 @@ impl Template {
         data: &Value,
     ) -> Result<()> {
         let Some(tree) = self.set.get(name) else {
+            if name == &*self.name {
+                return Err(Error::Exec(Box::new(ExecError {
+                    template: name.to_string(),
+                    location: None,
+                    message: format!(
+                        "{} is an incomplete or empty template",
+                        crate::strconv::quote(name.as_bytes())
+                    ),
+                })));
+            }
             return Err(Error::Exec(Box::new(ExecError {
                 template: String::new(),
                 location: None,
                 message: format!(
-                    "no template {:?} associated with template {:?}",
-                    name, &*self.name
+                    "no template {} associated with template {}",
+                    crate::strconv::quote(name.as_bytes()),
+                    crate::strconv::quote(self.name.as_bytes())
                 ),
             })));
         };

@@ -200,3 +200,9 @@ fn missing_key_zero_and_error_match_go() {
         assert_eq!(run(MissingKey::Error, src), want, "error: {src}");
     }
 }
+
+#[test]
+fn executing_an_unparsed_template_is_an_error() {
+    let err = Template::new("x").render(&Value::Missing).expect_err("empty");
+    assert_eq!(err.to_string(), "template: x: \"x\" is an incomplete or empty template");
+}
