@@ -33,6 +33,15 @@
 //! [`Signature::mutates_arg`] emulates Go's in-place slice mutation for
 //! `{{reverse $s}}{{$s}}`-style templates.
 //!
+//! # Layout
+//!
+//! `lex` (nom token recognisers driven by Go's lexer state machine) →
+//! `parse` (recursive descent with Go's look-ahead, producing `ast` trees
+//! with byte positions) → `exec` (the walker; `builtins` for Go's builtin
+//! functions, `gofmt` for `fmt`, `strconv`/`numparse` for Go's number and
+//! string syntax). Golden fixtures recorded from Go live in
+//! `fixtures/template/` (see its README).
+//!
 //! # Limits
 //!
 //! Go allows 100000 nested template invocations; native recursion cannot, so
