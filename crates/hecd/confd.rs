@@ -132,13 +132,21 @@ mod logfmt {
             LogLevel::Warning => tracing::Level::WARN,
             LogLevel::Error | LogLevel::Fatal | LogLevel::Panic => tracing::Level::ERROR,
         };
-        let filter = tracing_subscriber::filter::Targets::new()
-            .with_target("hecd_confd", max)
-            .with_target("hecd_client", tracing::Level::WARN.min(max));
+        let filter =
+            tracing_subscriber::filter::Targets::new().with_target("hecd_confd", max).with_target(
+                "hecd_client",
+                if level == LogLevel::Debug {
+                    tracing::Level::DEBUG
+                } else {
+                    tracing::Level::ERROR
+                },
+            );
         use tracing_subscriber::layer::SubscriberExt;
         use tracing_subscriber::util::SubscriberInitExt;
-        let fmt =
-            tracing_subscriber::fmt::layer().with_writer(std::io::stderr).event_format(ConfdFormat);
+        let fmt = tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .event_format(ConfdFormat);
         let _ = tracing_subscriber::registry().with(filter).with(fmt).try_init();
     }
 

@@ -8,6 +8,9 @@
 //! kept as a hard link). Resources that share a `reload_cmd` and change in the same cycle
 //! cause one reload, run after the last of them.
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -243,8 +246,12 @@ impl Processor {
         }
         let content = render(r, &pairs)?;
         let stage = Stage::create(r, &content)?;
-        let same = stage.compare(&r.dest)?;
         let keep = self.options.keep_stage_file;
+        if keep {
+            // confd says so before comparing, whatever happens to the file afterwards.
+            tracing::info!("Keeping staged file: {}", stage.path.display());
+        }
+        let same = stage.compare(&r.dest)?;
         if same {
             tracing::debug!("Target config {} in sync", r.dest.display());
             if self.options.noop {
@@ -253,7 +260,6 @@ impl Processor {
             stage.discard(keep);
             return Ok(Step::Unchanged { keys });
         }
-        tracing::info!("Target config {} out of sync", r.dest.display());
         if self.options.noop {
             tracing::warn!("Noop mode enabled. {} will not be modified", r.dest.display());
             if self.options.collect_diffs {
@@ -272,6 +278,7 @@ impl Processor {
             stage.discard(keep);
             return Ok(Step::Unchanged { keys });
         }
+        tracing::info!("Target config {} out of sync", r.dest.display());
         if !self.options.sync_only {
             if let Some(check) = &r.check_cmd {
                 if let Err(e) = self.check(r, check, &stage.path).await {
@@ -416,10 +423,10 @@ impl Stage {
         }
         if dest_meta.mode() & 0o7777 != stage_meta.mode() & 0o7777 {
             tracing::info!(
-                "{} has mode {:o} should be {:o}",
+                "{} has mode {} should be {}",
                 dest.display(),
-                dest_meta.mode() & 0o7777,
-                stage_meta.mode() & 0o7777
+                go_mode_string(dest_meta.mode()),
+                go_mode_string(stage_meta.mode())
             );
             same = false;
         }
@@ -464,6 +471,24 @@ impl Stage {
             let _ = std::fs::remove_file(&self.path);
         }
     }
+}
+
+/// A regular file's mode as Go's `os.FileMode.String` prints it (`-rw-r--r--`,
+/// `ugrwxr-xr-x` with setuid and setgid, `t` for sticky).
+pub fn go_mode_string(mode: u32) -> String {
+    let mut out = String::new();
+    for (bit, c) in [(0o4000, 'u'), (0o2000, 'g'), (0o1000, 't')] {
+        if mode & bit != 0 {
+            out.push(c);
+        }
+    }
+    if out.is_empty() {
+        out.push('-');
+    }
+    for (i, c) in "rwxrwxrwx".chars().enumerate() {
+        out.push(if mode & (1 << (8 - i)) != 0 { c } else { '-' });
+    }
+    out
 }
 
 fn dest_dir(dest: &Path) -> PathBuf {

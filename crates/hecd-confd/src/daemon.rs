@@ -7,6 +7,9 @@
 //! quiescence window. A terminate signal is acted on between cycles, so the cycle in
 //! progress always finishes; SIGHUP re-reads conf.d.
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;

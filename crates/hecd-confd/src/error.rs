@@ -165,7 +165,7 @@ impl ConfigError {
 #[non_exhaustive]
 pub enum LoadError {
     /// The confdir has no `conf.d` (or it cannot be listed).
-    #[error("stat {}: {source}", path.display())]
+    #[error("stat {}: {}", path.display(), go_io_error(source))]
     ConfD {
         /// The conf.d path.
         path: PathBuf,
@@ -259,7 +259,7 @@ pub enum SyncError {
         before: usize,
     },
     /// A file operation on the stage file or dest failed.
-    #[error("{op} {}: {source}", path.display())]
+    #[error("{op} {}: {}", path.display(), go_io_error(source))]
     Io {
         /// What was being done (`open`, `rename`, ...).
         op: &'static str,
@@ -281,4 +281,19 @@ pub enum SyncError {
         /// Whether the previous dest was restored.
         restored: bool,
     },
+}
+
+/// An I/O error as Go prints it: `no such file or directory`, without Rust's
+/// capital letter and ` (os error N)` suffix.
+pub fn go_io_error(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let text = match text.find(" (os error ") {
+        Some(i) => &text[..i],
+        None => text.as_str(),
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
