@@ -197,8 +197,7 @@ pub(crate) fn parse_float(s: &[u8]) -> Option<f64> {
     let v = if hex {
         let frac_digits = hex_dp.map_or(0, |dp| hex_nd - dp);
         let e2 = exp - i64::from(frac_digits) * 4 + i64::from(hex_trunc_shift);
-        let m = hex_mant as f64;
-        m * 2f64.powi(e2.clamp(-2000, 2000) as i32)
+        ldexp(hex_mant as f64, e2.clamp(-3000, 3000))
     } else {
         let text = format!("{mant}e{exp}");
         text.parse::<f64>().ok()?
@@ -207,6 +206,19 @@ pub(crate) fn parse_float(s: &[u8]) -> Option<f64> {
         return None;
     }
     Some(if neg { -v } else { v })
+}
+
+/// `m × 2^e` without intermediate overflow/underflow of the power.
+fn ldexp(mut m: f64, mut e: i64) -> f64 {
+    while e > 1000 {
+        m *= 2f64.powi(1000);
+        e -= 1000;
+    }
+    while e < -1000 {
+        m *= 2f64.powi(-1000);
+        e += 1000;
+    }
+    m * 2f64.powi(e as i32)
 }
 
 fn push_hex(m: &mut u64, nd: &mut i32, trunc_shift: &mut i32, d: u64) {
