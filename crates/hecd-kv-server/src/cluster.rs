@@ -71,7 +71,9 @@ pub(crate) fn machines(state: &State, parts: &Parts) -> Response<Body> {
     if let Some(r) = get_only(parts) {
         return r;
     }
-    let mut r = Response::new(Body::full(state.config.advertise_client_urls.join(", ")));
+    let urls: Vec<String> =
+        all_members(state).into_iter().flat_map(|(_, m)| m.client_urls).collect();
+    let mut r = Response::new(Body::full(urls.join(", ")));
     r.headers_mut().insert(CONTENT_TYPE, TEXT);
     r
 }
@@ -86,8 +88,9 @@ struct Member {
     client_urls: Vec<String>,
 }
 
-/// Every member; client URLs are known only for this one (members do not publish theirs yet).
+/// Every member, with the client URLs it published through the log (its own are always known).
 fn all_members(state: &State) -> Vec<(u64, Member)> {
+    let published = state.published.read().unwrap_or_else(|p| p.into_inner());
     state
         .config
         .members()
@@ -95,8 +98,11 @@ fn all_members(state: &State) -> Vec<(u64, Member)> {
         .map(|(id, name, url)| {
             let own = id == state.member_id;
             let peer_urls = if own { state.config.advertise_peer_urls.clone() } else { vec![url] };
-            let client_urls =
-                if own { state.config.advertise_client_urls.clone() } else { Vec::new() };
+            let client_urls = if own {
+                state.config.advertise_client_urls.clone()
+            } else {
+                published.get(&id).map(|(_, u)| u.clone()).unwrap_or_default()
+            };
             (id, Member { id: format!("{id:x}"), name, peer_urls, client_urls })
         })
         .collect()

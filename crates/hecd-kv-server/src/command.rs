@@ -61,6 +61,15 @@ pub enum Command {
         /// The proposer's clock (Unix ns).
         now: u64,
     },
+    /// A member announces its name and client URLs (etcd's attribute publication).
+    Publish {
+        /// The member id.
+        id: u64,
+        /// Its name.
+        name: String,
+        /// Its advertised client URLs.
+        client_urls: Vec<String>,
+    },
     /// SYNC: expire every node due at the leader's `now`.
     Sync {
         /// The leader's clock (Unix ns).

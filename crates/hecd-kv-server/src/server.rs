@@ -28,7 +28,7 @@ use crate::consensus::{Consensus, LogConfig};
 use crate::form::{decode_path, escape_path, mux_clean_path};
 use crate::metrics::Metrics;
 use crate::request::MAX_FORM_BYTES;
-use crate::state_machine::KvStateMachine;
+use crate::state_machine::{KvStateMachine, MemberAttributes};
 use crate::{cluster, keys, Config, Error, Result};
 
 /// The request head.
@@ -38,6 +38,8 @@ pub(crate) type Parts = hyper::http::request::Parts;
 #[derive(Debug)]
 pub(crate) struct State {
     pub store: Arc<RwLock<Store>>,
+    /// Member attributes published through the log.
+    pub published: MemberAttributes,
     pub log: Consensus,
     pub config: Config,
     pub member_id: u64,
@@ -120,12 +122,14 @@ pub async fn run_with_peers(
             Vec::new()
         },
     };
-    let log =
-        Consensus::start(log_cfg, KvStateMachine::new(store.clone())).await.map_err(Error::Raft)?;
+    let published = MemberAttributes::default();
+    let sm = KvStateMachine::new(store.clone(), published.clone());
+    let log = Consensus::start(log_cfg, sm).await.map_err(Error::Raft)?;
     let cluster_id = HeaderValue::from_str(&format!("{:x}", log.cluster_id()))
         .unwrap_or(HeaderValue::from_static("0"));
     let state = Arc::new(State {
         store,
+        published,
         log,
         config,
         member_id,
@@ -145,6 +149,7 @@ pub async fn run_with_peers(
         tokio::spawn(accept_loop(l, Kind::Peer, state.clone(), stop, done, peer_limit.clone()));
     }
     state.log.wait_ready().await;
+    tokio::spawn(publish(state.clone(), stop_rx.clone(), done_tx.clone()));
     let limit = Arc::new(Semaphore::new(state.config.max_connections.max(1)));
     for l in listeners {
         if let Ok(addr) = l.local_addr() {
@@ -283,6 +288,38 @@ async fn sync_loop(state: Arc<State>, mut stop: watch::Receiver<bool>, done: mps
         if due {
             if let Err(e) = state.log.propose(Command::Sync { now: to_nanos(now) }.encode()).await {
                 warn!(error = %e, "SYNC proposal failed");
+            }
+        }
+    }
+    drop(done);
+}
+
+/// Proposes this member's name and client URLs until it lands in the log (etcd's `publish`).
+async fn publish(state: Arc<State>, mut stop: watch::Receiver<bool>, done: mpsc::Sender<()>) {
+    let cmd = Command::Publish {
+        id: state.member_id,
+        name: state.config.name.clone(),
+        client_urls: state.config.advertise_client_urls.clone(),
+    };
+    loop {
+        let current = {
+            let m = state.published.read().unwrap_or_else(|p| p.into_inner());
+            m.get(&state.member_id).map(|(n, u)| (n.clone(), u.clone()))
+        };
+        if current.as_ref()
+            == Some(&(state.config.name.clone(), state.config.advertise_client_urls.clone()))
+        {
+            break;
+        }
+        let attempt = tokio::select! {
+            r = stop.wait_for(|s| *s) => { let _ = r.is_ok(); break }
+            r = state.log.propose(cmd.encode()) => r,
+        };
+        if let Err(e) = attempt {
+            debug!(error = %e, "publishing member attributes failed; retrying");
+            tokio::select! {
+                r = stop.wait_for(|s| *s) => { let _ = r.is_ok(); break }
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The replicated state machine: applies [`Command`]s to the shared store.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock, RwLockWriteGuard};
 
 use hecd_store::{Compare, DeleteOptions, Event, Precondition, Store, WriteOptions};
@@ -9,17 +10,24 @@ use crate::command::{from_nanos, Command};
 /// What applying one entry produced.
 pub type ApplyOutput = Result<Option<Arc<Event>>, hecd_store::Error>;
 
+/// Published member attributes: id → (name, client URLs).
+pub type MemberAttributes = Arc<RwLock<BTreeMap<u64, (String, Vec<String>)>>>;
+
+/// Snapshot layout: this magic, a u32 BE length, the members as JSON, then the store snapshot.
+const SNAPSHOT_MAGIC: &[u8; 8] = b"HECDKVS1";
+
 /// Wraps the store shared with the HTTP readers. The write lock is held only while
 /// one entry is applied, never across an `.await`.
 #[derive(Debug, Clone)]
 pub struct KvStateMachine {
     store: Arc<RwLock<Store>>,
+    members: MemberAttributes,
 }
 
 impl KvStateMachine {
-    /// A state machine over `store`.
-    pub fn new(store: Arc<RwLock<Store>>) -> Self {
-        KvStateMachine { store }
+    /// A state machine over `store`, recording published member attributes in `members`.
+    pub fn new(store: Arc<RwLock<Store>>, members: MemberAttributes) -> Self {
+        KvStateMachine { store, members }
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, Store> {
@@ -38,6 +46,11 @@ impl KvStateMachine {
             tracing::warn!(len = data.len(), "ignoring an undecodable log entry");
             return Ok(None);
         };
+        if let Command::Publish { id, name, client_urls } = cmd {
+            let mut m = self.members.write().unwrap_or_else(|p| p.into_inner());
+            m.insert(id, (name, client_urls));
+            return Ok(None);
+        }
         let mut store = self.write();
         match cmd {
             Command::Put {
@@ -84,6 +97,7 @@ impl KvStateMachine {
                 store.expire(from_nanos(now));
                 Ok(None)
             }
+            Command::Publish { .. } => Ok(None),
         }
     }
 }
@@ -96,10 +110,31 @@ impl hecd_raft::StateMachine for KvStateMachine {
     }
 
     fn snapshot(&self) -> Vec<u8> {
-        self.store.read().unwrap_or_else(|p| p.into_inner()).snapshot()
+        let members = {
+            let m = self.members.read().unwrap_or_else(|p| p.into_inner());
+            serde_json::to_vec(&*m).unwrap_or_default()
+        };
+        let store = self.store.read().unwrap_or_else(|p| p.into_inner()).snapshot();
+        let mut out = Vec::with_capacity(12 + members.len() + store.len());
+        out.extend_from_slice(SNAPSHOT_MAGIC);
+        out.extend_from_slice(&(members.len() as u32).to_be_bytes());
+        out.extend_from_slice(&members);
+        out.extend_from_slice(&store);
+        out
     }
 
     fn restore(&mut self, _index: u64, _term: u64, data: &[u8]) -> Result<(), String> {
-        self.write().restore(data).map_err(|e| e.to_string())
+        let rest = data.strip_prefix(SNAPSHOT_MAGIC).ok_or("not a hecd-kv snapshot")?;
+        let len = rest.get(..4).ok_or("truncated snapshot")?;
+        let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        let members = rest.get(4..4 + len).ok_or("truncated snapshot")?;
+        let members: BTreeMap<u64, (String, Vec<String>)> =
+            serde_json::from_slice(members).map_err(|e| format!("snapshot members: {e}"))?;
+        self.write().restore(&rest[4 + len..]).map_err(|e| e.to_string())?;
+        *self.members.write().unwrap_or_else(|p| p.into_inner()) = members;
+        Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -17,6 +17,17 @@ async fn three_members_replicate_and_forward_writes() {
     }
     let listed = members[0].get("/v2/members").await.json();
     assert_eq!(listed["members"].as_array().map(Vec::len), Some(3));
+    // Every member publishes its client URLs through the log; wait (bounded) until all arrived.
+    let deadline = tokio::time::Instant::now() + crate::support::DEADLINE;
+    let machines = loop {
+        let body = members[0].get("/v2/machines").await.body;
+        if body.split(", ").count() == 3 || tokio::time::Instant::now() > deadline {
+            break body;
+        }
+    };
+    for m in &members {
+        assert!(machines.contains(&format!("http://{}", m.addr)), "{machines}");
+    }
     let leaders = {
         let mut n = 0;
         for m in &members {
