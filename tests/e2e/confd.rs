@@ -512,3 +512,66 @@ fn command_line_errors() {
     exit(&site.onetime("http://127.0.0.1:1", &[]), 1);
     assert!(site.read("s.conf").is_none());
 }
+
+#[test]
+fn watch_resyncs_after_the_index_left_the_history() {
+    let Some(kv) = KvServer::start_with(Kind::HecdKv, &["--history-size", "10"]) else { return };
+    let site = Site::new();
+    put(&kv, "/app/servers/a", "10.0.0.1:80");
+    site.servers_resource("s", "");
+    let confd = site.daemon(&kv.url, &["-watch"]);
+    site.wait_file("s.conf", |c| c == "server a 10.0.0.1:80\n");
+    // Frozen, the daemon cannot follow: its next index falls out of the store's history.
+    confd.signal("STOP").unwrap();
+    for i in 0..30 {
+        put(&kv, &format!("/other/k{i}"), "x");
+    }
+    put(&kv, "/app/servers/b", "10.0.0.2:80");
+    confd.signal("CONT").unwrap();
+    site.wait_file("s.conf", |c| c == "server a 10.0.0.1:80\nserver b 10.0.0.2:80\n");
+    confd.wait_for_log("fell behind the store's history; re-reading", DEADLINE).unwrap();
+}
+
+#[test]
+fn owner_and_group_are_applied() {
+    let site = Site::new();
+    if std::fs::metadata(site.dir.path()).unwrap().uid() != 0 {
+        eprintln!("SKIPPING owner_and_group_are_applied: needs root to chown");
+        return;
+    }
+    let Some(kv) = KvServer::start(Kind::HecdKv) else { return };
+    put(&kv, "/app/servers/a", "10.0.0.1:80");
+    site.servers_resource("named", "owner = \"nobody\"");
+    site.servers_resource("numeric", "uid = 1234\ngid = 4321\nmode = \"0640\"");
+    exit(&site.onetime(&kv.url, &[]), 0);
+    let named = std::fs::metadata(site.out("named.conf")).unwrap();
+    assert_eq!(named.uid(), 65534);
+    let numeric = std::fs::metadata(site.out("numeric.conf")).unwrap();
+    assert_eq!((numeric.uid(), numeric.gid(), numeric.mode() & 0o7777), (1234, 4321, 0o640));
+    // In sync now: a second run leaves both alone.
+    let ino = numeric.ino();
+    exit(&site.onetime(&kv.url, &[]), 0);
+    assert_eq!(std::fs::metadata(site.out("numeric.conf")).unwrap().ino(), ino);
+}
+
+#[test]
+fn watch_does_not_miss_a_write_made_during_reload() {
+    let Some(kv) = KvServer::start(Kind::HecdKv) else { return };
+    let site = Site::new();
+    let gate = site.dir.path().join("gate");
+    let made = Command::new("mkfifo").arg(&gate).status().expect("mkfifo runs");
+    assert!(made.success());
+    put(&kv, "/app/servers/a", "10.0.0.1:80");
+    // Each reload logs itself, then blocks until the test opens the gate.
+    let reload = format!("{}; read x < {}", site.hook("reload", "@OUT@/s.conf"), gate.display());
+    site.servers_resource("s", &format!("reload_cmd = \"{reload}\""));
+    let open_gate = || std::fs::write(&gate, "go\n").expect("the gate opens");
+    let _confd = site.daemon(&kv.url, &["-watch"]);
+    site.wait_hooks(1);
+    // Written while reload_cmd still runs: confd 0.16 misses it until the next write.
+    put(&kv, "/app/servers/b", "10.0.0.2:80");
+    open_gate();
+    assert_eq!(site.wait_hooks(2), ["reload 1", "reload 2"]);
+    open_gate();
+    assert_eq!(site.read("s.conf").unwrap(), "server a 10.0.0.1:80\nserver b 10.0.0.2:80\n");
+}
