@@ -575,3 +575,25 @@ fn watch_does_not_miss_a_write_made_during_reload() {
     open_gate();
     assert_eq!(site.read("s.conf").unwrap(), "server a 10.0.0.1:80\nserver b 10.0.0.2:80\n");
 }
+
+#[test]
+fn sigterm_finishes_the_cycle_in_progress() {
+    let Some(kv) = KvServer::start(Kind::HecdKv) else { return };
+    let site = Site::new();
+    let gate = site.dir.path().join("gate");
+    assert!(Command::new("mkfifo").arg(&gate).status().expect("mkfifo runs").success());
+    put(&kv, "/app/servers/a", "10.0.0.1:80");
+    let reload = format!("{}; read x < {}", site.hook("reload", "@OUT@/s.conf"), gate.display());
+    site.servers_resource("s", &format!("reload_cmd = \"{reload}\""));
+    let mut confd = site.daemon(&kv.url, &["-interval", "600"]);
+    site.wait_hooks(1);
+    confd.signal("TERM").unwrap();
+    // Still busy with the reload: the signal waits for the cycle to end.
+    assert!(confd.try_wait().is_none(), "exited during the cycle:\n{}", confd.log());
+    std::fs::write(&gate, "go\n").expect("the gate opens");
+    assert_eq!(confd.wait_exit(DEADLINE).unwrap().code(), Some(0));
+    let log = confd.log();
+    let updated = log.find("has been updated").expect("the cycle finished");
+    let exiting = log.find("Captured terminated. Exiting...").expect("the signal was handled");
+    assert!(updated < exiting, "{log}");
+}
