@@ -266,8 +266,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let have_haproxy = Path::new(HAPROXY).exists();
     let check =
         if have_haproxy { format!("{HAPROXY} -c -q -f {{{{.src}}}}") } else { "true".into() };
-    let reload =
-        if have_haproxy { format!("kill -USR2 $(cat {})", pid.display()) } else { "true".into() };
+    let reload = if have_haproxy {
+        format!(
+            "/bin/sh {} {} {}",
+            root().join("fixtures/haproxy/haproxy-reload.sh").display(),
+            dir.join("master.sock").display(),
+            pid.display()
+        )
+    } else {
+        "true".into()
+    };
     let toml = format!(
         "[template]\nsrc = \"haproxy.cfg.tmpl\"\ndest = \"{}\"\nmode = \"0644\"\nkeys = [\"/app/servers\", \"/config/haproxy\"]\ncheck_cmd = \"{check}\"\nreload_cmd = \"{reload}\"\n",
         dest.display()
@@ -289,17 +297,30 @@ pub fn run(args: &[String]) -> Result<(), String> {
     )?;
     let confd = bin.join("hecd-confd");
     let confdir = dir.join("confd");
-    let onetime = Command::new(&confd)
-        .args(["-onetime", "-node", &kv_url, "-confdir"])
-        .arg(&confdir)
+    // HAProxy starts on what the template gives for the keys so far (no servers yet), rendered
+    // by `hecd-confd render` from a snapshot; the daemon's first cycle then finds nothing to do.
+    let snapshot = dir.join("bootstrap-keys.json");
+    std::fs::write(
+        &snapshot,
+        format!(
+            "{{\"/config/haproxy/bind\": \"127.0.0.1:{fe_port}\", \"/config/haproxy/stats_bind\": \"127.0.0.1:{stats_port}\"}}"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let first = Command::new(&confd)
+        .arg("render")
+        .arg(confdir.join("templates/haproxy.cfg.tmpl"))
+        .arg("--kv")
+        .arg(&snapshot)
         .output()
         .map_err(|e| format!("hecd-confd: {e}"))?;
-    if !onetime.status.success() || !dest.exists() {
+    if !first.status.success() {
         return Err(format!(
             "the first render failed: {}",
-            String::from_utf8_lossy(&onetime.stderr).trim()
+            String::from_utf8_lossy(&first.stderr).trim()
         ));
     }
+    std::fs::write(&dest, &first.stdout).map_err(|e| e.to_string())?;
     let fe_addr: SocketAddr = ([127, 0, 0, 1], fe_port).into();
     if have_haproxy {
         stack.spawn(
