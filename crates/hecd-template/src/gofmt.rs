@@ -414,7 +414,7 @@ impl Printer<'_> {
             self.f = f;
             return;
         }
-        if verb == 'p' {
+        if verb == 'p' || verb == 'w' {
             self.bad_verb_arg(a, verb);
             return;
         }

@@ -168,7 +168,7 @@ impl Printer<'_> {
             self.f.zero = z;
             return;
         }
-        if self.f.sharp && !matches!(fc, 'b' | 'x' | 'X') {
+        if self.f.sharp && fc != 'b' {
             sharp_float(&mut num, fc, prec);
         }
         if self.f.plus || num[0] != b'+' {
@@ -209,11 +209,13 @@ fn char_of(u: u64, signed: bool) -> char {
     u32::try_from(v).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}')
 }
 
-/// `%#g` / `%#e` / `%#f`: keep the decimal point (and trailing zeros for %g).
+/// The `#` flag on floats: always keep a decimal point, and for `%g`/`%x`
+/// (and `%v` never reaches here) pad with zeros up to the precision (6 when
+/// unset), counting significant digits after the first non-zero one.
 fn sharp_float(num: &mut Vec<u8>, fc: char, prec: i32) {
-    let mut digits = match fc {
-        'v' | 'g' | 'G' | 'x' => {
-            if prec == -1 {
+    let mut digits: i32 = match fc {
+        'g' | 'G' | 'x' | 'X' => {
+            if prec < 0 {
                 6
             } else {
                 prec
@@ -221,46 +223,44 @@ fn sharp_float(num: &mut Vec<u8>, fc: char, prec: i32) {
         }
         _ => 0,
     };
+    let hex = matches!(fc, 'x' | 'X');
     let mut tail: Vec<u8> = Vec::new();
-    let mut body: Vec<u8> = Vec::new();
+    let mut has_point = false;
     let mut saw_nonzero = false;
-    let mut has_dot = false;
-    let mut i = 1;
-    while i < num.len() {
-        match num[i] {
-            b'.' => has_dot = true,
-            b'p' | b'P' | b'e' | b'E' => {
-                tail.extend_from_slice(&num[i..]);
+    let mut cut = num.len();
+    for (i, &c) in num.iter().enumerate().skip(1) {
+        match c {
+            b'.' => has_point = true,
+            b'p' | b'P' => {
+                cut = i;
                 break;
             }
-            b'0' => {
+            b'e' | b'E' if !hex => {
+                cut = i;
+                break;
+            }
+            _ => {
+                if c != b'0' {
+                    saw_nonzero = true;
+                }
                 if saw_nonzero {
                     digits -= 1;
                 }
             }
-            _ => {
-                saw_nonzero = true;
-                digits -= 1;
-            }
         }
-        body.push(num[i]);
-        i += 1;
     }
-    if !saw_nonzero {
-        // For 0, count the leading zero as a digit.
+    tail.extend_from_slice(&num[cut..]);
+    num.truncate(cut);
+    if !has_point {
+        if num.len() == 2 && num[1] == b'0' {
+            digits -= 1;
+        }
+        num.push(b'.');
+    }
+    while digits > 0 {
+        num.push(b'0');
         digits -= 1;
     }
-    if !has_dot {
-        body.push(b'.');
-    }
-    while digits > 0 && matches!(fc, 'g' | 'G' | 'v') {
-        body.push(b'0');
-        digits -= 1;
-    }
-    let sign = num[0];
-    num.clear();
-    num.push(sign);
-    num.extend_from_slice(&body);
     num.extend_from_slice(&tail);
 }
 
