@@ -213,8 +213,9 @@ fn char_of(u: u64, signed: bool) -> char {
 /// (and `%v` never reaches here) pad with zeros up to the precision (6 when
 /// unset), counting significant digits after the first non-zero one.
 fn sharp_float(num: &mut Vec<u8>, fc: char, prec: i32) {
+    // Go pads for %g, %G and lowercase %x only.
     let mut digits: i32 = match fc {
-        'g' | 'G' | 'x' | 'X' => {
+        'g' | 'G' | 'x' => {
             if prec < 0 {
                 6
             } else {
