@@ -49,16 +49,16 @@ struct Args {
     /// Committed entries between snapshots.
     #[arg(long, env = "ETCD_SNAPSHOT_COUNT", default_value_t = 100_000)]
     snapshot_count: u64,
-    /// TLS certificate (not supported yet).
+    /// TLS certificate for https:// client URLs.
     #[arg(long, env = "ETCD_CERT_FILE")]
     cert_file: Option<PathBuf>,
-    /// TLS key (not supported yet).
+    /// TLS key for https:// client URLs.
     #[arg(long, env = "ETCD_KEY_FILE")]
     key_file: Option<PathBuf>,
-    /// Require client certificates (not supported yet).
+    /// Require client certificates signed by --trusted-ca-file.
     #[arg(long, env = "ETCD_CLIENT_CERT_AUTH", num_args = 0..=1, default_missing_value = "true")]
     client_cert_auth: Option<bool>,
-    /// Trusted CA for client certificates (not supported yet).
+    /// Trusted CA for client certificates.
     #[arg(long, env = "ETCD_TRUSTED_CA_FILE")]
     trusted_ca_file: Option<PathBuf>,
     /// Accepted for etcd 3.4 compatibility; the v2 API is always on.
@@ -117,7 +117,8 @@ fn with_scheme(addr: &str) -> String {
 fn bind_addr(url: &str) -> Result<SocketAddr, String> {
     let rest = url
         .strip_prefix("http://")
-        .ok_or_else(|| format!("unsupported listen URL {url:?} (only http://)"))?;
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| format!("unsupported listen URL {url:?} (http:// or https://)"))?;
     let hostport = rest.trim_end_matches('/');
     let (host, port) =
         hostport.rsplit_once(':').ok_or_else(|| format!("listen URL {url:?} has no port"))?;
@@ -188,11 +189,34 @@ fn print_chain(err: &dyn std::error::Error) {
 }
 
 async fn serve(args: Args) -> ExitCode {
-    if args.cert_file.is_some() || args.key_file.is_some() || args.trusted_ca_file.is_some() {
-        eprintln!("hecd-kv: TLS (--cert-file/--key-file/--trusted-ca-file) is not supported yet");
+    let plan = plan(&args);
+    let https = plan.listen.iter().filter(|u| u.starts_with("https://")).count();
+    if https > 0 && https < plan.listen.len() {
+        eprintln!("hecd-kv: mixing http:// and https:// client URLs is not supported");
         return ExitCode::from(2);
     }
-    let plan = plan(&args);
+    let client_tls = match (https > 0, &args.cert_file, &args.key_file) {
+        (true, Some(cert), Some(key)) => Some(hecd_kv_server::TlsFiles {
+            cert_file: cert.clone(),
+            key_file: key.clone(),
+            trusted_ca_file: args.trusted_ca_file.clone(),
+            client_cert_auth: args.client_cert_auth.unwrap_or(false),
+        }),
+        (true, _, _) => {
+            eprintln!("hecd-kv: https:// client URLs need --cert-file and --key-file");
+            return ExitCode::from(2);
+        }
+        (false, _, _) => {
+            if args.cert_file.is_some() || args.client_cert_auth == Some(true) {
+                // etcd serves plain HTTP on http:// URLs whatever TLS flags are given.
+                tracing::warn!(
+                    "TLS flags given but the client URLs are http://; serving plain HTTP"
+                );
+            }
+            None
+        }
+    };
+    let scheme = if client_tls.is_some() { "https" } else { "http" };
     let mut listeners = Vec::new();
     let mut bound = Vec::new();
     for url in &plan.listen {
@@ -206,7 +230,7 @@ async fn serve(args: Args) -> ExitCode {
         match tokio::net::TcpListener::bind(addr).await {
             Ok(l) => {
                 let local = l.local_addr().unwrap_or(addr);
-                bound.push(format!("http://{local}"));
+                bound.push(format!("{scheme}://{local}"));
                 listeners.push(l);
             }
             Err(e) => {
@@ -256,6 +280,7 @@ async fn serve(args: Args) -> ExitCode {
     config.data_dir = Some(data_dir);
     config.snapshot_count = args.snapshot_count;
     config.history_size = args.history_size.max(1);
+    config.client_tls = client_tls;
     tracing::info!(urls = %bound.join(","), name = %args.name, "hecd-kv starting");
     let line = bound.join(",");
     {

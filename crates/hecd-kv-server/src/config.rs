@@ -30,6 +30,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// How often the leader checks for due TTLs and proposes a SYNC.
     pub sync_interval: Duration,
+    /// HTTPS on the client listeners (`--cert-file`, `--key-file`, ...); `None` serves HTTP.
+    pub client_tls: Option<crate::TlsFiles>,
 }
 
 impl Config {
@@ -48,6 +50,7 @@ impl Config {
             max_connections: 4096,
             shutdown_grace: Duration::from_secs(2),
             sync_interval: Duration::from_millis(100),
+            client_tls: None,
         }
     }
 

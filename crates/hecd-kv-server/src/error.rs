@@ -16,6 +16,14 @@ pub enum Error {
     /// No listener was given.
     #[error("no client listener")]
     NoListener,
+    /// TLS material could not be loaded or used.
+    #[error("TLS: {path}: {reason}")]
+    Tls {
+        /// The file concerned.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// The Raft log could not start or stop cleanly.
     #[error("raft log")]
     Raft(#[source] hecd_raft::Error),

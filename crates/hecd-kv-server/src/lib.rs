@@ -14,7 +14,9 @@
 //! - `command`, `state_machine`, `consensus`: the replicated write path;
 //! - `peer`: Raft messages between members over HTTP (`POST /raft` on the peer listener).
 //!
-//! v2 auth (`/v2/auth/*`) and TLS are not implemented; auth belongs in its own module
+//! - `tls`: HTTPS with optional client-certificate authentication on the client listeners.
+//!
+//! v2 auth (`/v2/auth/*`) is not implemented; auth belongs in its own module
 //! called from `keys::handle` after parsing (etcd checks access after the request checks).
 
 #![warn(missing_docs)]
@@ -33,7 +35,9 @@ pub mod render;
 pub mod request;
 mod server;
 pub mod state_machine;
+pub mod tls;
 
 pub use config::{member_id_for, Config};
 pub use error::{Error, Result};
+pub use tls::TlsFiles;
 pub use server::{run, run_with_peers};

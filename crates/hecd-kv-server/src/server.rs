@@ -46,6 +46,8 @@ pub(crate) struct State {
     cluster_id: HeaderValue,
     pub metrics: Metrics,
     pub start_time: SystemTime,
+    /// TLS for the client listeners, when configured.
+    pub client_tls: Option<crate::tls::ServerTls>,
 }
 
 impl State {
@@ -122,6 +124,7 @@ pub async fn run_with_peers(
             Vec::new()
         },
     };
+    let client_tls = config.client_tls.as_ref().map(crate::tls::acceptor).transpose()?;
     let published = MemberAttributes::default();
     let sm = KvStateMachine::new(store.clone(), published.clone());
     let log = Consensus::start(log_cfg, sm).await.map_err(Error::Raft)?;
@@ -136,6 +139,7 @@ pub async fn run_with_peers(
         cluster_id,
         metrics: Metrics::default(),
         start_time: SystemTime::now(),
+        client_tls,
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -229,7 +233,18 @@ async fn accept_loop(
         let stop = stop.clone();
         let done = done.clone();
         tokio::spawn(async move {
-            serve_connection(stream, kind, state, stop).await;
+            match (&state.client_tls, kind) {
+                (Some(tls), Kind::Client) => {
+                    // A handshake gets the same time as a request head.
+                    let timeout = state.config.header_read_timeout;
+                    match tokio::time::timeout(timeout, tls.accept(stream)).await {
+                        Ok(Ok(s)) => serve_connection(s, kind, state, stop).await,
+                        Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
+                _ => serve_connection(stream, kind, state, stop).await,
+            }
             debug!(%peer, "connection closed");
             drop(permit);
             drop(done);
@@ -237,12 +252,14 @@ async fn accept_loop(
     }
 }
 
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
+async fn serve_connection<S>(
+    stream: S,
     kind: Kind,
     state: Arc<State>,
     mut stop: watch::Receiver<bool>,
-) {
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let grace = state.config.shutdown_grace;
     let svc_state = state.clone();
     let svc = service_fn(move |req| {

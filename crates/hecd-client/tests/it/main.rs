@@ -56,3 +56,8 @@ fn unreachable_store_is_a_clear_error() {
 fn tls_client_certificate_auth_against_etcd() {
     tls::client_certificate_auth(server::Kind::Etcd);
 }
+
+#[test]
+fn tls_client_certificate_auth_against_hecd_kv() {
+    tls::client_certificate_auth(server::Kind::HecdKv);
+}
