@@ -597,3 +597,27 @@ fn sigterm_finishes_the_cycle_in_progress() {
     let exiting = log.find("Captured terminated. Exiting...").expect("the signal was handled");
     assert!(updated < exiting, "{log}");
 }
+
+#[test]
+fn tls_with_client_certificates() {
+    let dir = hecd_testkit::tempdir();
+    let pki = hecd_testkit::pki::TestPki::generate(dir.path()).unwrap();
+    let Some(kv) = KvServer::start_tls(Kind::Etcd, &pki) else { return };
+    let files =
+        [&pki.ca, &pki.client_cert, &pki.client_key].map(|p| p.to_str().unwrap().to_owned());
+    let added = Command::new(env!("CARGO_BIN_EXE_hecd-register"))
+        .args(["--endpoints", &kv.url, "--ca-file", &files[0], "--cert-file", &files[1]])
+        .args(["--key-file", &files[2], "add", "web1", "10.0.0.1:80"])
+        .output()
+        .expect("hecd-register runs");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let site = Site::new();
+    site.servers_resource("s", "");
+    let tls = ["-client-ca-keys", &files[0], "-client-cert", &files[1], "-client-key", &files[2]];
+    exit(&site.onetime(&kv.url, &tls), 0);
+    assert_eq!(site.read("s.conf").unwrap(), "server web1 10.0.0.1:80\n");
+    // Without a client certificate the server refuses us.
+    std::fs::remove_file(site.out("s.conf")).unwrap();
+    exit(&site.onetime(&kv.url, &tls[..2]), 1);
+    assert!(site.read("s.conf").is_none());
+}
