@@ -572,7 +572,7 @@ impl Printer<'_> {
         match verb {
             'v' => {
                 if self.f.sharp_v {
-                    let q = quote_with(s, '"', false);
+                    let q = quote_with(self.truncate(s), '"', false);
                     self.pad(q.as_bytes());
                 } else {
                     self.fmt_s(s);

@@ -51,13 +51,8 @@ impl Printer<'_> {
     }
 
     fn fmt_unicode(&mut self, u: u64) {
-        let mut s = format!("U+{u:04X}");
-        if let Some(p) = self.f.prec {
-            let digits = format!("{u:X}");
-            if p > digits.len() {
-                s = format!("U+{}{}", "0".repeat(p - digits.len()), digits);
-            }
-        }
+        let width = self.f.prec.map_or(4, |p| p.max(4));
+        let mut s = format!("U+{u:0width$X}");
         if self.f.sharp {
             if let Some(c) = char::from_u32(u as u32).filter(|&c| u <= 0x10FFFF && is_print(c)) {
                 s.push_str(&format!(" '{c}'"));
@@ -144,7 +139,7 @@ impl Printer<'_> {
     fn fmt_float_inner(&mut self, f: f64, bits32: bool, fc: char, prec: i32) {
         let prec = self.f.prec.map_or(prec, |p| p as i32);
         let s = if matches!(fc, 'b' | 'x' | 'X') {
-            float_bits_format(f, fc)
+            float_bits_format(f, fc, prec)
         } else {
             format_float(f, fc, prec, bits32)
         };
@@ -265,8 +260,8 @@ fn sharp_float(num: &mut Vec<u8>, fc: char, prec: i32) {
     num.extend_from_slice(&tail);
 }
 
-/// `strconv.FormatFloat(f, 'b'|'x'|'X', -1, 64)`.
-fn float_bits_format(f: f64, verb: char) -> String {
+/// `strconv.FormatFloat(f, 'b'|'x'|'X', prec, 64)` (`prec` < 0 = shortest).
+pub(super) fn float_bits_format(f: f64, verb: char, prec: i32) -> String {
     if f.is_nan() {
         return "NaN".into();
     }
@@ -278,43 +273,59 @@ fn float_bits_format(f: f64, verb: char) -> String {
     let mut exp = ((bits >> 52) & 0x7ff) as i64;
     let mut mant = bits & ((1u64 << 52) - 1);
     if exp == 0 {
-        exp = -1022;
+        exp = 1;
     } else {
         mant |= 1u64 << 52;
-        exp -= 1023;
     }
+    exp -= 1023;
     let sign = if neg { "-" } else { "" };
     if verb == 'b' {
-        return format!(
-            "{sign}{mant}p{}{}",
-            if exp - 52 >= 0 { "+" } else { "-" },
-            (exp - 52).abs()
-        );
+        let e = exp - 52;
+        return format!("{sign}{mant}p{}{}", if e >= 0 { "+" } else { "-" }, e.abs());
     }
     if mant == 0 {
-        let s = format!("{sign}0x0p+00");
-        return if verb == 'X' { s.to_uppercase() } else { s };
+        exp = 0;
     }
-    while mant < 1u64 << 52 {
+    // Leading 1 (if any) at bit 60.
+    mant <<= 8;
+    while mant != 0 && mant & (1u64 << 60) == 0 {
         mant <<= 1;
         exp -= 1;
     }
-    let frac = mant & ((1u64 << 52) - 1);
-    let mut digits = format!("{frac:013x}");
-    while digits.ends_with('0') {
-        digits.pop();
+    if (0..15).contains(&prec) {
+        let shift = (prec * 4) as u32;
+        let extra = (mant << shift) & ((1u64 << 60) - 1);
+        mant >>= 60 - shift;
+        if extra | (mant & 1) > 1u64 << 59 {
+            mant += 1;
+        }
+        mant <<= 60 - shift;
+        if mant & (1u64 << 61) != 0 {
+            mant >>= 1;
+            exp += 1;
+        }
     }
+    let digits: &[u8] = if verb == 'X' { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
     let mut s = String::from(sign);
-    s.push_str("0x1");
-    if !digits.is_empty() {
+    s.push('0');
+    s.push(verb);
+    s.push(if (mant >> 60) & 1 == 1 { '1' } else { '0' });
+    mant <<= 4;
+    if prec < 0 && mant != 0 {
         s.push('.');
-        s.push_str(&digits);
+        while mant != 0 {
+            s.push(digits[((mant >> 60) & 15) as usize] as char);
+            mant <<= 4;
+        }
+    } else if prec > 0 {
+        s.push('.');
+        for _ in 0..prec {
+            s.push(digits[((mant >> 60) & 15) as usize] as char);
+            mant <<= 4;
+        }
     }
-    s.push('p');
-    s.push(if exp >= 0 { '+' } else { '-' });
+    s.push(if verb == 'X' { 'P' } else { 'p' });
+    s.push(if exp < 0 { '-' } else { '+' });
     s.push_str(&format!("{:02}", exp.abs()));
-    if verb == 'X' {
-        s = s.to_uppercase();
-    }
     s
 }
