@@ -621,3 +621,27 @@ fn tls_with_client_certificates() {
     exit(&site.onetime(&kv.url, &tls[..2]), 1);
     assert!(site.read("s.conf").is_none());
 }
+
+#[test]
+fn a_burst_of_writes_causes_one_reload() {
+    let Some(kv) = KvServer::start(Kind::HecdKv) else { return };
+    let site = Site::new();
+    let gate = site.dir.path().join("gate");
+    assert!(Command::new("mkfifo").arg(&gate).status().expect("mkfifo runs").success());
+    put(&kv, "/app/servers/a", "10.0.0.1:80");
+    let reload = format!(
+        "echo reload $(tail -n 1 @OUT@/s.conf) >> {}; read x < {}",
+        site.hook_log().display(),
+        gate.display()
+    );
+    site.servers_resource("s", &format!("reload_cmd = \"{reload}\""));
+    let _confd = site.daemon(&kv.url, &["-watch"]);
+    site.wait_hooks(1);
+    // Twenty writes while the first reload still runs, then one render covers them all.
+    for i in 0..20 {
+        put(&kv, "/app/servers/c", &format!("10.0.1.{i}:80"));
+    }
+    std::fs::write(&gate, "go\n").expect("the gate opens");
+    assert_eq!(site.wait_hooks(2), ["reload server a 10.0.0.1:80", "reload server c 10.0.1.19:80"]);
+    std::fs::write(&gate, "go\n").expect("the gate opens");
+}
