@@ -42,6 +42,9 @@ pub struct KvServer {
     pub proc: Proc,
     /// The temp dir holding the data dir (`data`).
     pub dir: tempfile::TempDir,
+    kind: Kind,
+    args: Vec<String>,
+    scheme: String,
 }
 
 impl KvServer {
@@ -95,18 +98,27 @@ impl KvServer {
         let ports = free_ports(2);
         let url = format!("{scheme}://127.0.0.1:{}", ports[0]);
         let peer = format!("http://127.0.0.1:{}", ports[1]);
-        let mut cmd = Command::new(&bin);
-        cmd.args(["--name", "t", "--data-dir"])
-            .arg(dir.path().join("data"))
-            .args(["--listen-client-urls", &url, "--advertise-client-urls", &url])
-            .args(["--listen-peer-urls", &peer, "--initial-advertise-peer-urls", &peer])
-            .args(["--initial-cluster", &format!("t={peer}"), "--initial-cluster-state", "new"])
-            .args(extra);
+        let data = dir.path().join("data").display().to_string();
+        let mut args: Vec<String> = ["--name", "t", "--data-dir", &data]
+            .iter()
+            .chain(&["--listen-client-urls", &url, "--advertise-client-urls", &url])
+            .chain(&["--listen-peer-urls", &peer, "--initial-advertise-peer-urls", &peer])
+            .chain(&["--initial-cluster", &format!("t={peer}"), "--initial-cluster-state", "new"])
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect();
         if kind == Kind::Etcd {
-            cmd.args(["--enable-v2", "--log-level", "error"]);
+            args.extend(["--enable-v2", "--log-level", "error"].map(String::from));
         }
-        let mut proc = Proc::spawn(&format!("{kind:?}"), cmd).expect("server binary runs");
         let addr: SocketAddr = ([127, 0, 0, 1], ports[0]).into();
+        let proc = Self::spawn_ready(kind, &args, addr, scheme);
+        Some(KvServer { url, addr, name: "t".into(), proc, dir, kind, args, scheme: scheme.into() })
+    }
+
+    fn spawn_ready(kind: Kind, args: &[String], addr: SocketAddr, scheme: &str) -> Proc {
+        let mut cmd = Command::new(kind.binary());
+        cmd.args(args);
+        let mut proc = Proc::spawn(&format!("{kind:?}"), cmd).expect("server binary runs");
         let ready =
             wait_until(&format!("{kind:?} to answer /v2/keys"), Duration::from_secs(30), || {
                 if let Some(st) = proc.try_wait() {
@@ -120,6 +132,24 @@ impl KvServer {
         if let Err(e) = ready.and_then(|r| r) {
             panic!("{e}\n{}", proc.log());
         }
-        Some(KvServer { url, addr, name: "t".into(), proc, dir })
+        proc
+    }
+
+    /// Kills the server with `signal` (`"KILL"`, `"TERM"`) and waits for it to exit.
+    ///
+    /// # Panics
+    /// When it does not exit within 30 s.
+    pub fn stop(&mut self, signal: &str) -> std::process::ExitStatus {
+        self.proc.signal(signal).expect("signal delivered");
+        self.proc.wait_exit(Duration::from_secs(30)).expect("server exits")
+    }
+
+    /// Starts the server again with the same flags, ports and data dir (after [`KvServer::stop`]),
+    /// and waits until it answers.
+    ///
+    /// # Panics
+    /// When it does not come back.
+    pub fn restart(&mut self) {
+        self.proc = Self::spawn_ready(self.kind, &self.args, self.addr, &self.scheme);
     }
 }
