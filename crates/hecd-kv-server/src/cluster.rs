@@ -184,7 +184,9 @@ fn add_member(state: &State, parts: &Parts, body: &Bytes) -> Response<Body> {
             return message(StatusCode::BAD_REQUEST, &msg);
         }
     }
-    if req.peer_urls.iter().any(|u| state.config.advertise_peer_urls.contains(u)) {
+    let known: Vec<String> =
+        all_members(state).into_iter().flat_map(|(_, m)| m.peer_urls).collect();
+    if req.peer_urls.iter().any(|u| known.contains(u)) {
         return message(StatusCode::CONFLICT, "membership: peerURL exists");
     }
     message(StatusCode::INTERNAL_SERVER_ERROR, "membership changes are not supported yet")
