@@ -62,3 +62,29 @@ fn invalid_settings() {
     assert_eq!(err(&["-debug"]), "flag provided but not defined: -debug");
     assert!(err(&["-backend", "consul"]).contains("consul"));
 }
+
+#[test]
+fn quiescence_windows() {
+    let q = |s: &str| Quiescence::parse(s).map_err(|e| e.to_string());
+    assert_eq!(
+        q("50ms:2s"),
+        Ok(Quiescence { min: Duration::from_millis(50), max: Duration::from_secs(2) })
+    );
+    assert_eq!(
+        q("100ms"),
+        Ok(Quiescence { min: Duration::from_millis(100), max: Duration::from_millis(400) })
+    );
+    assert_eq!(q("0"), Ok(Quiescence { min: Duration::ZERO, max: Duration::ZERO }));
+    assert_eq!(
+        q("2s:1s"),
+        Err("invalid value \"2s:1s\" for wait: max is shorter than min".to_owned())
+    );
+    assert!(q("soon").is_err());
+}
+
+#[test]
+fn log_levels_use_logrus_names() {
+    assert_eq!(LogLevel::parse("warn").unwrap(), LogLevel::Warning);
+    assert_eq!(LogLevel::parse("DEBUG").unwrap(), LogLevel::Debug);
+    assert!(LogLevel::parse("verbose").is_err());
+}
