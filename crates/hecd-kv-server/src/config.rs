@@ -22,7 +22,9 @@ pub struct Config {
     pub snapshot_count: u64,
     /// Events kept for `waitIndex` in the past.
     pub history_size: usize,
-    /// Longest a client may take to send the request head.
+    /// Longest a client may take to send a request head, and so also the longest an idle
+    /// keep-alive connection stays open (etcd never closes one; clients with connection pools
+    /// then meet fewer closed connections the longer this is).
     pub header_read_timeout: Duration,
     /// Most concurrent client connections; further ones wait to be accepted.
     pub max_connections: usize,
@@ -46,7 +48,7 @@ impl Config {
             data_dir: None,
             snapshot_count: 100_000,
             history_size: 1000,
-            header_read_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(120),
             max_connections: 4096,
             shutdown_grace: Duration::from_secs(2),
             sync_interval: Duration::from_millis(100),
