@@ -216,6 +216,9 @@ pub fn concerns(key: &str, keys: &[String]) -> bool {
     })
 }
 
+/// How long one watch long-poll may stay open before it is re-issued.
+const LONG_POLL_RENEWAL: Duration = Duration::from_secs(300);
+
 async fn watch_resource(
     client: Client,
     r: Resource,
@@ -255,7 +258,12 @@ async fn watch_resource(
     let mut watcher = client.watcher(&root, true, index);
     let mut failing = false;
     loop {
-        match watcher.next().await {
+        // A long-poll on a connection that died silently would never return: re-issue it
+        // now and then. The watcher keeps its position, so nothing is skipped.
+        let Ok(next) = tokio::time::timeout(LONG_POLL_RENEWAL, watcher.next()).await else {
+            continue;
+        };
+        match next {
             Ok(WatchEvent::Changed(reply)) => {
                 let key = reply.response.node.as_ref().map(|n| n.key.as_str()).unwrap_or("");
                 let prev = reply.response.prev_node.as_ref().map(|n| n.key.as_str()).unwrap_or("");
