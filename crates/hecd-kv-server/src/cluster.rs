@@ -10,7 +10,7 @@ use hyper::{Method, Response, StatusCode};
 use serde_json::json;
 
 use crate::body::Body;
-use crate::server::{method_not_allowed, not_found, Parts, State};
+use crate::server::{method_not_allowed, Parts, State};
 
 /// The etcd release whose v2 API we speak.
 pub const ETCD_SERVER_VERSION: &str = "3.4.23";
@@ -362,16 +362,6 @@ fn go_duration(d: std::time::Duration) -> String {
         (0, m) => format!("{m}m{secs}"),
         (h, m) => format!("{h}h{m}m{secs}"),
     }
-}
-
-pub(crate) fn auth(state: &State, parts: &Parts) -> Response<Body> {
-    // v2 auth is not implemented yet; the only truthful answer we can give is its status.
-    if parts.uri.path() == "/v2/auth/enable" && parts.method == Method::GET {
-        let mut r = json_response(StatusCode::OK, &json!({"enabled": false}), false);
-        state.cluster_header(r.headers_mut());
-        return r;
-    }
-    not_found()
 }
 
 pub(crate) fn metrics(state: &State, parts: &Parts) -> Response<Body> {

@@ -26,6 +26,9 @@ pub(crate) async fn handle(state: &State, parts: &Parts, body: &Bytes) -> Respon
         }
         Err(KeyRequestError::V2 { code, cause }) => return state.v2_error(code, &cause, 0),
     };
+    if let Some(denied) = crate::auth::check_keys(state, parts, &req).await {
+        return denied;
+    }
     let now = SystemTime::now();
     match req.method {
         KeyMethod::Get | KeyMethod::Head if req.wait => watch(state, &req),

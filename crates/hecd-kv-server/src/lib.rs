@@ -16,11 +16,12 @@
 //!
 //! - `tls`: HTTPS with optional client-certificate authentication on the client listeners.
 //!
-//! v2 auth (`/v2/auth/*`) is not implemented; auth belongs in its own module
-//! called from `keys::handle` after parsing (etcd checks access after the request checks).
+//! - `auth`: etcd v2 auth (`/v2/auth/*`), checked by `keys::handle` after parsing and on
+//!   `/v2/members` writes; its records are replicated store entries under a hidden directory.
 
 #![warn(missing_docs)]
 
+mod auth;
 pub mod body;
 mod cluster;
 pub mod command;

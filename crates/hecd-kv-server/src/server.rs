@@ -48,6 +48,8 @@ pub(crate) struct State {
     pub start_time: SystemTime,
     /// TLS for the client listeners, when configured.
     pub client_tls: Option<crate::tls::ServerTls>,
+    /// v2 auth: the verified-credentials cache.
+    pub auth: crate::auth::Auth,
 }
 
 impl State {
@@ -140,6 +142,7 @@ pub async fn run_with_peers(
         metrics: Metrics::default(),
         start_time: SystemTime::now(),
         client_tls,
+        auth: crate::auth::Auth::default(),
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -397,9 +400,12 @@ async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
             "/v2/stats/self" => cluster::stats(state, &parts, "self"),
             "/v2/stats/leader" => cluster::stats(state, &parts, "leader"),
             p if p == "/v2/members" || p.starts_with("/v2/members/") => {
+                if let Some(r) = crate::auth::check_members(state, &parts).await {
+                    break 'resp r;
+                }
                 cluster::members(state, &parts, &body)
             }
-            p if p.starts_with("/v2/auth") => cluster::auth(state, &parts),
+            p if p.starts_with("/v2/auth") => crate::auth::handle(state, &parts, &body).await,
             _ => not_found(),
         }
     };
