@@ -281,6 +281,7 @@ async fn serve(args: Args) -> ExitCode {
     config.snapshot_count = args.snapshot_count;
     config.history_size = args.history_size.max(1);
     config.client_tls = client_tls;
+    config.join_existing = args.initial_cluster_state == "existing";
     tracing::info!(urls = %bound.join(","), name = %args.name, "hecd-kv starting");
     let line = bound.join(",");
     {

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::body::Body;
 use crate::server::{method_not_allowed, Parts, State};
+use hecd_raft::MemberChange;
 
 /// The etcd release whose v2 API we speak.
 pub const ETCD_SERVER_VERSION: &str = "3.4.23";
@@ -88,27 +89,41 @@ struct Member {
     client_urls: Vec<String>,
 }
 
-/// Every member, with the client URLs it published through the log (its own are always known).
+/// Every member (ordered by id), with the name and client URLs it published through the log
+/// (its own are always known; a member added but not started yet has neither).
 fn all_members(state: &State) -> Vec<(u64, Member)> {
     let published = state.published.read().unwrap_or_else(|p| p.into_inner());
+    let initial = state.config.members();
     state
-        .config
-        .members()
+        .membership
+        .get()
+        .peers
         .into_iter()
-        .map(|(id, name, url)| {
+        .map(|(id, urls)| {
             let own = id == state.member_id;
-            let peer_urls = if own { state.config.advertise_peer_urls.clone() } else { vec![url] };
-            let client_urls = if own {
-                state.config.advertise_client_urls.clone()
+            let peer_urls = if own { state.config.advertise_peer_urls.clone() } else { urls };
+            let (name, client_urls) = if own {
+                (state.config.name.clone(), state.config.advertise_client_urls.clone())
+            } else if let Some((n, u)) = published.get(&id) {
+                (n.clone(), u.clone())
             } else {
-                published.get(&id).map(|(_, u)| u.clone()).unwrap_or_default()
+                let n = initial.iter().find(|m| m.0 == id).map(|m| m.1.clone());
+                (n.unwrap_or_default(), Vec::new())
             };
             (id, Member { id: format!("{id:x}"), name, peer_urls, client_urls })
         })
         .collect()
 }
 
-pub(crate) fn members(state: &State, parts: &Parts, body: &Bytes) -> Response<Body> {
+/// `GET /members` on the peer listener: the member list a joining member checks itself against.
+pub(crate) fn peer_members(state: &State) -> Response<Body> {
+    let members: Vec<Member> = all_members(state).into_iter().map(|(_, m)| m).collect();
+    let mut r = json_response(StatusCode::OK, &members, true);
+    state.cluster_header(r.headers_mut());
+    r
+}
+
+pub(crate) async fn members(state: &State, parts: &Parts, body: &Bytes) -> Response<Body> {
     let m = &parts.method;
     if m != Method::GET && m != Method::POST && m != Method::DELETE && m != Method::PUT {
         return method_not_allowed("GET,POST,DELETE,PUT");
@@ -133,16 +148,22 @@ pub(crate) fn members(state: &State, parts: &Parts, body: &Bytes) -> Response<Bo
             }
             _ => message(StatusCode::NOT_FOUND, "Not found"),
         },
-        Method::POST => add_member(state, parts, body),
+        Method::POST => add_member(state, parts, body).await,
         _ => {
             if rest.is_empty() {
                 return method_not_allowed_plain();
             }
             match u64::from_str_radix(rest, 16) {
-                Ok(id) if state.config.members().iter().any(|m| m.0 == id) => message(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "membership changes are not supported yet",
-                ),
+                Ok(id) if state.membership.is_removed(id) => {
+                    message(StatusCode::GONE, &format!("Member permanently removed: {rest}"))
+                }
+                Ok(id) if state.membership.peer_urls(id).is_some() => {
+                    if *m == Method::DELETE {
+                        remove_member(state, id).await
+                    } else {
+                        update_member(state, parts, body, id).await
+                    }
+                }
                 _ => message(StatusCode::NOT_FOUND, &format!("No such member: {rest}")),
             }
         }
@@ -158,17 +179,35 @@ fn method_not_allowed_plain() -> Response<Body> {
     r
 }
 
-fn add_member(state: &State, parts: &Parts, body: &Bytes) -> Response<Body> {
+fn no_content() -> Response<Body> {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    r
+}
+
+/// A failed membership proposal, answered as etcd answers it.
+fn change_failed(e: &crate::consensus::ConsensusError) -> Response<Body> {
+    tracing::warn!(error = %e, "membership change failed");
+    match e {
+        crate::consensus::ConsensusError::Timeout => {
+            message(StatusCode::SERVICE_UNAVAILABLE, "etcdserver: request timed out")
+        }
+        _ => message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
+    }
+}
+
+/// The body of `POST` and `PUT`: checks of the content type, the JSON and every peer URL.
+fn member_request(parts: &Parts, body: &Bytes) -> Result<Vec<String>, Response<Body>> {
     let ct = parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let ct = match ct.find(';') {
         Some(i) => ct[..i].trim().to_ascii_lowercase(),
         None => ct.to_owned(),
     };
     if ct != "application/json" {
-        return message(
+        return Err(message(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             &format!("Bad Content-Type {ct}, accept application/json"),
-        );
+        ));
     }
     #[derive(serde::Deserialize)]
     struct Req {
@@ -177,19 +216,86 @@ fn add_member(state: &State, parts: &Parts, body: &Bytes) -> Response<Body> {
     }
     let req: Req = match serde_json::from_slice(body) {
         Ok(r) => r,
-        Err(e) => return message(StatusCode::BAD_REQUEST, &go_json_error(&e, body)),
+        Err(e) => return Err(message(StatusCode::BAD_REQUEST, &go_json_error(&e, body))),
     };
     for u in &req.peer_urls {
         if let Err(msg) = check_url(u) {
-            return message(StatusCode::BAD_REQUEST, &msg);
+            return Err(message(StatusCode::BAD_REQUEST, &msg));
         }
     }
-    let known: Vec<String> =
-        all_members(state).into_iter().flat_map(|(_, m)| m.peer_urls).collect();
-    if req.peer_urls.iter().any(|u| known.contains(u)) {
+    Ok(req.peer_urls)
+}
+
+/// Whether a member other than `except` already uses one of `urls`.
+fn peer_url_taken(state: &State, urls: &[String], except: Option<u64>) -> bool {
+    all_members(state)
+        .into_iter()
+        .filter(|(id, _)| Some(*id) != except)
+        .flat_map(|(_, m)| m.peer_urls)
+        .any(|u| urls.contains(&u))
+}
+
+async fn add_member(state: &State, parts: &Parts, body: &Bytes) -> Response<Body> {
+    let urls = match member_request(parts, body) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if peer_url_taken(state, &urls, None) {
         return message(StatusCode::CONFLICT, "membership: peerURL exists");
     }
-    message(StatusCode::INTERNAL_SERVER_ERROR, "membership changes are not supported yet")
+    let Some(first) = urls.first() else {
+        return message(StatusCode::BAD_REQUEST, "peerURLs must not be empty");
+    };
+    let id = crate::member_id_for(first, &state.config.cluster_token);
+    let change = MemberChange::Add { id, url: crate::members::join_urls(&urls) };
+    match state.log.change_member(change).await {
+        Ok(_) => {
+            let m = Member {
+                id: format!("{id:x}"),
+                name: String::new(),
+                peer_urls: urls,
+                client_urls: vec![],
+            };
+            json_response(StatusCode::CREATED, &m, true)
+        }
+        Err(e) => change_failed(&e),
+    }
+}
+
+async fn remove_member(state: &State, id: u64) -> Response<Body> {
+    let status = state.log.status();
+    if status.leader == Some(id) && id == state.member_id {
+        // Hand leadership over first, so the cluster need not wait for an election timeout.
+        if let Some(&to) = state.log.voters().iter().find(|v| **v != id) {
+            let mut watch = state.log.watch_status();
+            if state.log.transfer_leader(to).await.is_ok() {
+                let _ = tokio::time::timeout(
+                    std::time::Duration::from_secs(3),
+                    watch.wait_for(|s| s.leader_id.is_some_and(|l| l != id)),
+                )
+                .await;
+            }
+        }
+    }
+    match state.log.change_member(MemberChange::Remove { id }).await {
+        Ok(_) => no_content(),
+        Err(e) => change_failed(&e),
+    }
+}
+
+async fn update_member(state: &State, parts: &Parts, body: &Bytes, id: u64) -> Response<Body> {
+    let urls = match member_request(parts, body) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if peer_url_taken(state, &urls, Some(id)) {
+        return message(StatusCode::CONFLICT, "membership: peerURL exists");
+    }
+    let cmd = crate::command::Command::UpdatePeers { id, peer_urls: urls };
+    match state.log.propose(cmd.encode()).await {
+        Ok(_) => no_content(),
+        Err(e) => change_failed(&e),
+    }
 }
 
 /// etcd's `types.NewURLs` checks on one peer URL.

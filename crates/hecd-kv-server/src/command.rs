@@ -70,6 +70,13 @@ pub enum Command {
         /// Its advertised client URLs.
         client_urls: Vec<String>,
     },
+    /// A member's new peer URLs (`PUT /v2/members/<id>`).
+    UpdatePeers {
+        /// The member id.
+        id: u64,
+        /// Its new peer URLs.
+        peer_urls: Vec<String>,
+    },
     /// SYNC: expire every node due at the leader's `now`.
     Sync {
         /// The leader's clock (Unix ns).

@@ -34,6 +34,9 @@ pub struct Config {
     pub sync_interval: Duration,
     /// HTTPS on the client listeners (`--cert-file`, `--key-file`, ...); `None` serves HTTP.
     pub client_tls: Option<crate::TlsFiles>,
+    /// `--initial-cluster-state existing`: join a running cluster (this member was added with
+    /// `POST /v2/members`) instead of bootstrapping a new one.
+    pub join_existing: bool,
 }
 
 impl Config {
@@ -53,6 +56,7 @@ impl Config {
             shutdown_grace: Duration::from_secs(2),
             sync_interval: Duration::from_millis(100),
             client_tls: None,
+            join_existing: false,
         }
     }
 

@@ -57,6 +57,10 @@ pub struct LogConfig {
     pub cluster_token: String,
     /// Every initial member `(id, peer url)`, this one included; empty = single member.
     pub peers: Vec<(u64, String)>,
+    /// The cluster id learned from the peers when joining an existing cluster.
+    pub cluster_id: Option<u64>,
+    /// Where peers are looked up when sending (kept up to date by the state machine).
+    pub membership: std::sync::Arc<crate::members::Membership>,
 }
 
 impl Consensus {
@@ -71,13 +75,13 @@ impl Consensus {
             rc = rc.with_data_dir(dir);
         }
         rc.cluster_token = cfg.cluster_token;
-        let others: Vec<(u64, String)> =
-            cfg.peers.iter().filter(|(id, _)| *id != cfg.id).cloned().collect();
+        rc.cluster_id = cfg.cluster_id;
         if cfg.peers.len() > 1 {
             rc = rc.with_peers(cfg.peers);
         }
-        let transport = HttpTransport::new(&others);
+        let transport = HttpTransport::with_membership(cfg.membership.clone());
         let handle = hecd_raft::start(rc, sm, transport, std::future::pending()).await?;
+        cfg.membership.set_cluster_id(handle.cluster_id());
         Ok(Consensus { handle })
     }
 
@@ -119,6 +123,38 @@ impl Consensus {
             Ok(r) => Ok(r?),
             Err(_) => Err(ConsensusError::Timeout),
         }
+    }
+
+    /// Proposes a membership change and waits until it is applied here.
+    ///
+    /// # Errors
+    /// Timeout, no leader, a change already in progress, or the log stopped.
+    pub async fn change_member(
+        &self,
+        change: hecd_raft::MemberChange,
+    ) -> Result<Applied<hecd_raft::MemberChange>, ConsensusError> {
+        match tokio::time::timeout(REQUEST_TIMEOUT, self.handle.change_member(change)).await {
+            Ok(r) => Ok(r?),
+            Err(_) => Err(ConsensusError::Timeout),
+        }
+    }
+
+    /// Asks this member, if it leads, to hand leadership to `to`.
+    ///
+    /// # Errors
+    /// The log stopped.
+    pub async fn transfer_leader(&self, to: u64) -> Result<(), hecd_raft::Error> {
+        self.handle.transfer_leader(to).await
+    }
+
+    /// The current voting members.
+    pub fn voters(&self) -> Vec<u64> {
+        self.handle.status().voters
+    }
+
+    /// A receiver of every change of the Raft status.
+    pub fn watch_status(&self) -> tokio::sync::watch::Receiver<hecd_raft::Status> {
+        self.handle.watch_status()
     }
 
     /// The current state of the log.

@@ -24,6 +24,12 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// Joining an existing cluster failed (unreachable peers, another cluster, not a member).
+    #[error("join: {reason}")]
+    Join {
+        /// Why.
+        reason: String,
+    },
     /// The Raft log could not start or stop cleanly.
     #[error("raft log")]
     Raft(#[source] hecd_raft::Error),

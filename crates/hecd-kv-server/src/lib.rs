@@ -30,6 +30,7 @@ pub mod consensus;
 mod error;
 pub mod form;
 mod keys;
+pub mod members;
 mod metrics;
 pub mod peer;
 pub mod render;
@@ -40,5 +41,5 @@ pub mod tls;
 
 pub use config::{member_id_for, Config};
 pub use error::{Error, Result};
-pub use tls::TlsFiles;
 pub use server::{run, run_with_peers};
+pub use tls::TlsFiles;

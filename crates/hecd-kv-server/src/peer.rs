@@ -6,7 +6,7 @@
 //! (Raft retransmits).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http_body_util::Full;
@@ -17,55 +17,76 @@ use tokio::sync::mpsc;
 
 use crate::body::Body;
 use crate::consensus::Consensus;
+use crate::members::Membership;
+use hecd_v2api::header::X_ETCD_CLUSTER_ID;
 
 /// Path of the peer endpoint.
 pub const RAFT_PATH: &str = "/raft";
 const QUEUE: usize = 4096;
 const MAX_BATCH: usize = 256;
 
+/// Header naming the sending member (hex id), as etcd's rafthttp sends it.
+pub const X_SERVER_FROM: &str = "X-Server-From";
+
 /// Sends Raft messages to the other members over HTTP.
+///
+/// Peers are looked up in the shared [`Membership`] when a message is sent, so members added
+/// (or whose peer URLs change) at run time are reached without restarting anything.
 #[derive(Debug)]
 pub struct HttpTransport {
-    queues: Mutex<HashMap<u64, mpsc::Sender<Vec<u8>>>>,
+    client: PeerClient,
+    membership: Arc<Membership>,
+    /// Per peer: the URL its sender task posts to, and the queue feeding that task.
+    queues: Mutex<HashMap<u64, (String, mpsc::Sender<Vec<u8>>)>>,
 }
 
+type PeerClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
 impl HttpTransport {
-    /// A transport to `peers` (`(id, peer url)`, this member excluded); spawns one sender task per peer.
+    /// A transport to `peers` (`(id, peer url)`, this member excluded), with no runtime membership.
     pub fn new(peers: &[(u64, String)]) -> Self {
-        let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-        let mut queues = HashMap::new();
-        for (id, url) in peers {
-            let (tx, rx) = mpsc::channel(QUEUE);
-            queues.insert(*id, tx);
-            tokio::spawn(send_loop(
-                client.clone(),
-                format!("{}{RAFT_PATH}", url.trim_end_matches('/')),
-                rx,
-            ));
-        }
-        HttpTransport { queues: Mutex::new(queues) }
+        Self::with_membership(Arc::new(Membership::new(0, peers)))
+    }
+
+    /// A transport to every member of `membership` but this one.
+    pub fn with_membership(membership: Arc<Membership>) -> Self {
+        let client: PeerClient = Client::builder(TokioExecutor::new()).build_http();
+        HttpTransport { client, membership, queues: Mutex::new(HashMap::new()) }
     }
 }
 
 impl hecd_raft::Transport for HttpTransport {
     fn send(&self, to: u64, msg: Vec<u8>) {
-        let queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(q) = queues.get(&to) {
-            // Full or closed: drop; Raft retransmits.
+        let Some(url) = self.membership.peer_urls(to).and_then(|u| u.into_iter().next()) else {
+            return;
+        };
+        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        let stale = queues.get(&to).is_none_or(|(u, q)| *u != url || q.is_closed());
+        if stale {
+            let (tx, rx) = mpsc::channel(QUEUE);
+            let target = format!("{}{RAFT_PATH}", url.trim_end_matches('/'));
+            tokio::spawn(send_loop(self.client.clone(), target, rx, self.membership.clone()));
+            // Replacing the sender ends the old task once its queue drains.
+            queues.insert(to, (url, tx));
+        }
+        if let Some((_, q)) = queues.get(&to) {
+            // Full: drop; Raft retransmits.
             let _ = q.try_send(msg);
         }
     }
 }
 
 async fn send_loop(
-    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    client: PeerClient,
     url: String,
     mut rx: mpsc::Receiver<Vec<u8>>,
+    membership: Arc<Membership>,
 ) {
     let Ok(uri) = url.parse::<hyper::Uri>() else {
         tracing::warn!(%url, "bad peer URL; not sending to it");
         return;
     };
+    let from = format!("{:x}", membership.self_id());
     let mut failing = false;
     while let Some(first) = rx.recv().await {
         let mut body = BytesMut::with_capacity(first.len() + 4);
@@ -82,14 +103,27 @@ async fn send_loop(
                 Err(_) => break,
             }
         }
-        let req = Request::builder()
+        let mut req = Request::builder()
             .method(Method::POST)
             .uri(uri.clone())
             .header("Content-Type", "application/octet-stream")
-            .body(Full::new(body.freeze()));
-        let Ok(req) = req else { continue };
+            .header(X_SERVER_FROM, from.as_str());
+        if let Some(cid) = membership.cluster_id() {
+            req = req.header(X_ETCD_CLUSTER_ID, format!("{cid:x}"));
+        }
+        let Ok(req) = req.body(Full::new(body.freeze())) else { continue };
         match client.request(req).await {
             Ok(resp) if resp.status().is_success() => failing = false,
+            Ok(resp) if resp.status() == StatusCode::GONE => {
+                tracing::error!(%url, "the member has been permanently removed from the cluster");
+                membership.mark_self_removed();
+            }
+            Ok(resp) if resp.status() == StatusCode::PRECONDITION_FAILED => {
+                if !failing {
+                    tracing::error!(%url, "request sent was ignored (cluster ID mismatch)");
+                }
+                failing = true;
+            }
             Ok(resp) => {
                 tracing::debug!(%url, status = resp.status().as_u16(), "peer refused messages")
             }
@@ -119,12 +153,33 @@ pub fn decode_batch(mut body: Bytes) -> Option<Vec<Bytes>> {
     Some(out)
 }
 
-/// Handles `POST /raft` on the peer listener.
-pub(crate) fn handle(log: &Consensus, method: &Method, path: &str, body: Bytes) -> Response<Body> {
-    let status = if path != RAFT_PATH {
-        StatusCode::NOT_FOUND
-    } else if method != Method::POST {
-        StatusCode::METHOD_NOT_ALLOWED
+/// Handles `POST /raft` on the peer listener. Messages from another cluster are refused with
+/// 412, messages from a removed member with 410 (which makes it stop, as in etcd).
+pub(crate) fn handle(
+    log: &Consensus,
+    membership: &Membership,
+    parts: &hyper::http::request::Parts,
+    body: Bytes,
+) -> Response<Body> {
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let (status, text) = if parts.uri.path() != RAFT_PATH {
+        (StatusCode::NOT_FOUND, "")
+    } else if parts.method != Method::POST {
+        (StatusCode::METHOD_NOT_ALLOWED, "")
+    } else if header(X_ETCD_CLUSTER_ID)
+        .is_some_and(|c| u64::from_str_radix(c, 16).ok() != Some(log.cluster_id()))
+    {
+        tracing::warn!(
+            remote = header(X_ETCD_CLUSTER_ID).unwrap_or(""),
+            local = format_args!("{:x}", log.cluster_id()),
+            "refusing messages from another cluster (cluster ID mismatch)"
+        );
+        (StatusCode::PRECONDITION_FAILED, "cluster ID mismatch\n")
+    } else if header(X_SERVER_FROM)
+        .and_then(|f| u64::from_str_radix(f, 16).ok())
+        .is_some_and(|from| membership.is_removed(from))
+    {
+        (StatusCode::GONE, "the member has been permanently removed from the cluster\n")
     } else {
         match decode_batch(body) {
             Some(msgs) => {
@@ -133,13 +188,16 @@ pub(crate) fn handle(log: &Consensus, method: &Method, path: &str, body: Bytes) 
                         tracing::debug!(error = %e, "dropped a peer message");
                     }
                 }
-                StatusCode::NO_CONTENT
+                (StatusCode::NO_CONTENT, "")
             }
-            None => StatusCode::BAD_REQUEST,
+            None => (StatusCode::BAD_REQUEST, ""),
         }
     };
-    let mut r = Response::new(Body::empty());
+    let mut r = Response::new(if text.is_empty() { Body::empty() } else { Body::full(text) });
     *r.status_mut() = status;
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&format!("{:x}", log.cluster_id())) {
+        r.headers_mut().insert(X_ETCD_CLUSTER_ID, v);
+    }
     r
 }
 

@@ -48,6 +48,8 @@ pub(crate) struct State {
     pub start_time: SystemTime,
     /// TLS for the client listeners, when configured.
     pub client_tls: Option<crate::tls::ServerTls>,
+    /// Every member's peer URLs, as the log says.
+    pub membership: Arc<crate::members::Membership>,
     /// v2 auth: the verified-credentials cache.
     pub auth: crate::auth::Auth,
 }
@@ -115,6 +117,16 @@ pub async fn run_with_peers(
     }
     let store = Arc::new(RwLock::new(Store::new(config.history_size)));
     let member_id = config.member_id();
+    let initial: Vec<(u64, String)> =
+        config.members().into_iter().map(|(id, _, url)| (id, url)).collect();
+    let membership = Arc::new(crate::members::Membership::new(member_id, &initial));
+    // A data directory that already has a log knows its cluster id.
+    let has_log = config.data_dir.as_ref().is_some_and(|d| d.join("meta").exists());
+    let cluster_id = if config.join_existing && !has_log {
+        Some(crate::members::join_cluster(member_id, &initial).await?)
+    } else {
+        None
+    };
     let log_cfg = LogConfig {
         id: member_id,
         data_dir: config.data_dir.clone(),
@@ -125,10 +137,13 @@ pub async fn run_with_peers(
         } else {
             Vec::new()
         },
+        cluster_id,
+        membership: membership.clone(),
     };
     let client_tls = config.client_tls.as_ref().map(crate::tls::acceptor).transpose()?;
     let published = MemberAttributes::default();
-    let sm = KvStateMachine::new(store.clone(), published.clone());
+    let sm = KvStateMachine::new(store.clone(), published.clone())
+        .with_membership(membership.clone());
     let log = Consensus::start(log_cfg, sm).await.map_err(Error::Raft)?;
     let cluster_id = HeaderValue::from_str(&format!("{:x}", log.cluster_id()))
         .unwrap_or(HeaderValue::from_static("0"));
@@ -143,6 +158,7 @@ pub async fn run_with_peers(
         start_time: SystemTime::now(),
         client_tls,
         auth: crate::auth::Auth::default(),
+        membership,
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -174,7 +190,13 @@ pub async fn run_with_peers(
     tokio::spawn(sync_loop(state.clone(), stop_rx.clone(), done_tx.clone()));
     drop(done_tx);
 
-    shutdown.await;
+    let mut removed = state.membership.removed();
+    tokio::select! {
+        () = shutdown => {}
+        _ = removed.wait_for(|r| *r) => {
+            warn!("this member was removed from the cluster; stopping");
+        }
+    }
     info!("shutting down");
     let _ = stop_tx.send(true);
     // Every task holds a `done_tx` clone; recv() yields None once all have finished.
@@ -356,7 +378,8 @@ async fn read_body(body: Incoming) -> Option<Bytes> {
 async fn route_peer(state: &State, req: Request<Incoming>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     match Limited::new(body, MAX_PEER_BODY).collect().await {
-        Ok(b) => crate::peer::handle(&state.log, &parts.method, parts.uri.path(), b.to_bytes()),
+        Ok(_) if parts.uri.path() == "/members" => cluster::peer_members(state),
+        Ok(b) => crate::peer::handle(&state.log, &state.membership, &parts, b.to_bytes()),
         Err(_) => text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n"),
     }
 }
@@ -403,7 +426,7 @@ async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
                 if let Some(r) = crate::auth::check_members(state, &parts).await {
                     break 'resp r;
                 }
-                cluster::members(state, &parts, &body)
+                cluster::members(state, &parts, &body).await
             }
             p if p.starts_with("/v2/auth") => crate::auth::handle(state, &parts, &body).await,
             _ => not_found(),

@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock, RwLockWriteGuard};
 use hecd_store::{Compare, DeleteOptions, Event, Precondition, Store, WriteOptions};
 
 use crate::command::{from_nanos, Command};
+use crate::members::{MemberSet, Membership};
 
 /// What applying one entry produced.
 pub type ApplyOutput = Result<Option<Arc<Event>>, hecd_store::Error>;
@@ -15,6 +16,8 @@ pub type MemberAttributes = Arc<RwLock<BTreeMap<u64, (String, Vec<String>)>>>;
 
 /// Snapshot layout: this magic, a u32 BE length, the members as JSON, then the store snapshot.
 const SNAPSHOT_MAGIC: &[u8; 8] = b"HECDKVS1";
+/// As `HECDKVS1`, with a second u32 BE length and the peer membership as JSON before the store.
+const SNAPSHOT_MAGIC_2: &[u8; 8] = b"HECDKVS2";
 
 /// Wraps the store shared with the HTTP readers. The write lock is held only while
 /// one entry is applied, never across an `.await`.
@@ -22,12 +25,19 @@ const SNAPSHOT_MAGIC: &[u8; 8] = b"HECDKVS1";
 pub struct KvStateMachine {
     store: Arc<RwLock<Store>>,
     members: MemberAttributes,
+    membership: Option<Arc<Membership>>,
 }
 
 impl KvStateMachine {
     /// A state machine over `store`, recording published member attributes in `members`.
     pub fn new(store: Arc<RwLock<Store>>, members: MemberAttributes) -> Self {
-        KvStateMachine { store, members }
+        KvStateMachine { store, members, membership: None }
+    }
+
+    /// Also keeps `membership` (peer URLs, removed ids) up to date and in snapshots.
+    pub fn with_membership(mut self, membership: Arc<Membership>) -> Self {
+        self.membership = Some(membership);
+        self
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, Store> {
@@ -49,6 +59,12 @@ impl KvStateMachine {
         if let Command::Publish { id, name, client_urls } = cmd {
             let mut m = self.members.write().unwrap_or_else(|p| p.into_inner());
             m.insert(id, (name, client_urls));
+            return Ok(None);
+        }
+        if let Command::UpdatePeers { id, peer_urls } = cmd {
+            if let Some(m) = &self.membership {
+                m.update(id, peer_urls);
+            }
             return Ok(None);
         }
         let mut store = self.write();
@@ -97,7 +113,7 @@ impl KvStateMachine {
                 store.expire(from_nanos(now));
                 Ok(None)
             }
-            Command::Publish { .. } => Ok(None),
+            Command::Publish { .. } | Command::UpdatePeers { .. } => Ok(None),
         }
     }
 }
@@ -115,22 +131,52 @@ impl hecd_raft::StateMachine for KvStateMachine {
             serde_json::to_vec(&*m).unwrap_or_default()
         };
         let store = self.store.read().unwrap_or_else(|p| p.into_inner()).snapshot();
-        let mut out = Vec::with_capacity(12 + members.len() + store.len());
-        out.extend_from_slice(SNAPSHOT_MAGIC);
+        let peers = self
+            .membership
+            .as_ref()
+            .map(|m| serde_json::to_vec(&m.get()).unwrap_or_default())
+            .unwrap_or_default();
+        let mut out = Vec::with_capacity(16 + members.len() + peers.len() + store.len());
+        out.extend_from_slice(if peers.is_empty() { SNAPSHOT_MAGIC } else { SNAPSHOT_MAGIC_2 });
         out.extend_from_slice(&(members.len() as u32).to_be_bytes());
         out.extend_from_slice(&members);
+        if !peers.is_empty() {
+            out.extend_from_slice(&(peers.len() as u32).to_be_bytes());
+            out.extend_from_slice(&peers);
+        }
         out.extend_from_slice(&store);
         out
     }
 
+    fn on_member_change(&mut self, _index: u64, change: &hecd_raft::MemberChange) {
+        if let Some(m) = &self.membership {
+            m.apply(change);
+        }
+    }
+
     fn restore(&mut self, _index: u64, _term: u64, data: &[u8]) -> Result<(), String> {
-        let rest = data.strip_prefix(SNAPSHOT_MAGIC).ok_or("not a hecd-kv snapshot")?;
+        let (v2, rest) = match data.strip_prefix(SNAPSHOT_MAGIC_2) {
+            Some(rest) => (true, rest),
+            None => (false, data.strip_prefix(SNAPSHOT_MAGIC).ok_or("not a hecd-kv snapshot")?),
+        };
         let len = rest.get(..4).ok_or("truncated snapshot")?;
         let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
         let members = rest.get(4..4 + len).ok_or("truncated snapshot")?;
         let members: BTreeMap<u64, (String, Vec<String>)> =
             serde_json::from_slice(members).map_err(|e| format!("snapshot members: {e}"))?;
-        self.write().restore(&rest[4 + len..]).map_err(|e| e.to_string())?;
+        let mut rest = rest.get(4 + len..).ok_or("truncated snapshot")?;
+        if v2 {
+            let len = rest.get(..4).ok_or("truncated snapshot")?;
+            let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+            let set = rest.get(4..4 + len).ok_or("truncated snapshot")?;
+            let set: MemberSet =
+                serde_json::from_slice(set).map_err(|e| format!("snapshot peers: {e}"))?;
+            if let Some(m) = &self.membership {
+                m.restore(set);
+            }
+            rest = &rest[4 + len..];
+        }
+        self.write().restore(rest).map_err(|e| e.to_string())?;
         *self.members.write().unwrap_or_else(|p| p.into_inner()) = members;
         Ok(())
     }

@@ -36,6 +36,9 @@ pub struct Config {
     pub inbox_capacity: usize,
     /// A token mixed into the cluster id, so two clusters with the same peers get different ids.
     pub cluster_token: String,
+    /// The cluster id to record in a new data directory instead of the one derived from `peers` and
+    /// `cluster_token` (a member joining an existing cluster learns the id from its peers).
+    pub cluster_id: Option<u64>,
 }
 
 impl Config {
@@ -55,6 +58,7 @@ impl Config {
             max_inflight_msgs: 256,
             inbox_capacity: 4096,
             cluster_token: "hecd-cluster".to_owned(),
+            cluster_id: None,
         }
     }
 
@@ -95,6 +99,9 @@ impl Config {
 
     /// The cluster id derived from the initial members and the cluster token.
     pub(crate) fn cluster_id(&self) -> u64 {
+        if let Some(id) = self.cluster_id {
+            return id;
+        }
         let mut peers = self.peers.clone();
         if peers.is_empty() {
             peers.push((self.id, String::new()));

@@ -4,6 +4,7 @@ mod support;
 
 mod auth;
 mod cluster;
+mod cluster_members;
 mod keys;
 mod misc;
 mod watch;

@@ -1,0 +1,195 @@
+//! Runtime membership: every member's peer URLs as the log says, the ids removed for good,
+//! and the signal that this member itself was removed.
+//!
+//! The set starts from `--initial-cluster` and changes only when an entry is applied: a Raft
+//! membership change (add, remove) or a replicated peer-URL update. It travels in snapshots,
+//! so a member that catches up by snapshot learns it too. Member ids are derived from the
+//! first peer URL and the cluster token ([`crate::member_id_for`]), so a member that is
+//! removed and re-added with the same URL gets its old id back.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{OnceLock, RwLock};
+
+use hecd_raft::MemberChange;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+/// The replicated part of the membership.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberSet {
+    /// Member id → peer URLs.
+    pub peers: BTreeMap<u64, Vec<String>>,
+    /// Ids removed from the cluster (their messages are refused with 410).
+    pub removed: BTreeSet<u64>,
+}
+
+/// The membership shared by the state machine, the transport and the HTTP handlers.
+#[derive(Debug)]
+pub struct Membership {
+    self_id: u64,
+    set: RwLock<MemberSet>,
+    cluster_id: OnceLock<u64>,
+    removed_self: watch::Sender<bool>,
+}
+
+impl Membership {
+    /// The membership of a new member `self_id`, starting from the initial `(id, peer url)` list.
+    pub fn new(self_id: u64, initial: &[(u64, String)]) -> Self {
+        let mut set = MemberSet::default();
+        for (id, url) in initial {
+            set.peers.entry(*id).or_default().push(url.clone());
+        }
+        let (removed_self, _) = watch::channel(false);
+        Membership { self_id, set: RwLock::new(set), cluster_id: OnceLock::new(), removed_self }
+    }
+
+    /// This member's id.
+    pub fn self_id(&self) -> u64 {
+        self.self_id
+    }
+
+    /// A copy of the current set.
+    pub fn get(&self) -> MemberSet {
+        self.set.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The peer URLs of member `id`, if it is a member.
+    pub fn peer_urls(&self, id: u64) -> Option<Vec<String>> {
+        self.set.read().unwrap_or_else(|p| p.into_inner()).peers.get(&id).cloned()
+    }
+
+    /// Whether `id` was removed from the cluster (and not re-added).
+    pub fn is_removed(&self, id: u64) -> bool {
+        self.set.read().unwrap_or_else(|p| p.into_inner()).removed.contains(&id)
+    }
+
+    /// Applies a committed membership change.
+    pub fn apply(&self, change: &MemberChange) {
+        let mut set = self.set.write().unwrap_or_else(|p| p.into_inner());
+        match change {
+            MemberChange::Add { id, url } => {
+                set.removed.remove(id);
+                set.peers.insert(*id, split_urls(url));
+            }
+            MemberChange::Remove { id } => {
+                set.peers.remove(id);
+                set.removed.insert(*id);
+                if *id == self.self_id {
+                    drop(set);
+                    self.mark_self_removed();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Applies a committed peer-URL update of member `id` (ignored if it is not a member).
+    pub fn update(&self, id: u64, peer_urls: Vec<String>) {
+        let mut set = self.set.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(urls) = set.peers.get_mut(&id) {
+            *urls = peer_urls;
+        }
+    }
+
+    /// Replaces the whole set (from a snapshot).
+    pub fn restore(&self, restored: MemberSet) {
+        let removed = restored.removed.contains(&self.self_id);
+        *self.set.write().unwrap_or_else(|p| p.into_inner()) = restored;
+        if removed {
+            self.mark_self_removed();
+        }
+    }
+
+    /// Records that the cluster removed this member; [`Membership::removed`] receivers see it.
+    pub fn mark_self_removed(&self) {
+        self.removed_self.send_if_modified(|r| !std::mem::replace(r, true));
+    }
+
+    /// A receiver that turns `true` once this member is removed from the cluster.
+    pub fn removed(&self) -> watch::Receiver<bool> {
+        self.removed_self.subscribe()
+    }
+
+    /// Records the cluster id (once the log has started).
+    pub fn set_cluster_id(&self, id: u64) {
+        let _ = self.cluster_id.set(id);
+    }
+
+    /// The cluster id, once known.
+    pub fn cluster_id(&self) -> Option<u64> {
+        self.cluster_id.get().copied()
+    }
+}
+
+/// How long a joining member keeps asking its peers for the cluster.
+const JOIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `--initial-cluster-state existing`: asks the other members (`GET <peer url>/members`) for
+/// the cluster, checks that it lists this member (so it was added, with the same token), and
+/// returns its cluster id, which the new data directory then records.
+///
+/// # Errors
+/// [`crate::Error::Join`] when no peer answers in time, or the cluster does not list this member.
+pub(crate) async fn join_cluster(self_id: u64, initial: &[(u64, String)]) -> crate::Result<u64> {
+    use http_body_util::{BodyExt, Empty};
+    let client: hyper_util::client::legacy::Client<_, Empty<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http();
+    #[derive(Deserialize)]
+    struct Listed {
+        id: String,
+    }
+    let deadline = tokio::time::Instant::now() + JOIN_DEADLINE;
+    let mut last = String::from("no peer to ask");
+    loop {
+        for (id, url) in initial.iter().filter(|(id, _)| *id != self_id) {
+            let target = format!("{}/members", url.trim_end_matches('/'));
+            let Ok(uri) = target.parse::<hyper::Uri>() else { continue };
+            let resp = match client.get(uri).await {
+                Ok(r) => r,
+                Err(e) => {
+                    last = format!("{url}: {e}");
+                    continue;
+                }
+            };
+            let cid = resp
+                .headers()
+                .get(hecd_v2api::header::X_ETCD_CLUSTER_ID)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| u64::from_str_radix(v, 16).ok());
+            let body = resp.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let listed: Vec<Listed> = serde_json::from_slice(&body).unwrap_or_default();
+            let Some(cid) = cid else {
+                last = format!("{url}: no cluster id in the answer");
+                continue;
+            };
+            if listed.iter().any(|m| u64::from_str_radix(&m.id, 16).ok() == Some(self_id)) {
+                tracing::info!(peer = %id, cluster_id = format_args!("{cid:x}"), "joining");
+                return Ok(cid);
+            }
+            return Err(crate::Error::Join {
+                reason: format!(
+                    "member {self_id:x} is not in the cluster {cid:x} of {url} \
+                     (add it with POST /v2/members first; check --initial-cluster-token)"
+                ),
+            });
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(crate::Error::Join { reason: format!("no peer answered: {last}") });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// Peer URLs travel in a Raft membership change as one comma-separated string.
+pub fn join_urls(urls: &[String]) -> String {
+    urls.join(",")
+}
+
+/// The inverse of [`join_urls`].
+pub fn split_urls(s: &str) -> Vec<String> {
+    s.split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect()
+}
+
+#[cfg(test)]
+mod tests;
