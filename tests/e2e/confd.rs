@@ -645,3 +645,23 @@ fn a_burst_of_writes_causes_one_reload() {
     assert_eq!(site.wait_hooks(2), ["reload server a 10.0.0.1:80", "reload server c 10.0.1.19:80"]);
     std::fs::write(&gate, "go\n").expect("the gate opens");
 }
+
+#[test]
+fn missing_keys_fail_like_confd_unless_asked_to_render_empty() {
+    let Some(kv) = KvServer::start(Kind::HecdKv) else { return };
+    let site = Site::new();
+    site.servers_resource("s", "");
+    std::fs::write(site.out("s.conf"), "bootstrap\n").unwrap();
+    // confd's behaviour: a listed key that does not exist fails the resource.
+    let out = site.onetime(&kv.url, &[]);
+    exit(&out, 1);
+    assert!(stderr(&out).contains("100: Key not found"), "{}", stderr(&out));
+    assert_eq!(site.read("s.conf").as_deref(), Some("bootstrap\n"));
+    // -missing-keys-empty: an empty store renders as no servers, then follows the first one.
+    let mut confd = site.daemon(&kv.url, &["-watch", "-missing-keys-empty"]);
+    site.wait_file("s.conf", |c| c.is_empty());
+    put(&kv, "/app/servers/a", "10.0.0.1:80");
+    site.wait_file("s.conf", |c| c == "server a 10.0.0.1:80\n");
+    confd.signal("TERM").unwrap();
+    assert_eq!(confd.wait_exit(DEADLINE).unwrap().code(), Some(0));
+}

@@ -8,7 +8,8 @@ use crate::store::{normalise_key, KvStore};
 
 /// The keys under each of `keys` (recursive, sorted, quorum reads), as full store paths.
 /// An empty directory contributes nothing; a key that does not exist is an error, as in
-/// confd.
+/// confd, unless `missing_is_empty` (`-missing-keys-empty`), when it contributes nothing too:
+/// a fresh store with no registrations yet then renders as "no servers".
 ///
 /// # Errors
 ///
@@ -16,10 +17,15 @@ use crate::store::{normalise_key, KvStore};
 pub async fn fetch(
     client: &Client,
     keys: &[String],
+    missing_is_empty: bool,
 ) -> Result<BTreeMap<String, String>, hecd_client::Error> {
     let mut out = BTreeMap::new();
     for key in keys {
-        let reply = client.get(key, GetOptions::recursive_sorted().quorum(true)).await?;
+        let reply = match client.get(key, GetOptions::recursive_sorted().quorum(true)).await {
+            Ok(r) => r,
+            Err(e) if missing_is_empty && e.is_not_found() => continue,
+            Err(e) => return Err(e),
+        };
         if let Some(node) = &reply.response.node {
             walk(node, &mut out);
         }

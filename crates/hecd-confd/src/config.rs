@@ -144,6 +144,8 @@ pub struct Config {
     pub command_timeout: Duration,
     /// Where to serve `/health` and `/metrics`.
     pub metrics_addr: Option<SocketAddr>,
+    /// A listed key that does not exist renders as an empty directory (confd: an error).
+    pub missing_keys_empty: bool,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -165,6 +167,7 @@ impl Config {
             wait: Quiescence::default(),
             command_timeout: Duration::from_secs(60),
             metrics_addr: None,
+            missing_keys_empty: false,
             config_file: None,
         }
     }
@@ -215,6 +218,8 @@ struct FileConfig {
     command_timeout: Option<String>,
     #[serde(rename = "metrics-addr", alias = "metrics_addr")]
     metrics_addr: Option<String>,
+    #[serde(rename = "missing-keys-empty", alias = "missing_keys_empty")]
+    missing_keys_empty: Option<bool>,
 }
 
 /// One setting looked up in the three layers.
@@ -377,6 +382,10 @@ where
         wait,
         command_timeout,
         metrics_addr,
+        missing_keys_empty: layers
+            .bool("missing-keys-empty")?
+            .or(file.missing_keys_empty)
+            .unwrap_or(false),
         config_file,
     })))
 }

@@ -44,6 +44,8 @@ pub struct CycleOptions {
     pub collect_diffs: bool,
     /// Default timeout of `check_cmd` and `reload_cmd`.
     pub command_timeout: Duration,
+    /// A listed key that does not exist renders as an empty directory.
+    pub missing_keys_empty: bool,
 }
 
 /// What the processor remembers about one dest between cycles.
@@ -226,7 +228,7 @@ impl Processor {
     async fn prepare(&mut self, r: &Resource, report: &mut CycleReport) -> Result<Step, SyncError> {
         tracing::debug!("Retrieving keys from store");
         tracing::debug!("Key prefix set to {}", r.prefix);
-        let pairs = backend::fetch(&self.client, &r.keys).await?;
+        let pairs = backend::fetch(&self.client, &r.keys, self.options.missing_keys_empty).await?;
         let keys = pairs.len();
         if tracing::enabled!(tracing::Level::DEBUG) {
             let shown: BTreeMap<String, &String> =

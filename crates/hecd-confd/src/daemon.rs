@@ -81,6 +81,7 @@ pub async fn run(config: Config, mut signals: mpsc::UnboundedReceiver<Signal>) -
         keep_stage_file: config.keep_stage_file,
         collect_diffs: config.noop && config.mode == Mode::Onetime,
         command_timeout: config.command_timeout,
+        missing_keys_empty: config.missing_keys_empty,
     };
     let mut processor = Processor::new(client.clone(), options, metrics);
     match config.mode {

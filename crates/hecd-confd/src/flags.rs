@@ -41,6 +41,11 @@ const FLAGS: &[(&str, Kind, &str)] = &[
     ("keep-stage-file", Kind::Bool, "keep staged files"),
     ("log-level", Kind::Str, "level which confd should log messages"),
     ("metrics-addr", Kind::Str, "serve /health and Prometheus /metrics on this address"),
+    (
+        "missing-keys-empty",
+        Kind::Bool,
+        "render a key that does not exist as an empty directory instead of failing (default false, as confd)",
+    ),
     ("node", Kind::List, "list of backend nodes"),
     ("noop", Kind::Bool, "only show pending changes"),
     ("onetime", Kind::Bool, "run once and exit"),
