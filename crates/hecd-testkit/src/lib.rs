@@ -6,6 +6,7 @@
 
 pub mod backend;
 pub mod kv;
+pub mod linearizability;
 pub mod pki;
 
 use std::io::{BufRead, BufReader, Read, Write};
