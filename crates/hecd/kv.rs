@@ -49,6 +49,14 @@ struct Args {
     /// Committed entries between snapshots.
     #[arg(long, env = "ETCD_SNAPSHOT_COUNT", default_value_t = 100_000)]
     snapshot_count: u64,
+    /// Accepted like etcd's flag. As in etcd 3.4's v2 emulation, it does not limit v2 requests:
+    /// a form body is limited to 10 MiB, Go's `ParseForm` limit, which etcd answers the same way.
+    #[arg(long, env = "ETCD_MAX_REQUEST_BYTES", default_value_t = 1_572_864)]
+    max_request_bytes: u64,
+    /// Accepted like etcd's flag. As in etcd 3.4's v2 emulation, the v2 store is not bound by
+    /// the backend quota (etcd 3.4 accepts v2 writes past it).
+    #[arg(long, env = "ETCD_QUOTA_BACKEND_BYTES", default_value_t = 0)]
+    quota_backend_bytes: u64,
     /// TLS certificate for https:// client URLs.
     #[arg(long, env = "ETCD_CERT_FILE")]
     cert_file: Option<PathBuf>,
