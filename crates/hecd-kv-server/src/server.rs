@@ -142,8 +142,8 @@ pub async fn run_with_peers(
     };
     let client_tls = config.client_tls.as_ref().map(crate::tls::acceptor).transpose()?;
     let published = MemberAttributes::default();
-    let sm = KvStateMachine::new(store.clone(), published.clone())
-        .with_membership(membership.clone());
+    let sm =
+        KvStateMachine::new(store.clone(), published.clone()).with_membership(membership.clone());
     let log = Consensus::start(log_cfg, sm).await.map_err(Error::Raft)?;
     let cluster_id = HeaderValue::from_str(&format!("{:x}", log.cluster_id()))
         .unwrap_or(HeaderValue::from_static("0"));
