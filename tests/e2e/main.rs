@@ -2,6 +2,7 @@
 //! `hecd-confd`) and Debian's etcd on loopback, each with its data in a temp dir.
 
 mod auth;
+mod cluster;
 mod confd;
 mod durability;
 mod pipeline;

@@ -197,17 +197,17 @@ fn change_failed(e: &crate::consensus::ConsensusError) -> Response<Body> {
 }
 
 /// The body of `POST` and `PUT`: checks of the content type, the JSON and every peer URL.
-fn member_request(parts: &Parts, body: &Bytes) -> Result<Vec<String>, Response<Body>> {
+fn member_request(parts: &Parts, body: &Bytes) -> Result<Vec<String>, Box<Response<Body>>> {
     let ct = parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let ct = match ct.find(';') {
         Some(i) => ct[..i].trim().to_ascii_lowercase(),
         None => ct.to_owned(),
     };
     if ct != "application/json" {
-        return Err(message(
+        return Err(Box::new(message(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             &format!("Bad Content-Type {ct}, accept application/json"),
-        ));
+        )));
     }
     #[derive(serde::Deserialize)]
     struct Req {
@@ -216,11 +216,11 @@ fn member_request(parts: &Parts, body: &Bytes) -> Result<Vec<String>, Response<B
     }
     let req: Req = match serde_json::from_slice(body) {
         Ok(r) => r,
-        Err(e) => return Err(message(StatusCode::BAD_REQUEST, &go_json_error(&e, body))),
+        Err(e) => return Err(Box::new(message(StatusCode::BAD_REQUEST, &go_json_error(&e, body)))),
     };
     for u in &req.peer_urls {
         if let Err(msg) = check_url(u) {
-            return Err(message(StatusCode::BAD_REQUEST, &msg));
+            return Err(Box::new(message(StatusCode::BAD_REQUEST, &msg)));
         }
     }
     Ok(req.peer_urls)
@@ -238,7 +238,7 @@ fn peer_url_taken(state: &State, urls: &[String], except: Option<u64>) -> bool {
 async fn add_member(state: &State, parts: &Parts, body: &Bytes) -> Response<Body> {
     let urls = match member_request(parts, body) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if peer_url_taken(state, &urls, None) {
         return message(StatusCode::CONFLICT, "membership: peerURL exists");
@@ -286,7 +286,7 @@ async fn remove_member(state: &State, id: u64) -> Response<Body> {
 async fn update_member(state: &State, parts: &Parts, body: &Bytes, id: u64) -> Response<Body> {
     let urls = match member_request(parts, body) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if peer_url_taken(state, &urls, Some(id)) {
         return message(StatusCode::CONFLICT, "membership: peerURL exists");

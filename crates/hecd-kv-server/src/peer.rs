@@ -37,8 +37,11 @@ pub struct HttpTransport {
     client: PeerClient,
     membership: Arc<Membership>,
     /// Per peer: the URL its sender task posts to, and the queue feeding that task.
-    queues: Mutex<HashMap<u64, (String, mpsc::Sender<Vec<u8>>)>>,
+    queues: Mutex<HashMap<u64, PeerQueue>>,
 }
+
+/// A peer's URL and the queue of its sender task.
+type PeerQueue = (String, mpsc::Sender<Vec<u8>>);
 
 type PeerClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 

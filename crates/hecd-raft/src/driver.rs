@@ -87,6 +87,10 @@ pub(crate) struct Driver<S: StateMachine, T> {
     deferred_hs: Option<raft::eraftpb::HardState>,
     /// Replies to send once the status is published, so callers see a status at least as new.
     done: Vec<Done<S::Output>>,
+    /// A membership change was applied: the next snapshot is taken at once, so a member added
+    /// after the last one (which must catch up by snapshot) finds itself in the snapshot's
+    /// configuration; raft refuses a snapshot whose configuration lacks the receiver.
+    snapshot_due: bool,
 }
 
 /// A value that differs between runs of the process, so replayed proposals of an earlier run are never
@@ -133,6 +137,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             done: Vec::new(),
             deferred_hs: None,
             expected: std::collections::BTreeMap::new(),
+            snapshot_due: false,
         }
     }
 
@@ -488,6 +493,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
                     let cs = self.raw.apply_conf_change(&cc).map_err(Error::raft)?;
                     self.raw.mut_store().set_conf_state(cs);
                     let change = MemberChange::from_conf_change(&cc);
+                    self.snapshot_due = true;
                     if let Some(change) = &change {
                         tracing::info!(index = e.index, ?change, "membership changed");
                         self.sm.on_member_change(e.index, change);
@@ -518,9 +524,13 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
     /// Every `snapshot_count` applied entries: snapshot the state machine and compact the log.
     async fn maybe_snapshot(&mut self) -> Result<()> {
         let store = self.raw.store();
-        if self.snapshot_count == 0 || self.applied < store.snapshot_index() + self.snapshot_count {
+        let due = self.snapshot_due && self.applied > store.snapshot_index();
+        if self.snapshot_count == 0
+            || (!due && self.applied < store.snapshot_index() + self.snapshot_count)
+        {
             return Ok(());
         }
+        self.snapshot_due = false;
         let Some(term) = store.term_of(self.applied) else { return Ok(()) };
         let mut meta = SnapshotMetadata { index: self.applied, term, ..Default::default() };
         meta.set_conf_state(store.conf_state().clone());

@@ -5,9 +5,11 @@
 //! a short back-off until a deadline and fails with a clear message when the deadline passes.
 
 pub mod backend;
+pub mod cluster;
 pub mod kv;
 pub mod linearizability;
 pub mod pki;
+pub mod proxy;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

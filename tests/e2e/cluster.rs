@@ -1,0 +1,477 @@
+//! hecd-kv clusters as separate processes on loopback (issue 8): replication, `etcdctl`,
+//! SIGKILL of the leader under load, a partitioned leader, members added and removed under
+//! load, catching up by snapshot; client histories are checked for linearizability.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hecd_testkit::cluster::Cluster;
+use hecd_testkit::kv::Kind;
+use hecd_testkit::linearizability::{self, Op, Operation, Outcome};
+use hecd_testkit::{http, wait_until};
+
+const DEADLINE: Duration = Duration::from_secs(30);
+/// The keys clients fight over.
+const KEYS: [&str; 2] = ["/lin/a", "/lin/b"];
+
+/// A request's answer, or why there is none.
+enum Answer {
+    /// The connection was refused: the request never reached a server.
+    Refused,
+    /// Sent, but no answer (the outcome is unknown).
+    Lost,
+    /// Status and body.
+    Got(u16, String),
+}
+
+fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> Answer {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
+        return Answer::Refused;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    if s.write_all(req.as_bytes()).is_err() {
+        return Answer::Lost;
+    }
+    let mut out = Vec::new();
+    if s.read_to_end(&mut out).is_err() {
+        return Answer::Lost;
+    }
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let Some((head, body)) = text.split_once("\r\n\r\n") else { return Answer::Lost };
+    match head.split_whitespace().nth(1).and_then(|s| s.parse().ok()) {
+        Some(st) => Answer::Got(st, body.to_owned()),
+        None => Answer::Lost,
+    }
+}
+
+fn node_value(body: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    v["node"]["value"].as_str().map(String::from)
+}
+
+fn error_code(body: &str) -> Option<u64> {
+    serde_json::from_str::<serde_json::Value>(body).ok()?["errorCode"].as_u64()
+}
+
+/// Everything the clients did, with times relative to the start of the test.
+#[derive(Default)]
+struct Recorder {
+    ops: Mutex<Vec<Operation>>,
+    /// Unique keys whose write was acknowledged.
+    acked: Mutex<Vec<(String, String)>>,
+    /// Acknowledged writes so far.
+    written: AtomicUsize,
+    /// When the first write after a fault was acknowledged (ns since start; 0 = none yet).
+    first_after: Mutex<Option<(u64, u64)>>,
+}
+
+struct Load {
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    rec: Arc<Recorder>,
+    start: Instant,
+}
+
+impl Load {
+    /// One client thread per address, each doing set / quorum get / CAS on [`KEYS`] and
+    /// writing a unique key every fourth operation.
+    fn start(addrs: &[SocketAddr]) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let rec = Arc::new(Recorder::default());
+        let start = Instant::now();
+        let threads = addrs
+            .iter()
+            .enumerate()
+            .map(|(c, &addr)| {
+                let (stop, rec) = (stop.clone(), rec.clone());
+                std::thread::spawn(move || client(c, addr, &stop, &rec, start))
+            })
+            .collect();
+        Load { stop, threads, rec, start }
+    }
+
+    fn written(&self) -> usize {
+        self.rec.written.load(Ordering::SeqCst)
+    }
+
+    /// Waits until `n` more writes are acknowledged.
+    fn wait_writes(&self, n: usize) {
+        let target = self.written() + n;
+        wait_until(&format!("{n} more acknowledged writes"), DEADLINE, || {
+            (self.written() >= target).then_some(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Marks a fault now, for [`Load::time_to_first_write`].
+    fn mark_fault(&self) {
+        *self.rec.first_after.lock().unwrap() = Some((self.now(), 0));
+    }
+
+    /// From the fault to the first acknowledged write that was sent after it.
+    fn time_to_first_write(&self) -> Option<Duration> {
+        let (at, first) = (*self.rec.first_after.lock().unwrap())?;
+        (first > 0).then(|| Duration::from_nanos(first - at))
+    }
+
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+
+    fn stop(self) -> (Vec<Operation>, Vec<(String, String)>, Instant) {
+        self.stop.store(true, Ordering::SeqCst);
+        for t in self.threads {
+            t.join().expect("client thread");
+        }
+        let ops = std::mem::take(&mut *self.rec.ops.lock().unwrap());
+        let acked = std::mem::take(&mut *self.rec.acked.lock().unwrap());
+        (ops, acked, self.start)
+    }
+}
+
+fn client(c: usize, addr: SocketAddr, stop: &AtomicBool, rec: &Recorder, start: Instant) {
+    let now = || start.elapsed().as_nanos() as u64;
+    let mut last_seen: Option<String> = None;
+    let mut i = 0usize;
+    while !stop.load(Ordering::SeqCst) {
+        i += 1;
+        let key = KEYS[i % KEYS.len()];
+        let call = now();
+        let (op, answer) = match i % 4 {
+            0 => {
+                let (k, v) = (format!("/lin/u/c{c}-{i}"), format!("u{c}-{i}"));
+                if let Answer::Got(200 | 201, _) =
+                    request(addr, "PUT", &format!("/v2/keys{k}"), &format!("value={v}"))
+                {
+                    rec.written.fetch_add(1, Ordering::SeqCst);
+                    note_write(rec, call, now());
+                    rec.acked.lock().unwrap().push((k, v));
+                }
+                continue;
+            }
+            1 => {
+                let v = format!("c{c}-{i}");
+                let a = request(addr, "PUT", &format!("/v2/keys{key}"), &format!("value={v}"));
+                (Op::Set(v), a)
+            }
+            2 => (Op::Get, request(addr, "GET", &format!("/v2/keys{key}?quorum=true"), "")),
+            _ => {
+                let expect = last_seen.clone().unwrap_or_else(|| "none".into());
+                let new = format!("c{c}-{i}");
+                let body = format!("value={new}&prevValue={expect}");
+                let a = request(addr, "PUT", &format!("/v2/keys{key}"), &body);
+                (Op::Cas { expect, new }, a)
+            }
+        };
+        let ret = now();
+        let outcome = match (&op, answer) {
+            (_, Answer::Refused) => {
+                // Never sent; back off a little so a dead member does not spin this thread.
+                std::thread::park_timeout(Duration::from_millis(20));
+                continue;
+            }
+            (Op::Get, Answer::Got(200, b)) => {
+                last_seen = node_value(&b);
+                Outcome::Read(last_seen.clone())
+            }
+            (Op::Get, Answer::Got(404, b)) if error_code(&b) == Some(100) => Outcome::Read(None),
+            (Op::Get, _) => continue,
+            (_, Answer::Got(200 | 201, _)) => {
+                rec.written.fetch_add(1, Ordering::SeqCst);
+                note_write(rec, call, ret);
+                Outcome::Written
+            }
+            (Op::Cas { .. }, Answer::Got(412 | 404, b))
+                if matches!(error_code(&b), Some(100 | 101)) =>
+            {
+                Outcome::CasFailed
+            }
+            _ => Outcome::Unknown,
+        };
+        rec.ops.lock().unwrap().push(Operation { key: key.into(), op, outcome, call, ret });
+    }
+}
+
+/// Records the first write sent after the fault and acknowledged (`call`, `at`: ns since start).
+fn note_write(rec: &Recorder, call: u64, at: u64) {
+    let mut f = rec.first_after.lock().unwrap();
+    if let Some((fault, first)) = f.as_mut() {
+        if *first == 0 && call > *fault {
+            *first = at;
+        }
+    }
+}
+
+fn addrs(c: &Cluster) -> Vec<SocketAddr> {
+    c.running().iter().map(|&i| c.members[i].client).collect()
+}
+
+/// Waits until every running member holds the same `/lin` tree, then returns it.
+fn converge(c: &Cluster) -> String {
+    wait_until("the members to converge", DEADLINE, || {
+        let bodies: Vec<String> = c
+            .running()
+            .iter()
+            .filter_map(|&i| {
+                http(c.members[i].client, "GET", "/v2/keys/lin?recursive=true&sorted=true", "")
+                    .ok()
+                    .map(|(_, b)| b)
+            })
+            .collect();
+        (bodies.len() == c.running().len() && bodies.windows(2).all(|w| w[0] == w[1]))
+            .then(|| bodies[0].clone())
+    })
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// After the load stopped: every acknowledged unique write is on every member, and the
+/// history (plus a final quorum read of each key on each member) is linearizable.
+#[track_caller]
+fn check_outcome(c: &Cluster, mut ops: Vec<Operation>, acked: &[(String, String)], start: Instant) {
+    converge(c);
+    for (k, v) in acked {
+        for &i in &c.running() {
+            let (st, body) = http(c.members[i].client, "GET", &format!("/v2/keys{k}"), "")
+                .expect("member answers");
+            assert_eq!((st, node_value(&body).as_deref()), (200, Some(v.as_str())), "{k} on m{i}");
+        }
+    }
+    for key in KEYS {
+        for &i in &c.running() {
+            let call = start.elapsed().as_nanos() as u64;
+            let (st, body) =
+                http(c.members[i].client, "GET", &format!("/v2/keys{key}?quorum=true"), "")
+                    .expect("member answers");
+            let outcome = match st {
+                200 => Outcome::Read(node_value(&body)),
+                _ => Outcome::Read(None),
+            };
+            let ret = start.elapsed().as_nanos() as u64;
+            ops.push(Operation { key: key.into(), op: Op::Get, outcome, call, ret });
+        }
+    }
+    let known = ops.iter().filter(|o| o.outcome != Outcome::Unknown).count();
+    assert!(known > 20, "too few operations recorded: {known}");
+    if let Err(v) = linearizability::check(&ops) {
+        panic!("{v}\n{ops:#?}");
+    }
+}
+
+#[test]
+fn three_members_replicate_and_etcdctl_works() {
+    let Some(c) = Cluster::start(Kind::HecdKv, 3, &[]) else { return };
+    for (i, m) in c.members.iter().enumerate() {
+        let (st, _) = http(m.client, "PUT", &format!("/v2/keys/r/k{i}"), &format!("value=v{i}"))
+            .expect("write");
+        assert_eq!(st, 201);
+    }
+    for m in &c.members {
+        for i in 0..3 {
+            let (st, body) =
+                http(m.client, "GET", &format!("/v2/keys/r/k{i}?quorum=true"), "").expect("read");
+            assert_eq!((st, node_value(&body)), (200, Some(format!("v{i}"))));
+        }
+    }
+    let etcdctl = std::path::Path::new("/usr/bin/etcdctl");
+    if !etcdctl.exists() {
+        eprintln!("SKIPPING etcdctl checks: /usr/bin/etcdctl is missing");
+        return;
+    }
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(etcdctl)
+            .env("ETCDCTL_API", "2")
+            .arg("--endpoints")
+            .arg(c.endpoints())
+            .args(args)
+            .output()
+            .expect("etcdctl runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    // Every member has published its client URL once the list shows three names.
+    let (ok, list) = wait_until("member list with every name", DEADLINE, || {
+        let (ok, text) = run(&["member", "list"]);
+        (ok && ["m0", "m1", "m2"].iter().all(|n| text.contains(&format!("name={n} "))))
+            .then_some((ok, text))
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(ok && list.lines().count() == 3, "{list}");
+    assert_eq!(list.matches("isLeader=true").count(), 1, "{list}");
+    let (ok, health) = run(&["cluster-health"]);
+    assert!(ok, "{health}");
+    assert!(health.contains("cluster is healthy"), "{health}");
+    assert_eq!(health.matches("is healthy: got healthy result from").count(), 3, "{health}");
+}
+
+#[test]
+fn leader_killed_under_load_loses_nothing_and_stays_linearizable() {
+    let Some(mut c) = Cluster::start(Kind::HecdKv, 3, &[]) else { return };
+    let load = Load::start(&addrs(&c));
+    load.wait_writes(30);
+    let old = c.wait_leader(DEADLINE);
+    load.mark_fault();
+    let killed_at = Instant::now();
+    c.kill(old);
+    let new = c.wait_leader(DEADLINE);
+    assert_ne!(new, old);
+    let elected = killed_at.elapsed();
+    load.wait_writes(30);
+    let first = load.time_to_first_write().expect("a write acknowledged after the kill");
+    eprintln!(
+        "leader kill: new leader seen after {elected:?}, first acknowledged write after {first:?}"
+    );
+    c.restart(old);
+    load.wait_writes(30);
+    let (ops, acked, start) = load.stop();
+    check_outcome(&c, ops, &acked, start);
+    // The restarted member follows and holds everything.
+    let (_, body) = http(c.members[old].client, "GET", "/v2/stats/self", "").expect("stats");
+    assert!(body.contains("StateFollower") || body.contains("StateLeader"), "{body}");
+}
+
+#[test]
+fn partitioned_leader_accepts_no_writes_and_converges_after_healing() {
+    let Some(c) = Cluster::start(Kind::HecdKv, 3, &[]) else { return };
+    let old = c.wait_leader(DEADLINE);
+    let other = (old + 1) % 3;
+    let (st, _) =
+        http(c.members[old].client, "PUT", "/v2/keys/p/k", "value=before").expect("write");
+    assert_eq!(st, 201);
+    wait_until("the write to reach every member", DEADLINE, || {
+        c.members
+            .iter()
+            .all(|m| {
+                http(m.client, "GET", "/v2/keys/p/k", "").is_ok_and(|(_, b)| b.contains("before"))
+            })
+            .then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    c.isolate(old, other);
+    // The minority refuses writes (it loses its lease, or the write times out).
+    let (st, body) = http(c.members[old].client, "PUT", "/v2/keys/p/minority", "value=x")
+        .unwrap_or((0, String::new()));
+    assert!(st >= 500 || st == 0, "the isolated leader accepted a write: {st} {body}");
+    // The majority elects a new leader and goes on.
+    let new = wait_until("a leader on the majority side", DEADLINE, || {
+        let l = c.leader()?;
+        (l != old).then_some(l)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (st, _) = http(c.members[new].client, "PUT", "/v2/keys/p/k", "value=after").expect("write");
+    assert_eq!(st, 200);
+
+    // A stale local read on the old leader, presented as a quorum read, is caught by the checker.
+    let (_, body) = http(c.members[old].client, "GET", "/v2/keys/p/k", "").expect("local read");
+    assert_eq!(node_value(&body).as_deref(), Some("before"), "the isolated member is stale");
+    let broken = vec![
+        Operation {
+            key: "k".into(),
+            op: Op::Set("before".into()),
+            outcome: Outcome::Written,
+            call: 0,
+            ret: 1,
+        },
+        Operation {
+            key: "k".into(),
+            op: Op::Set("after".into()),
+            outcome: Outcome::Written,
+            call: 2,
+            ret: 3,
+        },
+        Operation {
+            key: "k".into(),
+            op: Op::Get,
+            outcome: Outcome::Read(node_value(&body)),
+            call: 4,
+            ret: 5,
+        },
+    ];
+    assert!(linearizability::check(&broken).is_err(), "the checker missed a stale read");
+    // The real quorum read on the isolated member does not answer with stale data.
+    let (st, body) = http(c.members[old].client, "GET", "/v2/keys/p/k?quorum=true", "")
+        .unwrap_or((0, String::new()));
+    assert!(st != 200 || node_value(&body).as_deref() == Some("after"), "{st} {body}");
+
+    c.heal();
+    wait_until("the old leader to converge", DEADLINE, || {
+        http(c.members[old].client, "GET", "/v2/keys/p/k", "")
+            .is_ok_and(|(_, b)| b.contains("\"after\""))
+            .then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (_, minority) =
+        http(c.members[new].client, "GET", "/v2/keys/p/minority", "").expect("read");
+    assert!(minority.contains("\"errorCode\":100"), "a minority write survived: {minority}");
+    assert_eq!(c.wait_leader(DEADLINE), new, "exactly one leader after healing");
+}
+
+#[test]
+fn members_added_and_removed_under_load_catch_up_by_snapshot() {
+    let Some(mut c) = Cluster::start(Kind::HecdKv, 3, &["--snapshot-count", "40"]) else { return };
+    let load = Load::start(&addrs(&c));
+    // Enough entries that the log is compacted: a new member must be sent a snapshot.
+    load.wait_writes(120);
+    let added = c.add_member(0);
+    c.members[added]
+        .proc
+        .as_ref()
+        .expect("running")
+        .wait_for_log("installing snapshot", DEADLINE)
+        .expect("the new member catches up by snapshot");
+    load.wait_writes(20);
+    // Remove a follower (not the one the test talks to): it stops by itself.
+    let leader = c.wait_leader(DEADLINE);
+    let victim = (0..3).find(|&i| i != leader && i != 0).unwrap_or(1);
+    assert_eq!(c.remove_member(0, victim), 204);
+    if let Some(mut p) = c.members[victim].proc.take() {
+        p.wait_exit(DEADLINE).expect("the removed member stops");
+    }
+    load.wait_writes(20);
+    let (ops, acked, start) = load.stop();
+    check_outcome(&c, ops, &acked, start);
+    let (_, listed) = http(c.members[0].client, "GET", "/v2/members", "").expect("list");
+    let n = serde_json::from_str::<serde_json::Value>(&listed).expect("JSON")["members"]
+        .as_array()
+        .map(Vec::len);
+    assert_eq!(n, Some(3), "{listed}");
+}
+
+#[test]
+fn restarted_follower_catches_up_by_snapshot_and_wiped_member_is_replaced() {
+    let Some(mut c) = Cluster::start(Kind::HecdKv, 3, &["--snapshot-count", "30"]) else { return };
+    let leader = c.wait_leader(DEADLINE);
+    let f = (leader + 1) % 3;
+    c.kill(f);
+    let live = c.members[leader].client;
+    for i in 0..100 {
+        let (st, _) = http(live, "PUT", &format!("/v2/keys/lin/s/k{i}"), "value=v").expect("write");
+        assert!(st == 201, "write {i}: {st}");
+    }
+    c.restart(f);
+    c.members[f]
+        .proc
+        .as_ref()
+        .expect("running")
+        .wait_for_log("installing snapshot", DEADLINE)
+        .expect("the restarted member catches up by snapshot");
+    converge(&c);
+
+    // A member whose data dir is lost: remove it and add a fresh one in its place.
+    c.kill(f);
+    c.wipe(f);
+    let via = c.wait_leader(DEADLINE);
+    assert_eq!(c.remove_member(via, f), 204);
+    let added = c.add_member(via);
+    let (st, _) =
+        http(c.members[added].client, "PUT", "/v2/keys/lin/s/new", "value=n").expect("write");
+    assert_eq!(st, 201);
+    converge(&c);
+}
