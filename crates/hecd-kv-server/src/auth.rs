@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use hecd_store::GetOptions;
+use hecd_store::{GetOptions, WatchOptions};
 use hecd_v2api::ErrorCode;
 use hyper::body::Bytes;
 use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -49,6 +49,8 @@ const ENABLED_KEY: &str = "/_hecd_v2auth/enabled";
 pub const BCRYPT_COST: u32 = 10;
 /// Most remembered verified credentials; the cache starts over when full.
 const MAX_CACHED: usize = 4096;
+/// Most auth events skipped when rebasing a history watch (more than any history holds).
+const HISTORY_PROBES: usize = 10_000;
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const NO_CREDENTIALS: &str = "Insufficient credentials";
@@ -166,18 +168,24 @@ async fn has_root_access(state: &State, headers: &HeaderMap) -> bool {
 /// 401). With auth enabled, a request without credentials gets the `guest` role; one with
 /// credentials needs a role whose read (GET, HEAD) or write patterns match the key path as
 /// the client sent it, `*`-patterns only for recursive requests (etcd's rules).
+///
+/// A recursive watch on `/` with a `waitIndex` skips past the auth records' events in the
+/// history (etcd keeps them in another namespace), so they are never delivered to clients.
 pub(crate) async fn check_keys(
     state: &State,
     parts: &Parts,
-    req: &KeyRequest,
+    req: &mut KeyRequest,
 ) -> Option<Response<Body>> {
     let write = !matches!(req.method, KeyMethod::Get | KeyMethod::Head);
-    if req.key == AUTH_DIR || req.key.starts_with(&format!("{AUTH_DIR}/")) {
+    if is_auth_key(&req.key) {
         if write {
             return Some(keys_no_auth(state));
         }
         let index = state.store_read().index();
         return Some(state.v2_error(ErrorCode::KeyNotFound, &req.key, index));
+    }
+    if req.wait && req.recursive && req.wait_index > 0 && req.key == "/" {
+        req.wait_index = first_visible_event(state, req.wait_index);
     }
     if !enabled(state) {
         return None;
@@ -199,6 +207,30 @@ pub(crate) async fn check_keys(
         tracing::debug!(key, "insufficient credentials");
     }
     (!allowed).then(|| keys_no_auth(state))
+}
+
+fn is_auth_key(key: &str) -> bool {
+    key.strip_prefix(AUTH_DIR).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// The first index at or after `since` whose history event for a recursive watch on `/` is
+/// not an auth record (`since` itself when there is none, or the history was cleared).
+fn first_visible_event(state: &State, mut since: u64) -> u64 {
+    let store = state.store_read();
+    let opts = WatchOptions { recursive: true, stream: false, since_index: None };
+    // Each round skips at least one auth event; the history holds a bounded number.
+    for _ in 0..HISTORY_PROBES {
+        let Ok(mut w) = store.watch("/", WatchOptions { since_index: Some(since), ..opts }) else {
+            return since;
+        };
+        let first = w.events.try_recv().ok();
+        store.unwatch(&w);
+        match first {
+            Some(e) if is_auth_key(&e.node.key) => since = e.index + 1,
+            _ => return since,
+        }
+    }
+    since
 }
 
 /// The access check of `/v2/members`: with auth enabled, only root may change members.

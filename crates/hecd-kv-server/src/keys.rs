@@ -19,14 +19,14 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// Handles one `/v2/keys` request.
 pub(crate) async fn handle(state: &State, parts: &Parts, body: &Bytes) -> Response<Body> {
-    let req = match parse_key_request(&parts.method, &parts.uri, &parts.headers, body) {
+    let mut req = match parse_key_request(&parts.method, &parts.uri, &parts.headers, body) {
         Ok(r) => r,
         Err(KeyRequestError::MethodNotAllowed) => {
             return method_not_allowed("HEAD,GET,PUT,POST,DELETE");
         }
         Err(KeyRequestError::V2 { code, cause }) => return state.v2_error(code, &cause, 0),
     };
-    if let Some(denied) = crate::auth::check_keys(state, parts, &req).await {
+    if let Some(denied) = crate::auth::check_keys(state, parts, &mut req).await {
         return denied;
     }
     let now = SystemTime::now();

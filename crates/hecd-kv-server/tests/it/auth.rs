@@ -290,3 +290,48 @@ async fn auth_state_survives_a_restart() {
     assert_eq!(after.header("x-etcd-index"), Some((before + 2).to_string().as_str()));
     s.shutdown().await.expect("clean shutdown");
 }
+
+#[tokio::test]
+async fn history_watches_skip_auth_records() {
+    let s = Server::start().await;
+    assert_eq!(call(&s, None, "PUT", "/v2/keys/k", "value=1").await.status, 201);
+    assert_eq!(call(&s, None, "PUT", "/v2/auth/roles/a", r#"{"role":"a"}"#).await.status, 201);
+    let r = call(&s, None, "PUT", "/v2/keys/k", "value=2").await;
+    let next = r.json()["node"]["modifiedIndex"].as_u64().expect("index");
+    // Indices 2..next-1 are auth writes: a recursive history watch on / skips them.
+    let r = call(&s, None, "GET", "/v2/keys/?wait=true&recursive=true&waitIndex=2", "").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let ev = r.json();
+    assert_eq!(
+        (ev["node"]["key"].as_str(), ev["node"]["modifiedIndex"].as_u64()),
+        (Some("/k"), Some(next))
+    );
+    assert!(!r.body.contains("password"), "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_changes_apply_on_every_member() {
+    let members = Server::cluster(3).await;
+    assert_eq!(call(&members[0], None, "PUT", "/v2/keys/r/a", "value=1").await.status, 201);
+    setup(&members[1]).await;
+    for m in &members {
+        // A quorum read by root brings the member up to date with the log first.
+        assert_eq!(call(m, ROOT, "GET", "/v2/keys/r/a?quorum=true", "").await.status, 200);
+        check(&call(m, None, "GET", "/v2/auth/enable", "").await, 200, "{\"enabled\":true}\n");
+        check_denied(&call(m, None, "GET", "/v2/keys/r/a", "").await);
+        check_denied(&call(m, Some(("alice", "bad")), "GET", "/v2/keys/r/a", "").await);
+        assert_eq!(call(m, Some(("alice", "pw")), "GET", "/v2/keys/r/a", "").await.status, 200);
+    }
+    // A password changed through one member is refused by the others' caches at once
+    // (after they applied the change).
+    let change = r#"{"user":"alice","password":"pw2"}"#;
+    assert_eq!(call(&members[2], ROOT, "PUT", "/v2/auth/users/alice", change).await.status, 200);
+    for m in &members {
+        assert_eq!(call(m, ROOT, "GET", "/v2/keys/r/a?quorum=true", "").await.status, 200);
+        check_denied(&call(m, Some(("alice", "pw")), "GET", "/v2/keys/r/a", "").await);
+        assert_eq!(call(m, Some(("alice", "pw2")), "GET", "/v2/keys/r/a", "").await.status, 200);
+    }
+    for m in members {
+        m.shutdown().await.expect("clean shutdown");
+    }
+}
