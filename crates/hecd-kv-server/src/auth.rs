@@ -233,9 +233,10 @@ fn first_visible_event(state: &State, mut since: u64) -> u64 {
     since
 }
 
-/// The access check of `/v2/members`: with auth enabled, only root may change members.
+/// The access check of `/v2/members`: with auth enabled, only root may change members
+/// (other methods are left to the members handler, which answers 405 first, as etcd).
 pub(crate) async fn check_members(state: &State, parts: &Parts) -> Option<Response<Body>> {
-    if parts.method == Method::GET || parts.method == Method::HEAD {
+    if ![Method::POST, Method::PUT, Method::DELETE].contains(&parts.method) {
         return None;
     }
     (!has_root_access(state, &parts.headers).await).then(no_auth)
@@ -293,6 +294,18 @@ fn reply_empty(state: &State) -> Response<Body> {
 
 fn internal() -> Refusal {
     Refusal::plain(500, "Internal Server Error")
+}
+
+/// A mutation first catches up with the log, as etcd reads the records it changes with a
+/// quorum read: a follower must not decide from stale records.
+async fn sync_for_write(state: &State, parts: &Parts) -> Result<(), Refusal> {
+    if parts.method == Method::GET {
+        return Ok(());
+    }
+    state.log.read_index().await.map(|_| ()).map_err(|e| {
+        tracing::warn!(error = %e, "auth read barrier failed");
+        internal()
+    })
 }
 
 /// Handles every `/v2/auth...` request.
@@ -461,6 +474,9 @@ async fn enable(state: &State, parts: &Parts) -> Response<Body> {
     if parts.method != Method::GET && !has_root_access(state, &parts.headers).await {
         return no_auth();
     }
+    if let Err(e) = sync_for_write(state, parts).await {
+        return refusal(state, e);
+    }
     let on = enabled(state);
     let result = match parts.method {
         Method::GET => {
@@ -534,6 +550,9 @@ async fn for_user(state: &State, parts: &Parts, body: &Bytes, name: &str) -> Res
     }
     if !has_root_access(state, &parts.headers).await {
         return no_auth();
+    }
+    if let Err(e) = sync_for_write(state, parts).await {
+        return refusal(state, e);
     }
     let result = match parts.method {
         Method::GET => get_user_with_roles(state, name).map(|u| reply(state, StatusCode::OK, &u)),
@@ -662,6 +681,9 @@ async fn for_role(state: &State, parts: &Parts, body: &Bytes, name: &str) -> Res
     }
     if !has_root_access(state, &parts.headers).await {
         return no_auth();
+    }
+    if let Err(e) = sync_for_write(state, parts).await {
+        return refusal(state, e);
     }
     let result = match parts.method {
         Method::GET => get_role(state, name)
