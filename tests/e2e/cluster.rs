@@ -475,3 +475,144 @@ fn restarted_follower_catches_up_by_snapshot_and_wiped_member_is_replaced() {
     assert_eq!(st, 201);
     converge(&c);
 }
+
+/// Replaces every member id (16 hex digits or fewer, as etcd prints them) of `ids` in `text`.
+fn normalize(text: &str, ids: &[String]) -> String {
+    let mut out = text.trim_end().to_owned();
+    for id in ids {
+        out = out.replace(id.as_str(), "ID");
+    }
+    out
+}
+
+/// The answer to a members request: status and body.
+fn members_call(addr: SocketAddr, method: &str, path: &str, ct: &str, body: &str) -> (u16, String) {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
+        return (0, String::new());
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(15)));
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {ct}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = s.write_all(req.as_bytes());
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+/// The same `/v2/members` requests against a 3-member etcd and a 3-member hecd-kv cluster.
+fn members_transcript(c: &Cluster) -> Vec<String> {
+    let addr = c.members[0].client;
+    let ids: Vec<String> = (0..3).filter_map(|i| c.member_id(0, i)).collect();
+    let taken = format!(r#"{{"peerURLs":["{}"]}}"#, c.members[1].peer_url());
+    let json = "application/json";
+    let mut out = Vec::new();
+    // Right after the start, the strict reconfiguration check refuses an add with 500.
+    let (st, body) = members_call(addr, "POST", "/v2/members", json, &taken);
+    out.push(format!("post taken at start: {st} {body}"));
+    wait_until("the cluster to accept membership changes", DEADLINE, || {
+        let (st, _) = members_call(addr, "POST", "/v2/members", json, &taken);
+        (st == 409).then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let fresh_port = hecd_testkit::free_ports(1)[0];
+    let fresh = format!(r#"{{"peerURLs":["http://127.0.0.1:{fresh_port}"]}}"#);
+    let mut note = |what: &str, (st, body): (u16, String), ids: &[String]| {
+        let body = body.replace(&fresh_port.to_string(), "PORT");
+        out.push(format!("{what}: {st} {}", normalize(&body, ids)));
+    };
+    note("post text", members_call(addr, "POST", "/v2/members", "text/plain", &fresh), &ids);
+    note("post bad json", members_call(addr, "POST", "/v2/members", json, "{"), &ids);
+    let bad = r#"{"peerURLs":["127.0.0.1:1"]}"#;
+    note("post bad url", members_call(addr, "POST", "/v2/members", json, bad), &ids);
+    note("post taken", members_call(addr, "POST", "/v2/members", json, &taken), &ids);
+    let added = members_call(addr, "POST", "/v2/members", json, &fresh);
+    let new_id = serde_json::from_str::<serde_json::Value>(&added.1)
+        .ok()
+        .and_then(|v| v["id"].as_str().map(String::from))
+        .unwrap_or_default();
+    let mut all = ids.clone();
+    all.push(new_id.clone());
+    note("post fresh", added, &all);
+    note("delete unknown", members_call(addr, "DELETE", "/v2/members/1234", json, ""), &all);
+    let path = format!("/v2/members/{}", ids[2]);
+    note("put taken", members_call(addr, "PUT", &path, json, &taken), &all);
+    note("put unknown", members_call(addr, "PUT", "/v2/members/1234", json, &taken), &all);
+    note("put text", members_call(addr, "PUT", &path, "text/plain", &taken), &all);
+    let same = format!(r#"{{"peerURLs":["{}"]}}"#, c.members[2].peer_url());
+    note("put same", members_call(addr, "PUT", &path, json, &same), &all);
+    // An unstarted member: the cluster is no longer fully connected, so another add is refused.
+    let other = r#"{"peerURLs":["http://127.0.0.1:1"]}"#;
+    note(
+        "post while one is unstarted",
+        members_call(addr, "POST", "/v2/members", json, other),
+        &all,
+    );
+    let path = format!("/v2/members/{new_id}");
+    note("delete added", members_call(addr, "DELETE", &path, json, ""), &all);
+    note("delete again", members_call(addr, "DELETE", &path, json, ""), &all);
+    note("put removed", members_call(addr, "PUT", &path, json, &taken), &all);
+    note("patch", members_call(addr, "PATCH", "/v2/members", json, ""), &all);
+    out
+}
+
+#[test]
+fn members_api_answers_as_etcd() {
+    let Some(etcd) = Cluster::start(Kind::Etcd, 3, &[]) else { return };
+    let want = members_transcript(&etcd);
+    drop(etcd);
+    let Some(hecd) = Cluster::start(Kind::HecdKv, 3, &[]) else { return };
+    let got = members_transcript(&hecd);
+    assert_eq!(got, want);
+}
+
+#[test]
+fn etcdctl_member_add_update_remove() {
+    let etcdctl = std::path::Path::new("/usr/bin/etcdctl");
+    if !etcdctl.exists() {
+        eprintln!("SKIPPING: /usr/bin/etcdctl is missing");
+        return;
+    }
+    let Some(c) = Cluster::start(Kind::HecdKv, 3, &[]) else { return };
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(etcdctl)
+            .env("ETCDCTL_API", "2")
+            .arg("--endpoints")
+            .arg(c.endpoints())
+            .args(args)
+            .output()
+            .expect("etcdctl runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "etcdctl {args:?}: {text}");
+        text
+    };
+    // As with etcd, membership changes are refused (500) until every member has been
+    // reachable for five seconds.
+    let taken = format!(r#"{{"peerURLs":["{}"]}}"#, c.members[1].peer_url());
+    wait_until("the cluster to accept membership changes", DEADLINE, || {
+        let (st, _) =
+            members_call(c.members[0].client, "POST", "/v2/members", "application/json", &taken);
+        (st == 409).then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let port = hecd_testkit::free_ports(2);
+    let url = format!("http://127.0.0.1:{}", port[0]);
+    let added = run(&["member", "add", "m9", &url]);
+    assert!(added.contains("Added member named m9 with ID"), "{added}");
+    assert!(added.contains("ETCD_INITIAL_CLUSTER_STATE=\"existing\""), "{added}");
+    let id = added.split_whitespace().nth(6).expect("id").to_owned();
+    let url2 = format!("http://127.0.0.1:{}", port[1]);
+    let updated = run(&["member", "update", &id, &url2]);
+    assert!(updated.contains(&format!("Updated member with ID {id}")), "{updated}");
+    let list = run(&["member", "list"]);
+    assert!(list.contains(&format!("{id}[unstarted]: peerURLs={url2}")), "{list}");
+    let removed = run(&["member", "remove", &id]);
+    assert!(removed.contains(&format!("Removed member {id} from cluster")), "{removed}");
+    let list = run(&["member", "list"]);
+    assert_eq!(list.lines().count(), 3, "{list}");
+}

@@ -154,9 +154,11 @@ pub(crate) async fn members(state: &State, parts: &Parts, body: &Bytes) -> Respo
                 return method_not_allowed_plain();
             }
             match u64::from_str_radix(rest, 16) {
-                Ok(id) if state.membership.is_removed(id) => {
+                Ok(id) if state.membership.is_removed(id) && *m == Method::DELETE => {
                     message(StatusCode::GONE, &format!("Member permanently removed: {rest}"))
                 }
+                // etcd answers an update of a removed member with its generic error.
+                Ok(id) if state.membership.is_removed(id) => internal_error(),
                 Ok(id) if state.membership.peer_urls(id).is_some() => {
                     if *m == Method::DELETE {
                         remove_member(state, id).await
@@ -177,6 +179,43 @@ fn method_not_allowed_plain() -> Response<Body> {
     *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     r.headers_mut().insert(CONTENT_TYPE, TEXT);
     r
+}
+
+fn internal_error() -> Response<Body> {
+    message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+}
+
+/// Whether member `id` has published its attributes (etcd's `IsStarted`).
+fn started(state: &State, id: u64) -> bool {
+    id == state.member_id
+        || state.published.read().unwrap_or_else(|p| p.into_inner()).contains_key(&id)
+}
+
+/// etcd's strict reconfiguration check for an add: enough started members for the new
+/// quorum, and every member reachable for the last `HEALTH_INTERVAL`.
+fn may_add(state: &State) -> bool {
+    let voters = state.log.voters();
+    let nmembers = voters.len() + 1;
+    let nstarted = voters.iter().filter(|v| started(state, **v)).count();
+    let ready = nstarted > nmembers / 2 || (nstarted == 1 && nmembers == 2);
+    ready && voters.iter().all(|v| state.membership.connected_since_interval(*v))
+}
+
+/// etcd's strict reconfiguration check for a removal: the rest keeps a started quorum, and
+/// removing a reachable member leaves a connected quorum.
+fn may_remove(state: &State, id: u64) -> bool {
+    let voters = state.log.voters();
+    let rest: Vec<u64> = voters.iter().copied().filter(|v| *v != id).collect();
+    let nstarted = rest.iter().filter(|v| started(state, **v)).count();
+    if nstarted < rest.len() / 2 + 1 {
+        return false;
+    }
+    // A member that is down is not part of the active quorum: always safe to remove.
+    if id != state.member_id && state.membership.active_since(id).is_none() {
+        return true;
+    }
+    let active = voters.iter().filter(|v| state.membership.connected_since_interval(**v)).count();
+    active > voters.len().saturating_sub(1) / 2 + 1
 }
 
 fn no_content() -> Response<Body> {
@@ -240,12 +279,16 @@ async fn add_member(state: &State, parts: &Parts, body: &Bytes) -> Response<Body
         Ok(u) => u,
         Err(r) => return *r,
     };
-    if peer_url_taken(state, &urls, None) {
-        return message(StatusCode::CONFLICT, "membership: peerURL exists");
-    }
     let Some(first) = urls.first() else {
         return message(StatusCode::BAD_REQUEST, "peerURLs must not be empty");
     };
+    if !may_add(state) {
+        tracing::warn!("not healthy for reconfigure, rejecting member add");
+        return internal_error();
+    }
+    if peer_url_taken(state, &urls, None) {
+        return message(StatusCode::CONFLICT, "membership: peerURL exists");
+    }
     let id = crate::member_id_for(first, &state.config.cluster_token);
     let change = MemberChange::Add { id, url: crate::members::join_urls(&urls) };
     match state.log.change_member(change).await {
@@ -277,6 +320,13 @@ async fn remove_member(state: &State, id: u64) -> Response<Body> {
             }
         }
     }
+    if !may_remove(state, id) {
+        tracing::warn!(
+            id = format_args!("{id:x}"),
+            "not healthy for reconfigure, rejecting member remove"
+        );
+        return internal_error();
+    }
     match state.log.change_member(MemberChange::Remove { id }).await {
         Ok(_) => no_content(),
         Err(e) => change_failed(&e),
@@ -300,6 +350,14 @@ async fn update_member(state: &State, parts: &Parts, body: &Bytes, id: u64) -> R
 
 /// etcd's `types.NewURLs` checks on one peer URL.
 fn check_url(u: &str) -> Result<(), String> {
+    // Go's `url.Parse` fails first on a colon in a scheme-less first segment.
+    let first_segment = u.split('/').next().unwrap_or("");
+    if !u.starts_with(|c: char| c.is_ascii_alphabetic()) && first_segment.contains(':') {
+        if u.starts_with(':') {
+            return Err(format!("parse \"{u}\": missing protocol scheme"));
+        }
+        return Err(format!("parse \"{u}\": first path segment in URL cannot contain colon"));
+    }
     let Some((scheme, rest)) = u.split_once("://") else {
         return Err(format!("URL scheme must be http, https, unix, or unixs: {u}"));
     };

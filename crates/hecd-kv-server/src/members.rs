@@ -7,8 +7,9 @@
 //! first peer URL and the cluster token ([`crate::member_id_for`]), so a member that is
 //! removed and re-added with the same URL gets its old id back.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{OnceLock, RwLock};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
 
 use hecd_raft::MemberChange;
 use serde::{Deserialize, Serialize};
@@ -30,7 +31,13 @@ pub struct Membership {
     set: RwLock<MemberSet>,
     cluster_id: OnceLock<u64>,
     removed_self: watch::Sender<bool>,
+    /// Since when each peer has answered every probe (etcd's `ActiveSince`).
+    active: Mutex<HashMap<u64, Instant>>,
 }
+
+/// How long every peer must have been reachable before a membership change is allowed
+/// (etcd's `HealthInterval`, with `--strict-reconfig-check`, its default).
+pub const HEALTH_INTERVAL: Duration = Duration::from_secs(5);
 
 impl Membership {
     /// The membership of a new member `self_id`, starting from the initial `(id, peer url)` list.
@@ -40,7 +47,13 @@ impl Membership {
             set.peers.entry(*id).or_default().push(url.clone());
         }
         let (removed_self, _) = watch::channel(false);
-        Membership { self_id, set: RwLock::new(set), cluster_id: OnceLock::new(), removed_self }
+        Membership {
+            self_id,
+            set: RwLock::new(set),
+            cluster_id: OnceLock::new(),
+            removed_self,
+            active: Mutex::new(HashMap::new()),
+        }
     }
 
     /// This member's id.
@@ -108,6 +121,26 @@ impl Membership {
     /// A receiver that turns `true` once this member is removed from the cluster.
     pub fn removed(&self) -> watch::Receiver<bool> {
         self.removed_self.subscribe()
+    }
+
+    /// Records whether a probe of peer `id` succeeded.
+    pub fn note_reachable(&self, id: u64, ok: bool) {
+        let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        if ok {
+            active.entry(id).or_insert_with(Instant::now);
+        } else {
+            active.remove(&id);
+        }
+    }
+
+    /// Since when peer `id` has been reachable without interruption (`None`: it is not).
+    pub fn active_since(&self, id: u64) -> Option<Instant> {
+        self.active.lock().unwrap_or_else(|p| p.into_inner()).get(&id).copied()
+    }
+
+    /// Whether peer `id` (or this member) has been reachable for the whole [`HEALTH_INTERVAL`].
+    pub fn connected_since_interval(&self, id: u64) -> bool {
+        id == self.self_id || self.active_since(id).is_some_and(|t| t.elapsed() >= HEALTH_INTERVAL)
     }
 
     /// Records the cluster id (once the log has started).

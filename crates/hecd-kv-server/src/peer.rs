@@ -140,6 +140,43 @@ async fn send_loop(
     }
 }
 
+/// How often every peer is probed (an empty `POST /raft`), for the reconfiguration checks.
+const PROBE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Probes every other member until `stop` turns true, recording who answers in `membership`.
+pub(crate) async fn probe_loop(
+    membership: Arc<Membership>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let client: PeerClient = Client::builder(TokioExecutor::new()).build_http();
+    let from = format!("{:x}", membership.self_id());
+    let mut tick = tokio::time::interval(PROBE_INTERVAL);
+    loop {
+        tokio::select! {
+            r = stop.wait_for(|s| *s) => { let _ = r.is_ok(); return }
+            _ = tick.tick() => {}
+        }
+        let peers = membership.get().peers;
+        for (id, urls) in peers.into_iter().filter(|(id, _)| *id != membership.self_id()) {
+            let Some(url) = urls.first() else { continue };
+            let target = format!("{}{RAFT_PATH}", url.trim_end_matches('/'));
+            let mut req = Request::builder()
+                .method(Method::POST)
+                .uri(target)
+                .header(X_SERVER_FROM, from.as_str());
+            if let Some(cid) = membership.cluster_id() {
+                req = req.header(X_ETCD_CLUSTER_ID, format!("{cid:x}"));
+            }
+            let Ok(req) = req.body(Full::new(Bytes::new())) else { continue };
+            let answer = tokio::time::timeout(PROBE_INTERVAL, client.request(req))
+                .await
+                .ok()
+                .and_then(Result::ok);
+            membership.note_reachable(id, answer.is_some_and(|r| r.status().is_success()));
+        }
+    }
+}
+
 /// Splits a framed body into messages.
 pub fn decode_batch(mut body: Bytes) -> Option<Vec<Bytes>> {
     let mut out = Vec::new();

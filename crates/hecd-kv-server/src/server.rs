@@ -171,6 +171,7 @@ pub async fn run_with_peers(
         let (stop, done) = (stop_rx.clone(), done_tx.clone());
         tokio::spawn(accept_loop(l, Kind::Peer, state.clone(), stop, done, peer_limit.clone()));
     }
+    tokio::spawn(crate::peer::probe_loop(state.membership.clone(), stop_rx.clone()));
     state.log.wait_ready().await;
     tokio::spawn(publish(state.clone(), stop_rx.clone(), done_tx.clone()));
     let limit = Arc::new(Semaphore::new(state.config.max_connections.max(1)));

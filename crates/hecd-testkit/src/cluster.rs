@@ -247,8 +247,16 @@ impl Cluster {
         let proxy = Proxy::start(([127, 0, 0, 1], ports[1]).into()).expect("proxy binds");
         let name = format!("m{}", self.members.len());
         let body = format!(r#"{{"peerURLs":["http://{}"]}}"#, proxy.addr());
-        let r = post_json(self.members[via].client, "/v2/members", &body);
-        assert_eq!(r.as_ref().map(|r| r.0), Ok(201), "member add: {r:?}");
+        // etcd's strict reconfiguration check refuses an add (500) until every member has been
+        // reachable for five seconds.
+        let r = wait_until("the member add to be accepted", START, || {
+            let r = post_json(self.members[via].client, "/v2/members", &body);
+            match &r {
+                Ok((500, _)) => None,
+                _ => Some(r),
+            }
+        });
+        assert!(matches!(r, Ok(Ok((201, _)))), "member add: {r:?}");
         let (_, listed) = http(self.members[via].client, "GET", "/v2/members", "").expect("list");
         let v: serde_json::Value = serde_json::from_str(&listed).expect("JSON");
         let mut initial: Vec<String> = Vec::new();
@@ -272,12 +280,16 @@ impl Cluster {
         i
     }
 
-    /// Removes member `i` through `DELETE /v2/members/<id>` on member `via`; returns the status.
+    /// Removes member `i` through `DELETE /v2/members/<id>` on member `via` (retrying while the
+    /// strict reconfiguration check refuses it with 500); returns the status.
     pub fn remove_member(&mut self, via: usize, i: usize) -> u16 {
         let id = self.member_id(via, i).expect("member id");
-        http(self.members[via].client, "DELETE", &format!("/v2/members/{id}"), "")
-            .map(|r| r.0)
-            .unwrap_or(0)
+        let path = format!("/v2/members/{id}");
+        wait_until("the member removal to be accepted", START, || {
+            let st = http(self.members[via].client, "DELETE", &path, "").map(|r| r.0).unwrap_or(0);
+            (st != 500).then_some(st)
+        })
+        .unwrap_or(500)
     }
 
     /// The client URLs of the running members, comma-separated (for `etcdctl --endpoints`).
