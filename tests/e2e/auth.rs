@@ -147,3 +147,61 @@ fn auth_matches_etcd_and_survives_restarts() {
     }
     check(&etcd, &hecd, AFTER_RESTART);
 }
+
+/// Runs `etcdctl` (v2 API) against `kv`; success and combined output.
+fn etcdctl(kv: &KvServer, args: &[&str], stdin: &str) -> (bool, String) {
+    let mut child = std::process::Command::new("/usr/bin/etcdctl")
+        .env("ETCDCTL_API", "2")
+        .args(["--endpoints", &kv.url])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("etcdctl runs");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin written");
+    let out = child.wait_with_output().expect("etcdctl exits");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+/// One `etcdctl` call that must succeed (or fail) with output containing `want`.
+#[track_caller]
+fn check_etcdctl(kv: &KvServer, args: &[&str], stdin: &str, ok: bool, want: &str) {
+    let (success, text) = etcdctl(kv, args, stdin);
+    assert_eq!(success, ok, "etcdctl {args:?}: {text}");
+    assert!(text.contains(want), "etcdctl {args:?}: want {want:?} in {text:?}");
+}
+
+#[test]
+fn etcdctl_v2_manages_auth() {
+    if !std::path::Path::new("/usr/bin/etcdctl").exists() {
+        eprintln!("SKIPPING: /usr/bin/etcdctl is missing");
+        return;
+    }
+    let Some(kv) = KvServer::start(Kind::HecdKv) else { return };
+    let root = ["--username", "root:rootpw"];
+    check_etcdctl(&kv, &["user", "add", "root:rootpw"], "", true, "User root created");
+    check_etcdctl(&kv, &["role", "add", "rw"], "", true, "Role rw created");
+    check_etcdctl(&kv, &["role", "grant", "rw", "--path", "/r/*", "--read"], "", true, "updated");
+    check_etcdctl(&kv, &["role", "grant", "rw", "--path", "/w/*", "--readwrite"], "", true, "");
+    check_etcdctl(&kv, &["user", "add", "alice:pw"], "", true, "User alice created");
+    check_etcdctl(&kv, &["user", "grant", "alice", "--roles", "rw"], "", true, "updated");
+    check_etcdctl(&kv, &["user", "get", "alice"], "", true, "Roles:  rw");
+    check_etcdctl(&kv, &["set", "/r/a", "1"], "", true, "1");
+    check_etcdctl(&kv, &["auth", "enable"], "", true, "Authentication Enabled");
+    check_etcdctl(&kv, &["--username", "alice:pw", "get", "/r/a"], "", true, "1");
+    check_etcdctl(&kv, &["--username", "alice:pw", "set", "/r/a", "2"], "", false, "110");
+    check_etcdctl(&kv, &["--username", "alice:pw", "set", "/w/b", "2"], "", true, "2");
+    check_etcdctl(&kv, &["user", "list"], "", false, "Insufficient credentials");
+    let passwd = [&root[..], &["user", "passwd", "alice"]].concat();
+    check_etcdctl(&kv, &passwd, "pw3\npw3\n", true, "Password updated");
+    check_etcdctl(&kv, &["--username", "alice:pw", "get", "/r/a"], "", false, "110");
+    check_etcdctl(&kv, &["--username", "alice:pw3", "get", "/r/a"], "", true, "1");
+    let revoke = [&root[..], &["role", "revoke", "rw", "--path", "/r/*", "--read"]].concat();
+    check_etcdctl(&kv, &revoke, "", true, "Role rw updated");
+    check_etcdctl(&kv, &["--username", "alice:pw3", "get", "/r/a"], "", false, "110");
+    check_etcdctl(&kv, &[&root[..], &["auth", "disable"]].concat(), "", true, "Disabled");
+    check_etcdctl(&kv, &["get", "/r/a"], "", true, "1");
+}
