@@ -270,14 +270,31 @@ async fn auth_writes_consume_indices_and_the_store_hides_them() {
 
 #[tokio::test]
 async fn auth_state_survives_a_restart() {
+    check_restart(None).await;
+}
+
+#[tokio::test]
+async fn auth_state_survives_a_restart_from_a_snapshot() {
+    check_restart(Some(3)).await;
+}
+
+/// Auth state written before a restart (replayed from the log, or restored from a snapshot
+/// taken every `snapshot_count` entries) is enforced after it.
+async fn check_restart(snapshot_count: Option<u64>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().to_path_buf();
-    let s = Server::start_with(|c| c.data_dir = Some(data.clone())).await;
+    let config = |c: &mut hecd_kv_server::Config| {
+        c.data_dir = Some(data.clone());
+        if let Some(n) = snapshot_count {
+            c.snapshot_count = n;
+        }
+    };
+    let s = Server::start_with(config).await;
     assert_eq!(call(&s, None, "PUT", "/v2/keys/r/a", "value=1").await.status, 201);
     setup(&s).await;
     s.shutdown().await.expect("clean shutdown");
 
-    let s = Server::start_with(|c| c.data_dir = Some(data.clone())).await;
+    let s = Server::start_with(config).await;
     check(&call(&s, None, "GET", "/v2/auth/enable", "").await, 200, "{\"enabled\":true}\n");
     check_denied(&call(&s, None, "GET", "/v2/keys/r/a", "").await);
     check_denied(&call(&s, Some(("alice", "bad")), "GET", "/v2/keys/r/a", "").await);
