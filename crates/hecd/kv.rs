@@ -69,6 +69,18 @@ struct Args {
     /// Trusted CA for client certificates.
     #[arg(long, env = "ETCD_TRUSTED_CA_FILE")]
     trusted_ca_file: Option<PathBuf>,
+    /// TLS certificate for https:// peer URLs (also this member's client certificate to peers).
+    #[arg(long, env = "ETCD_PEER_CERT_FILE")]
+    peer_cert_file: Option<PathBuf>,
+    /// TLS key for https:// peer URLs.
+    #[arg(long, env = "ETCD_PEER_KEY_FILE")]
+    peer_key_file: Option<PathBuf>,
+    /// Require peer certificates signed by --peer-trusted-ca-file.
+    #[arg(long, env = "ETCD_PEER_CLIENT_CERT_AUTH", num_args = 0..=1, default_missing_value = "true")]
+    peer_client_cert_auth: Option<bool>,
+    /// Trusted CA for peer certificates (verifies the other members).
+    #[arg(long, env = "ETCD_PEER_TRUSTED_CA_FILE")]
+    peer_trusted_ca_file: Option<PathBuf>,
     /// Accepted for etcd 3.4 compatibility; the v2 API is always on.
     #[arg(long, env = "ETCD_ENABLE_V2", num_args = 0..=1, default_missing_value = "true")]
     enable_v2: Option<bool>,
@@ -224,6 +236,21 @@ async fn serve(args: Args) -> ExitCode {
             None
         }
     };
+    let peer_https = plan.listen_peer.iter().any(|u| u.starts_with("https://"))
+        || plan.peers.iter().any(|u| u.starts_with("https://"));
+    let peer_tls = match (peer_https, &args.peer_cert_file, &args.peer_key_file) {
+        (true, Some(cert), Some(key)) => Some(hecd_kv_server::TlsFiles {
+            cert_file: cert.clone(),
+            key_file: key.clone(),
+            trusted_ca_file: args.peer_trusted_ca_file.clone(),
+            client_cert_auth: args.peer_client_cert_auth.unwrap_or(false),
+        }),
+        (true, _, _) => {
+            eprintln!("hecd-kv: https:// peer URLs need --peer-cert-file and --peer-key-file");
+            return ExitCode::from(2);
+        }
+        (false, _, _) => None,
+    };
     let scheme = if client_tls.is_some() { "https" } else { "http" };
     let mut listeners = Vec::new();
     let mut bound = Vec::new();
@@ -290,6 +317,7 @@ async fn serve(args: Args) -> ExitCode {
     config.history_size = args.history_size.max(1);
     config.client_tls = client_tls;
     config.join_existing = args.initial_cluster_state == "existing";
+    config.peer_tls = peer_tls;
     tracing::info!(urls = %bound.join(","), name = %args.name, "hecd-kv starting");
     let line = bound.join(",");
     {

@@ -616,3 +616,28 @@ fn etcdctl_member_add_update_remove() {
     let list = run(&["member", "list"]);
     assert_eq!(list.lines().count(), 3, "{list}");
 }
+
+#[test]
+fn peers_talk_tls_with_client_certificates() {
+    let dir = hecd_testkit::tempdir();
+    let pki = hecd_testkit::pki::TestPki::generate(dir.path()).expect("test PKI");
+    let Some(c) = Cluster::start_with_peer_tls(Kind::HecdKv, 3, &[], Some(&pki)) else { return };
+    for (i, m) in c.members.iter().enumerate() {
+        let (st, _) = http(m.client, "PUT", &format!("/v2/keys/t/k{i}"), &format!("value=v{i}"))
+            .expect("write");
+        assert_eq!(st, 201);
+    }
+    for m in &c.members {
+        for i in 0..3 {
+            let (st, body) =
+                http(m.client, "GET", &format!("/v2/keys/t/k{i}?quorum=true"), "").expect("read");
+            assert_eq!((st, node_value(&body)), (200, Some(format!("v{i}"))));
+        }
+    }
+    let (_, listed) = http(c.members[0].client, "GET", "/v2/members", "").expect("list");
+    assert!(listed.contains("\"peerURLs\":[\"https://"), "{listed}");
+    // Plain HTTP to a peer listener gets no Raft answer.
+    let peer = c.members[0].proxy.addr();
+    let plain = http(peer, "POST", "/raft", "");
+    assert!(plain.map_or(true, |(st, _)| st != 204), "plain HTTP reached the peer endpoint");
+}

@@ -37,6 +37,9 @@ pub struct Config {
     /// `--initial-cluster-state existing`: join a running cluster (this member was added with
     /// `POST /v2/members`) instead of bootstrapping a new one.
     pub join_existing: bool,
+    /// TLS for peer traffic (`--peer-cert-file`, `--peer-key-file`, `--peer-client-cert-auth`,
+    /// `--peer-trusted-ca-file`): HTTPS on the peer listeners and for `https://` peer URLs.
+    pub peer_tls: Option<crate::TlsFiles>,
 }
 
 impl Config {
@@ -57,6 +60,7 @@ impl Config {
             sync_interval: Duration::from_millis(100),
             client_tls: None,
             join_existing: false,
+            peer_tls: None,
         }
     }
 

@@ -61,6 +61,8 @@ pub struct LogConfig {
     pub cluster_id: Option<u64>,
     /// Where peers are looked up when sending (kept up to date by the state machine).
     pub membership: std::sync::Arc<crate::members::Membership>,
+    /// The HTTP(S) client for peer traffic.
+    pub peer_client: crate::peer::PeerClient,
 }
 
 impl Consensus {
@@ -79,7 +81,7 @@ impl Consensus {
         if cfg.peers.len() > 1 {
             rc = rc.with_peers(cfg.peers);
         }
-        let transport = HttpTransport::with_membership(cfg.membership.clone());
+        let transport = HttpTransport::with_membership(cfg.membership.clone(), cfg.peer_client);
         let handle = hecd_raft::start(rc, sm, transport, std::future::pending()).await?;
         cfg.membership.set_cluster_id(handle.cluster_id());
         Ok(Consensus { handle })

@@ -163,11 +163,12 @@ const JOIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 ///
 /// # Errors
 /// [`crate::Error::Join`] when no peer answers in time, or the cluster does not list this member.
-pub(crate) async fn join_cluster(self_id: u64, initial: &[(u64, String)]) -> crate::Result<u64> {
-    use http_body_util::{BodyExt, Empty};
-    let client: hyper_util::client::legacy::Client<_, Empty<bytes::Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build_http();
+pub(crate) async fn join_cluster(
+    self_id: u64,
+    initial: &[(u64, String)],
+    client: &crate::peer::PeerClient,
+) -> crate::Result<u64> {
+    use http_body_util::BodyExt;
     #[derive(Deserialize)]
     struct Listed {
         id: String,

@@ -43,17 +43,71 @@ pub struct HttpTransport {
 /// A peer's URL and the queue of its sender task.
 type PeerQueue = (String, mpsc::Sender<Vec<u8>>);
 
-type PeerClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+/// The HTTP(S) client members use to reach each other.
+pub type PeerClient = Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    Full<Bytes>,
+>;
+
+/// A client for peer traffic: plain HTTP, or HTTPS to `https://` peer URLs with the peer TLS
+/// files (`--peer-trusted-ca-file` verifies the other members, `--peer-cert-file` and
+/// `--peer-key-file` authenticate this one, as etcd does).
+///
+/// # Errors
+/// [`crate::Error::Tls`] naming a file that cannot be read or used.
+pub fn peer_client(tls: Option<&crate::TlsFiles>) -> crate::Result<PeerClient> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let err = |path: &std::path::Path, e: &dyn std::fmt::Display| crate::Error::Tls {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    let certs = |path: &std::path::Path| -> crate::Result<Vec<CertificateDer<'static>>> {
+        CertificateDer::pem_file_iter(path)
+            .map_err(|e| err(path, &e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| err(path, &e))
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    if let Some(ca) = tls.and_then(|t| t.trusted_ca_file.as_deref()) {
+        for c in certs(ca)? {
+            roots.add(c).map_err(|e| err(ca, &e))?;
+        }
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| err(std::path::Path::new("peer TLS"), &e))?
+        .with_root_certificates(roots);
+    let config = match tls {
+        Some(t) => {
+            let key =
+                PrivateKeyDer::from_pem_file(&t.key_file).map_err(|e| err(&t.key_file, &e))?;
+            builder
+                .with_client_auth_cert(certs(&t.cert_file)?, key)
+                .map_err(|e| err(&t.cert_file, &e))?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(Client::builder(TokioExecutor::new()).build(connector))
+}
 
 impl HttpTransport {
     /// A transport to `peers` (`(id, peer url)`, this member excluded), with no runtime membership.
-    pub fn new(peers: &[(u64, String)]) -> Self {
-        Self::with_membership(Arc::new(Membership::new(0, peers)))
+    ///
+    /// # Errors
+    /// As [`peer_client`] (never, without TLS files).
+    pub fn new(peers: &[(u64, String)]) -> crate::Result<Self> {
+        Ok(Self::with_membership(Arc::new(Membership::new(0, peers)), peer_client(None)?))
     }
 
-    /// A transport to every member of `membership` but this one.
-    pub fn with_membership(membership: Arc<Membership>) -> Self {
-        let client: PeerClient = Client::builder(TokioExecutor::new()).build_http();
+    /// A transport to every member of `membership` but this one, through `client`.
+    pub fn with_membership(membership: Arc<Membership>, client: PeerClient) -> Self {
         HttpTransport { client, membership, queues: Mutex::new(HashMap::new()) }
     }
 }
@@ -146,9 +200,9 @@ const PROBE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500
 /// Probes every other member until `stop` turns true, recording who answers in `membership`.
 pub(crate) async fn probe_loop(
     membership: Arc<Membership>,
+    client: PeerClient,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let client: PeerClient = Client::builder(TokioExecutor::new()).build_http();
     let from = format!("{:x}", membership.self_id());
     let mut tick = tokio::time::interval(PROBE_INTERVAL);
     loop {

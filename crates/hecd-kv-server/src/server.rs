@@ -50,6 +50,10 @@ pub(crate) struct State {
     pub client_tls: Option<crate::tls::ServerTls>,
     /// Every member's peer URLs, as the log says.
     pub membership: Arc<crate::members::Membership>,
+    /// TLS for the peer listeners, when configured.
+    pub peer_tls: Option<crate::tls::ServerTls>,
+    /// The client for peer traffic (HTTPS when peer TLS is configured).
+    pub peer_client: crate::peer::PeerClient,
     /// v2 auth: the verified-credentials cache.
     pub auth: crate::auth::Auth,
 }
@@ -122,8 +126,10 @@ pub async fn run_with_peers(
     let membership = Arc::new(crate::members::Membership::new(member_id, &initial));
     // A data directory that already has a log knows its cluster id.
     let has_log = config.data_dir.as_ref().is_some_and(|d| d.join("meta").exists());
+    let peer_tls = config.peer_tls.as_ref().map(crate::tls::acceptor).transpose()?;
+    let peer_client = crate::peer::peer_client(config.peer_tls.as_ref())?;
     let cluster_id = if config.join_existing && !has_log {
-        Some(crate::members::join_cluster(member_id, &initial).await?)
+        Some(crate::members::join_cluster(member_id, &initial, &peer_client).await?)
     } else {
         None
     };
@@ -139,6 +145,7 @@ pub async fn run_with_peers(
         },
         cluster_id,
         membership: membership.clone(),
+        peer_client: peer_client.clone(),
     };
     let client_tls = config.client_tls.as_ref().map(crate::tls::acceptor).transpose()?;
     let published = MemberAttributes::default();
@@ -159,6 +166,8 @@ pub async fn run_with_peers(
         client_tls,
         auth: crate::auth::Auth::default(),
         membership,
+        peer_tls,
+        peer_client,
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -171,7 +180,11 @@ pub async fn run_with_peers(
         let (stop, done) = (stop_rx.clone(), done_tx.clone());
         tokio::spawn(accept_loop(l, Kind::Peer, state.clone(), stop, done, peer_limit.clone()));
     }
-    tokio::spawn(crate::peer::probe_loop(state.membership.clone(), stop_rx.clone()));
+    tokio::spawn(crate::peer::probe_loop(
+        state.membership.clone(),
+        state.peer_client.clone(),
+        stop_rx.clone(),
+    ));
     state.log.wait_ready().await;
     tokio::spawn(publish(state.clone(), stop_rx.clone(), done_tx.clone()));
     let limit = Arc::new(Semaphore::new(state.config.max_connections.max(1)));
@@ -259,8 +272,12 @@ async fn accept_loop(
         let stop = stop.clone();
         let done = done.clone();
         tokio::spawn(async move {
-            match (&state.client_tls, kind) {
-                (Some(tls), Kind::Client) => {
+            let tls = match kind {
+                Kind::Client => &state.client_tls,
+                Kind::Peer => &state.peer_tls,
+            };
+            match tls {
+                Some(tls) => {
                     // A handshake gets the same time as a request head.
                     let timeout = state.config.header_read_timeout;
                     match tokio::time::timeout(timeout, tls.accept(stream)).await {

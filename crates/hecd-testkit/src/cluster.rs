@@ -28,12 +28,13 @@ pub struct Member {
     /// The running process (`None` while killed or after removal).
     pub proc: Option<Proc>,
     args: Vec<String>,
+    scheme: &'static str,
 }
 
 impl Member {
     /// The advertised peer URL (the proxy).
     pub fn peer_url(&self) -> String {
-        format!("http://{}", self.proxy.addr())
+        format!("{}://{}", self.scheme, self.proxy.addr())
     }
 }
 
@@ -46,6 +47,8 @@ pub struct Cluster {
     dir: tempfile::TempDir,
     token: String,
     extra: Vec<String>,
+    /// `http` or `https` for peer traffic.
+    peer_scheme: &'static str,
 }
 
 impl Cluster {
@@ -55,6 +58,32 @@ impl Cluster {
     /// # Panics
     /// When a member does not start (its log is in the message).
     pub fn start(kind: Kind, n: usize, extra: &[&str]) -> Option<Cluster> {
+        Self::start_with_peer_tls(kind, n, extra, None)
+    }
+
+    /// Like [`Cluster::start`]; with `pki`, peers talk HTTPS with client certificates
+    /// (`--peer-cert-file`, `--peer-key-file`, `--peer-trusted-ca-file`, `--peer-client-cert-auth`).
+    ///
+    /// # Panics
+    /// As [`Cluster::start`].
+    pub fn start_with_peer_tls(
+        kind: Kind,
+        n: usize,
+        extra: &[&str],
+        pki: Option<&crate::pki::TestPki>,
+    ) -> Option<Cluster> {
+        let mut extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        if let Some(pki) = pki {
+            for (flag, path) in [
+                ("--peer-cert-file", &pki.server_cert),
+                ("--peer-key-file", &pki.server_key),
+                ("--peer-trusted-ca-file", &pki.ca),
+            ] {
+                extra.push(flag.into());
+                extra.push(path.display().to_string());
+            }
+            extra.push("--peer-client-cert-auth".into());
+        }
         if !kind.binary().exists() {
             let msg = format!("{kind:?} binary {} is missing", kind.binary().display());
             assert!(std::env::var_os("CI").is_none(), "{msg} (CI must install it)");
@@ -66,7 +95,8 @@ impl Cluster {
             members: Vec::new(),
             dir: crate::tempdir(),
             token: format!("hecd-test-{}", std::process::id()),
-            extra: extra.iter().map(|s| s.to_string()).collect(),
+            extra,
+            peer_scheme: if pki.is_some() { "https" } else { "http" },
         };
         let mut planned = Vec::new();
         for i in 0..n {
@@ -75,12 +105,13 @@ impl Cluster {
             let proxy = Proxy::start(peer).expect("proxy binds");
             planned.push((format!("m{i}"), ports, proxy));
         }
+        let scheme = c.peer_scheme;
         let initial: Vec<String> =
-            planned.iter().map(|(n, _, p)| format!("{n}=http://{}", p.addr())).collect();
+            planned.iter().map(|(n, _, p)| format!("{n}={scheme}://{}", p.addr())).collect();
         for (name, ports, proxy) in planned {
             let args = c.args(&name, &ports, &proxy, &initial.join(","), "new");
             let client = ([127, 0, 0, 1], ports[0]).into();
-            c.members.push(Member { name, client, proxy, proc: None, args });
+            c.members.push(Member { name, client, proxy, proc: None, args, scheme });
         }
         for i in 0..n {
             let proc = c.spawn(i);
@@ -102,7 +133,7 @@ impl Cluster {
         state: &str,
     ) -> Vec<String> {
         let client = format!("http://127.0.0.1:{}", ports[0]);
-        let listen_peer = format!("http://127.0.0.1:{}", ports[1]);
+        let listen_peer = format!("{}://127.0.0.1:{}", self.peer_scheme, ports[1]);
         let data = self.dir.path().join(name).display().to_string();
         let mut args: Vec<String> = [
             "--name",
@@ -116,7 +147,7 @@ impl Cluster {
             "--listen-peer-urls",
             &listen_peer,
             "--initial-advertise-peer-urls",
-            &format!("http://{}", proxy.addr()),
+            &format!("{}://{}", self.peer_scheme, proxy.addr()),
             "--initial-cluster",
             initial,
             "--initial-cluster-state",
@@ -246,7 +277,8 @@ impl Cluster {
         let ports = free_ports(2);
         let proxy = Proxy::start(([127, 0, 0, 1], ports[1]).into()).expect("proxy binds");
         let name = format!("m{}", self.members.len());
-        let body = format!(r#"{{"peerURLs":["http://{}"]}}"#, proxy.addr());
+        let scheme = self.peer_scheme;
+        let body = format!(r#"{{"peerURLs":["{scheme}://{}"]}}"#, proxy.addr());
         // etcd's strict reconfiguration check refuses an add (500) until every member has been
         // reachable for five seconds.
         let r = wait_until("the member add to be accepted", START, || {
@@ -262,7 +294,7 @@ impl Cluster {
         let mut initial: Vec<String> = Vec::new();
         for m in v["members"].as_array().into_iter().flatten() {
             let url = m["peerURLs"][0].as_str().unwrap_or("");
-            let n = if url == format!("http://{}", proxy.addr()) {
+            let n = if url == format!("{scheme}://{}", proxy.addr()) {
                 name.clone()
             } else {
                 let found = self.members.iter().find(|x| x.peer_url() == url);
@@ -272,7 +304,7 @@ impl Cluster {
         }
         let args = self.args(&name, &ports, &proxy, &initial.join(","), "existing");
         let client = ([127, 0, 0, 1], ports[0]).into();
-        self.members.push(Member { name, client, proxy, proc: None, args });
+        self.members.push(Member { name, client, proxy, proc: None, args, scheme });
         let i = self.members.len() - 1;
         let proc = self.spawn(i);
         self.members[i].proc = Some(proc);

@@ -5,6 +5,7 @@
 //! the sender from its `X-Server-From` header (both hecd-kv and etcd send one); a test can then
 //! cut everything reaching the member ([`Proxy::isolate`]) or only what a given sender sends
 //! ([`Proxy::block_from`]). Cutting also closes the matching connections already open.
+//! TLS peer traffic is forwarded untouched; only [`Proxy::isolate`] applies to it.
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -112,10 +113,15 @@ impl Drop for Proxy {
 }
 
 fn serve(mut client: TcpStream, target: SocketAddr, shared: &Shared) {
-    // Read up to the end of the first request head to learn the sender.
+    // Read up to the end of the first request head to learn the sender. A TLS connection
+    // (first byte 0x16, a handshake record) cannot be read: it is forwarded with no sender,
+    // so only `isolate` applies to it.
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 64 * 1024 {
+    while !head.windows(4).any(|w| w == b"\r\n\r\n")
+        && head.len() < 64 * 1024
+        && head.first() != Some(&0x16)
+    {
         match client.read(&mut buf) {
             Ok(0) | Err(_) => return,
             Ok(n) => head.extend_from_slice(&buf[..n]),
