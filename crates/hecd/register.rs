@@ -88,7 +88,7 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct Target {
-    /// The address, HOST:PORT (IPv6 as [ADDR]:PORT).
+    /// The address, HOST:PORT (an IPv6 address in brackets: `[fd00::1]:8080`).
     address: Option<String>,
     /// The host (instead of HOST:PORT; also overrides the host of --from-inspect).
     #[arg(long)]
