@@ -434,8 +434,8 @@ pub(crate) fn stats(state: &State, parts: &Parts, which: &str) -> Response<Body>
                 },
                 start_time: start,
                 leader_info: info,
-                recv_append_request_cnt: 0,
-                send_append_request_cnt: 0,
+                recv_append_request_cnt: state.membership.batch_counts().0,
+                send_append_request_cnt: state.membership.batch_counts().1,
             };
             return json_response(StatusCode::OK, &stats, true);
         }
@@ -444,7 +444,29 @@ pub(crate) fn stats(state: &State, parts: &Parts, which: &str) -> Response<Body>
             if status.leader != Some(status.id) {
                 return message(StatusCode::FORBIDDEN, "not current leader");
             }
-            json!({"leader": id, "followers": {}})
+            // Every other member, with the round trips and outcomes of what was sent to it.
+            let sent = state.membership.peer_stats();
+            let mut followers = serde_json::Map::new();
+            for (peer, _) in state.membership.get().peers {
+                if peer == state.member_id {
+                    continue;
+                }
+                let s = sent.get(&peer).copied().unwrap_or_default();
+                followers.insert(
+                    format!("{peer:x}"),
+                    json!({
+                        "latency": {
+                            "current": s.current,
+                            "average": s.average,
+                            "standardDeviation": s.standard_deviation,
+                            "minimum": s.minimum,
+                            "maximum": s.maximum,
+                        },
+                        "counts": {"fail": s.fail, "success": s.success},
+                    }),
+                );
+            }
+            json!({"leader": id, "followers": followers})
         }
     };
     json_response(StatusCode::OK, &v, true)

@@ -33,6 +33,52 @@ pub struct Membership {
     removed_self: watch::Sender<bool>,
     /// Since when each peer has answered every probe (etcd's `ActiveSince`).
     active: Mutex<HashMap<u64, Instant>>,
+    /// Per peer: outcome and round trip of every batch of Raft messages sent to it.
+    sent: Mutex<HashMap<u64, PeerStats>>,
+    /// Batches of Raft messages received and sent (`/v2/stats/self`).
+    recv_batches: std::sync::atomic::AtomicU64,
+    send_batches: std::sync::atomic::AtomicU64,
+}
+
+/// Round trips and outcomes of the Raft message batches sent to one peer, in seconds, as
+/// `/v2/stats/leader` reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PeerStats {
+    /// Batches the peer accepted.
+    pub success: u64,
+    /// Batches that failed (unreachable or refused).
+    pub fail: u64,
+    /// The last round trip.
+    pub current: f64,
+    /// The mean round trip.
+    pub average: f64,
+    /// The standard deviation of the round trips.
+    pub standard_deviation: f64,
+    /// The shortest round trip.
+    pub minimum: f64,
+    /// The longest round trip.
+    pub maximum: f64,
+    /// Sum of squared round trips (for the deviation).
+    sum_sq: f64,
+}
+
+impl PeerStats {
+    fn record(&mut self, rtt: Option<Duration>) {
+        let Some(rtt) = rtt else {
+            self.fail += 1;
+            return;
+        };
+        let x = rtt.as_secs_f64();
+        let n = self.success as f64;
+        self.success += 1;
+        self.current = x;
+        self.average = (self.average * n + x) / (n + 1.0);
+        self.sum_sq += x * x;
+        let var = self.sum_sq / (n + 1.0) - self.average * self.average;
+        self.standard_deviation = var.max(0.0).sqrt();
+        self.minimum = if n == 0.0 { x } else { self.minimum.min(x) };
+        self.maximum = self.maximum.max(x);
+    }
 }
 
 /// How long every peer must have been reachable before a membership change is allowed
@@ -53,6 +99,9 @@ impl Membership {
             cluster_id: OnceLock::new(),
             removed_self,
             active: Mutex::new(HashMap::new()),
+            sent: Mutex::new(HashMap::new()),
+            recv_batches: Default::default(),
+            send_batches: Default::default(),
         }
     }
 
@@ -141,6 +190,28 @@ impl Membership {
     /// Whether peer `id` (or this member) has been reachable for the whole [`HEALTH_INTERVAL`].
     pub fn connected_since_interval(&self, id: u64) -> bool {
         id == self.self_id || self.active_since(id).is_some_and(|t| t.elapsed() >= HEALTH_INTERVAL)
+    }
+
+    /// Records a batch sent to peer `id`: its round trip, or `None` if it failed.
+    pub fn note_sent(&self, id: u64, rtt: Option<Duration>) {
+        self.send_batches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.sent.lock().unwrap_or_else(|p| p.into_inner()).entry(id).or_default().record(rtt);
+    }
+
+    /// Records a batch of Raft messages received from a peer.
+    pub fn note_received(&self) {
+        self.recv_batches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// `(received, sent)` batches of Raft messages.
+    pub fn batch_counts(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.recv_batches.load(Relaxed), self.send_batches.load(Relaxed))
+    }
+
+    /// What was sent to each peer so far.
+    pub fn peer_stats(&self) -> HashMap<u64, PeerStats> {
+        self.sent.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Records the cluster id (once the log has started).

@@ -122,7 +122,8 @@ impl hecd_raft::Transport for HttpTransport {
         if stale {
             let (tx, rx) = mpsc::channel(QUEUE);
             let target = format!("{}{RAFT_PATH}", url.trim_end_matches('/'));
-            tokio::spawn(send_loop(self.client.clone(), target, rx, self.membership.clone()));
+            let m = self.membership.clone();
+            tokio::spawn(send_loop(self.client.clone(), to, target, rx, m));
             // Replacing the sender ends the old task once its queue drains.
             queues.insert(to, (url, tx));
         }
@@ -135,6 +136,7 @@ impl hecd_raft::Transport for HttpTransport {
 
 async fn send_loop(
     client: PeerClient,
+    to: u64,
     url: String,
     mut rx: mpsc::Receiver<Vec<u8>>,
     membership: Arc<Membership>,
@@ -169,7 +171,11 @@ async fn send_loop(
             req = req.header(X_ETCD_CLUSTER_ID, format!("{cid:x}"));
         }
         let Ok(req) = req.body(Full::new(body.freeze())) else { continue };
-        match client.request(req).await {
+        let started = std::time::Instant::now();
+        let answer = client.request(req).await;
+        let ok = answer.as_ref().is_ok_and(|r| r.status().is_success());
+        membership.note_sent(to, ok.then(|| started.elapsed()));
+        match answer {
             Ok(resp) if resp.status().is_success() => failing = false,
             Ok(resp) if resp.status() == StatusCode::GONE => {
                 tracing::error!(%url, "the member has been permanently removed from the cluster");
@@ -277,6 +283,9 @@ pub(crate) fn handle(
     } else {
         match decode_batch(body) {
             Some(msgs) => {
+                if !msgs.is_empty() {
+                    membership.note_received();
+                }
                 for m in msgs {
                     if let Err(e) = log.step(&m) {
                         tracing::debug!(error = %e, "dropped a peer message");

@@ -148,6 +148,20 @@ async fn add_join_update_remove() {
     })
     .await;
 
+    // The leader reports every follower, with round trips and counts of what it sent.
+    let mut leader_stats = None;
+    for m in &members {
+        let r = m.get("/v2/stats/leader").await;
+        if r.status == 200 {
+            leader_stats = Some(r.json());
+        }
+    }
+    let stats = leader_stats.expect("one member leads");
+    let followers = stats["followers"].as_object().expect("followers");
+    assert_eq!(followers.len(), 3, "{stats}");
+    assert!(followers.values().all(|f| f["counts"]["success"].as_u64() > Some(0)), "{stats}");
+    assert!(followers.values().all(|f| f["latency"]["maximum"].as_f64() > Some(0.0)), "{stats}");
+
     // Update: errors first, then a real change.
     let (id1, _) = initial[1].clone();
     let taken = format!(r#"{{"peerURLs":["{}"]}}"#, initial_urls[0].1);
