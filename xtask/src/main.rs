@@ -6,6 +6,7 @@ mod bench_template;
 mod ci;
 mod demo;
 mod deps;
+mod golden;
 mod tidy;
 
 use std::process::ExitCode;
@@ -20,7 +21,8 @@ commands:
   deps        only install the Debian packages the tests need (apt-get; needs root)
   tidy        the repository's structural checks (module docs, crate dependency DAG, no ignored tests)
   demo        the main job: the whole pipeline on loopback (hecd-kv, hecd-confd, hecd-register, HAProxy)
-  bench [kv|template|all]  benchmarks against the reference implementations";
+  golden      re-record the template fixtures' expectations with real Go (needs golang-go)
+  bench [kv|template|raft|all]  benchmarks against the reference implementations";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
         Some("deps") => deps::install(),
         Some("tidy") => tidy::run(),
         Some("demo") => demo::run(&args[1..]),
+        Some("golden") => golden::run_all(),
         Some("bench") => ci::bench(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             eprintln!("{USAGE}");
