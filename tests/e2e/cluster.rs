@@ -452,7 +452,7 @@ fn members_added_and_removed_under_load_catch_up_by_snapshot() {
 }
 
 #[test]
-fn restarted_follower_catches_up_by_snapshot_and_wiped_member_is_replaced() {
+fn restarted_follower_catches_up_by_snapshot_and_wiped_member_rejoins() {
     let Some(mut c) = Cluster::start(Kind::HecdKv, 3, &["--snapshot-count", "30"]) else { return };
     let leader = c.wait_leader(DEADLINE);
     let f = (leader + 1) % 3;
@@ -471,11 +471,17 @@ fn restarted_follower_catches_up_by_snapshot_and_wiped_member_is_replaced() {
         .expect("the restarted member catches up by snapshot");
     converge(&c);
 
-    // A member whose data dir is lost: remove it and add a fresh one in its place.
+    // A member whose data dir is lost: remove it, add it back with the same name and peer URL
+    // and an empty data dir; then a further member still joins.
     c.kill(f);
     c.wipe(f);
     let via = c.wait_leader(DEADLINE);
     assert_eq!(c.remove_member(via, f), 204);
+    c.rejoin(via, f);
+    let (st, _) =
+        http(c.members[f].client, "PUT", "/v2/keys/lin/s/back", "value=b").expect("write");
+    assert_eq!(st, 201);
+    converge(&c);
     let added = c.add_member(via);
     let (st, _) =
         http(c.members[added].client, "PUT", "/v2/keys/lin/s/new", "value=n").expect("write");

@@ -29,6 +29,8 @@ pub struct Member {
     pub proc: Option<Proc>,
     args: Vec<String>,
     scheme: &'static str,
+    /// Client and peer listen ports.
+    ports: Vec<u16>,
 }
 
 impl Member {
@@ -111,7 +113,7 @@ impl Cluster {
         for (name, ports, proxy) in planned {
             let args = c.args(&name, &ports, &proxy, &initial.join(","), "new");
             let client = ([127, 0, 0, 1], ports[0]).into();
-            c.members.push(Member { name, client, proxy, proc: None, args, scheme });
+            c.members.push(Member { name, client, proxy, proc: None, args, scheme, ports });
         }
         for i in 0..n {
             let proc = c.spawn(i);
@@ -277,8 +279,29 @@ impl Cluster {
         let ports = free_ports(2);
         let proxy = Proxy::start(([127, 0, 0, 1], ports[1]).into()).expect("proxy binds");
         let name = format!("m{}", self.members.len());
+        let client = ([127, 0, 0, 1], ports[0]).into();
         let scheme = self.peer_scheme;
-        let body = format!(r#"{{"peerURLs":["{scheme}://{}"]}}"#, proxy.addr());
+        self.members.push(Member { name, client, proxy, proc: None, args: vec![], scheme, ports });
+        let i = self.members.len() - 1;
+        self.join(via, i);
+        i
+    }
+
+    /// Adds member `i` back (it must be stopped and removed) with the same name and peer URL
+    /// and an empty data dir, as an operator does after losing a member's disk.
+    ///
+    /// # Panics
+    /// When the add is refused or the member does not start.
+    pub fn rejoin(&mut self, via: usize, i: usize) {
+        self.wipe(i);
+        self.join(via, i);
+    }
+
+    /// `POST /v2/members` with member `i`'s peer URL on `via`, then starts it with
+    /// `--initial-cluster-state existing` and the member list `via` reports.
+    fn join(&mut self, via: usize, i: usize) {
+        let url = self.members[i].peer_url();
+        let body = format!(r#"{{"peerURLs":["{url}"]}}"#);
         // etcd's strict reconfiguration check refuses an add (500) until every member has been
         // reachable for five seconds.
         let r = wait_until("the member add to be accepted", START, || {
@@ -293,23 +316,16 @@ impl Cluster {
         let v: serde_json::Value = serde_json::from_str(&listed).expect("JSON");
         let mut initial: Vec<String> = Vec::new();
         for m in v["members"].as_array().into_iter().flatten() {
-            let url = m["peerURLs"][0].as_str().unwrap_or("");
-            let n = if url == format!("{scheme}://{}", proxy.addr()) {
-                name.clone()
-            } else {
-                let found = self.members.iter().find(|x| x.peer_url() == url);
-                found.map(|x| x.name.clone()).unwrap_or_default()
-            };
-            initial.push(format!("{n}={url}"));
+            let u = m["peerURLs"][0].as_str().unwrap_or("");
+            let found = self.members.iter().find(|x| x.peer_url() == u);
+            initial.push(format!("{}={u}", found.map(|x| x.name.as_str()).unwrap_or("")));
         }
-        let args = self.args(&name, &ports, &proxy, &initial.join(","), "existing");
-        let client = ([127, 0, 0, 1], ports[0]).into();
-        self.members.push(Member { name, client, proxy, proc: None, args, scheme });
-        let i = self.members.len() - 1;
+        let m = &self.members[i];
+        let args = self.args(&m.name, &m.ports, &m.proxy, &initial.join(","), "existing");
+        self.members[i].args = args;
         let proc = self.spawn(i);
         self.members[i].proc = Some(proc);
         self.wait_answering(i);
-        i
     }
 
     /// Removes member `i` through `DELETE /v2/members/<id>` on member `via` (retrying while the
