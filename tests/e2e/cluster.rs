@@ -279,6 +279,20 @@ fn three_members_replicate_and_etcdctl_works() {
             assert_eq!((st, node_value(&body)), (200, Some(format!("v{i}"))));
         }
     }
+    // A watch on one member sees a write made through another.
+    let watcher = c.members[2].client;
+    let watch = std::thread::spawn(move || http(watcher, "GET", "/v2/keys/r/w?wait=true", ""));
+    wait_until("the watch to be registered", DEADLINE, || {
+        let (_, body) = http(c.members[2].client, "GET", "/v2/stats/store", "").ok()?;
+        let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+        (v["watchers"].as_u64() >= Some(1)).then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (st, _) = http(c.members[0].client, "PUT", "/v2/keys/r/w", "value=seen").expect("write");
+    assert_eq!(st, 201);
+    let (st, body) = watch.join().expect("watch thread").expect("watch answer");
+    assert_eq!((st, node_value(&body).as_deref()), (200, Some("seen")), "{body}");
+
     let etcdctl = std::path::Path::new("/usr/bin/etcdctl");
     if !etcdctl.exists() {
         eprintln!("SKIPPING etcdctl checks: /usr/bin/etcdctl is missing");
