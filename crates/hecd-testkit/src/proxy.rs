@@ -23,8 +23,9 @@ pub struct Proxy {
 struct Shared {
     isolated: AtomicBool,
     blocked_from: Mutex<HashSet<String>>,
-    /// Open connections: (sender id, client side, upstream side).
-    conns: Mutex<Vec<(String, TcpStream, TcpStream)>>,
+    /// Open connections: (serial, sender id, client side, upstream side).
+    conns: Mutex<Vec<(u64, String, TcpStream, TcpStream)>>,
+    next: std::sync::atomic::AtomicU64,
     stopped: AtomicBool,
 }
 
@@ -37,7 +38,7 @@ impl Shared {
     /// Closes the open connections the current rules forbid.
     fn enforce(&self) {
         let mut conns = self.conns.lock().unwrap_or_else(|p| p.into_inner());
-        conns.retain(|(from, a, b)| {
+        conns.retain(|(_, from, a, b)| {
             if self.allows(from) {
                 return true;
             }
@@ -143,15 +144,18 @@ fn serve(mut client: TcpStream, target: SocketAddr, shared: &Shared) {
         return;
     }
     let (Ok(c2), Ok(u2)) = (client.try_clone(), upstream.try_clone()) else { return };
+    let serial = shared.next.fetch_add(1, Ordering::SeqCst);
     {
         let (Ok(c3), Ok(u3)) = (client.try_clone(), upstream.try_clone()) else { return };
-        shared.conns.lock().unwrap_or_else(|p| p.into_inner()).push((from.clone(), c3, u3));
+        let mut conns = shared.conns.lock().unwrap_or_else(|p| p.into_inner());
+        conns.push((serial, from.clone(), c3, u3));
     }
     // The rules may have changed while connecting.
     shared.enforce();
     let t = std::thread::spawn(move || pump(c2, u2));
     pump(upstream, client);
     let _ = t.join();
+    shared.conns.lock().unwrap_or_else(|p| p.into_inner()).retain(|c| c.0 != serial);
 }
 
 fn pump(mut from: TcpStream, mut to: TcpStream) {
@@ -159,3 +163,6 @@ fn pump(mut from: TcpStream, mut to: TcpStream) {
     let _ = to.shutdown(Shutdown::Both);
     let _ = from.shutdown(Shutdown::Both);
 }
+
+#[cfg(test)]
+mod tests;
