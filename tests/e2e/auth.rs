@@ -80,7 +80,7 @@ const AFTER_RESTART: &[Step] = &[
 ];
 
 /// One request with an optional `Authorization` header; status and body.
-fn send(
+pub(crate) fn send(
     addr: SocketAddr,
     method: &str,
     path: &str,

@@ -665,3 +665,28 @@ fn missing_keys_fail_like_confd_unless_asked_to_render_empty() {
     confd.signal("TERM").unwrap();
     assert_eq!(confd.wait_exit(DEADLINE).unwrap().code(), Some(0));
 }
+
+#[test]
+fn basic_auth_against_a_store_with_auth_enabled() {
+    let Some(kv) = KvServer::start(Kind::HecdKv) else { return };
+    let send = crate::auth::send;
+    // Basic base64("root:rootpw").
+    let root = Some("Basic cm9vdDpyb290cHc=");
+    let root_user = r#"{"user":"root","password":"rootpw"}"#;
+    assert_eq!(send(kv.addr, "PUT", "/v2/auth/users/root", None, root_user).0, 201);
+    assert_eq!(send(kv.addr, "PUT", "/v2/auth/enable", None, "").0, 200);
+    let revoke = r#"{"role":"guest","revoke":{"kv":{"read":["/*"],"write":["/*"]}}}"#;
+    let (status, body) = send(kv.addr, "PUT", "/v2/auth/roles/guest", root, revoke);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(send(kv.addr, "PUT", "/v2/keys/app/servers/a", root, "value=10.0.0.1:80").0, 201);
+    let site = Site::new();
+    site.servers_resource("s", "");
+    // Without credentials the store refuses the read: the resource fails, nothing is written.
+    let out = site.onetime(&kv.url, &[]);
+    exit(&out, 1);
+    assert_eq!(site.read("s.conf"), None);
+    // With confd's basic-auth flags it renders.
+    let out = site.onetime(&kv.url, &["-basic-auth", "-username", "root", "-password", "rootpw"]);
+    exit(&out, 0);
+    assert_eq!(site.read("s.conf").as_deref(), Some("server a 10.0.0.1:80\n"));
+}
