@@ -24,17 +24,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
 
 /// The wire spelling of an action.
 pub fn action_str(a: Action) -> &'static str {
-    match a {
-        Action::Get => "get",
-        Action::Set => "set",
-        Action::Create => "create",
-        Action::Update => "update",
-        Action::Delete => "delete",
-        Action::CompareAndSwap => "compareAndSwap",
-        Action::CompareAndDelete => "compareAndDelete",
-        Action::Expire => "expire",
-        _ => "get",
-    }
+    a.as_str()
 }
 
 struct NodeJson<'a>(&'a NodeView);

@@ -2,27 +2,9 @@
 
 use std::time::SystemTime;
 
-/// What an event reports as having happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Action {
-    /// A read.
-    Get,
-    /// A plain write.
-    Set,
-    /// A create (must not have existed, or in-order).
-    Create,
-    /// An update of an existing node.
-    Update,
-    /// A delete.
-    Delete,
-    /// A compare-and-swap.
-    CompareAndSwap,
-    /// A compare-and-delete.
-    CompareAndDelete,
-    /// A TTL expiry.
-    Expire,
-}
+/// What an event reports as having happened: the wire type itself, so that the server
+/// never translates one enum into another.
+pub use hecd_v2api::Action;
 
 /// A node as seen at one moment, detached from the tree.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
