@@ -3,8 +3,9 @@
 //! restart members, partition them, and add or remove members at run time.
 //!
 //! Client and peer listen ports are picked with [`free_ports`] before the members start (their
-//! peer URLs must be known up front): another process could take one first, in which case the
-//! member fails to start and the test fails loudly with its log.
+//! peer URLs must be known up front): another process could take one first. A start that fails
+//! that way ("address already in use") is retried whole with new ports, up to five times;
+//! any other failure fails the test loudly with the member's log.
 
 use std::net::SocketAddr;
 use std::process::Command;
@@ -74,6 +75,29 @@ impl Cluster {
         extra: &[&str],
         pki: Option<&crate::pki::TestPki>,
     ) -> Option<Cluster> {
+        // The ports are picked free but may be taken by another test's process before a member
+        // binds them (a check-then-use race): a start that fails that way is retried whole.
+        for attempt in 1..=5 {
+            match Self::try_start(kind, n, extra, pki)? {
+                Ok(c) => return Some(c),
+                Err(e)
+                    if e.to_ascii_lowercase().contains("address already in use") && attempt < 5 =>
+                {
+                    eprintln!("cluster start hit a taken port (attempt {attempt}); retrying");
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    /// One start attempt: `None` when the binary is missing, `Err` when a member failed.
+    fn try_start(
+        kind: Kind,
+        n: usize,
+        extra: &[&str],
+        pki: Option<&crate::pki::TestPki>,
+    ) -> Option<Result<Cluster, String>> {
         let mut extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         if let Some(pki) = pki {
             for (flag, path) in [
@@ -120,10 +144,12 @@ impl Cluster {
             c.members[i].proc = Some(proc);
         }
         for i in 0..n {
-            c.wait_answering(i);
+            if let Err(e) = c.try_wait_answering(i) {
+                return Some(Err(e));
+            }
         }
         c.wait_leader(START);
-        Some(c)
+        Some(Ok(c))
     }
 
     fn args(
@@ -178,6 +204,13 @@ impl Cluster {
     }
 
     fn wait_answering(&mut self, i: usize) {
+        if let Err(e) = self.try_wait_answering(i) {
+            panic!("{e}");
+        }
+    }
+
+    /// Waits until member `i` answers; the error carries its log.
+    fn try_wait_answering(&mut self, i: usize) -> Result<(), String> {
         let addr = self.members[i].client;
         let m = &mut self.members[i];
         let ready = wait_until(&format!("{} to answer", m.name), START, || {
@@ -187,10 +220,10 @@ impl Cluster {
             }
             http(addr, "GET", "/v2/keys/", "").ok().filter(|(st, _)| *st == 200).map(|_| Ok(()))
         });
-        if let Err(e) = ready.and_then(|r| r) {
+        ready.and_then(|r| r).map_err(|e| {
             let log = m.proc.as_ref().map(Proc::log).unwrap_or_default();
-            panic!("{e}\n{log}");
-        }
+            format!("{e}\n{log}")
+        })
     }
 
     /// The indices of the members currently running.

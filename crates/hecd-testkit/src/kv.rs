@@ -94,6 +94,23 @@ impl KvServer {
             eprintln!("SKIPPING {kind:?}: {msg}");
             return None;
         }
+        // Free ports can be taken by another process before the server binds them (a
+        // check-then-use race); such a start is retried with new ports.
+        for attempt in 1..=5 {
+            match Self::try_launch(kind, extra, scheme) {
+                Ok(s) => return Some(s),
+                Err(e)
+                    if e.to_ascii_lowercase().contains("address already in use") && attempt < 5 =>
+                {
+                    eprintln!("{kind:?} start hit a taken port (attempt {attempt}); retrying");
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    fn try_launch(kind: Kind, extra: &[&str], scheme: &str) -> Result<KvServer, String> {
         let dir = crate::tempdir();
         let ports = free_ports(2);
         let url = format!("{scheme}://127.0.0.1:{}", ports[0]);
@@ -111,11 +128,20 @@ impl KvServer {
             args.extend(["--enable-v2", "--log-level", "error"].map(String::from));
         }
         let addr: SocketAddr = ([127, 0, 0, 1], ports[0]).into();
-        let proc = Self::spawn_ready(kind, &args, addr, scheme);
-        Some(KvServer { url, addr, name: "t".into(), proc, dir, kind, args, scheme: scheme.into() })
+        let proc = Self::try_spawn_ready(kind, &args, addr, scheme)?;
+        Ok(KvServer { url, addr, name: "t".into(), proc, dir, kind, args, scheme: scheme.into() })
     }
 
     fn spawn_ready(kind: Kind, args: &[String], addr: SocketAddr, scheme: &str) -> Proc {
+        Self::try_spawn_ready(kind, args, addr, scheme).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn try_spawn_ready(
+        kind: Kind,
+        args: &[String],
+        addr: SocketAddr,
+        scheme: &str,
+    ) -> Result<Proc, String> {
         let mut cmd = Command::new(kind.binary());
         cmd.args(args);
         let mut proc = Proc::spawn(&format!("{kind:?}"), cmd).expect("server binary runs");
@@ -129,10 +155,10 @@ impl KvServer {
                 }
                 http(addr, "GET", "/v2/keys/", "").ok().filter(|(st, _)| *st == 200).map(|_| Ok(()))
             });
-        if let Err(e) = ready.and_then(|r| r) {
-            panic!("{e}\n{}", proc.log());
+        match ready.and_then(|r| r) {
+            Ok(()) => Ok(proc),
+            Err(e) => Err(format!("{e}\n{}", proc.log())),
         }
-        proc
     }
 
     /// Kills the server with `signal` (`"KILL"`, `"TERM"`) and waits for it to exit.
