@@ -264,21 +264,27 @@ fn check_outcome(c: &Cluster, mut ops: Vec<Operation>, acked: &[(String, String)
     }
 }
 
-#[test]
-fn three_members_replicate_and_etcdctl_works() {
-    let Some(c) = Cluster::start(Kind::HecdKv, 3, &[]) else { return };
+/// Writes one key through each member, then reads every key with `quorum=true` on every member.
+fn write_on_each_and_read_everywhere(c: &Cluster, dir: &str) {
     for (i, m) in c.members.iter().enumerate() {
-        let (st, _) = http(m.client, "PUT", &format!("/v2/keys/r/k{i}"), &format!("value=v{i}"))
-            .expect("write");
+        let (st, _) =
+            http(m.client, "PUT", &format!("/v2/keys/{dir}/k{i}"), &format!("value=v{i}"))
+                .expect("write");
         assert_eq!(st, 201);
     }
     for m in &c.members {
-        for i in 0..3 {
-            let (st, body) =
-                http(m.client, "GET", &format!("/v2/keys/r/k{i}?quorum=true"), "").expect("read");
+        for i in 0..c.members.len() {
+            let (st, body) = http(m.client, "GET", &format!("/v2/keys/{dir}/k{i}?quorum=true"), "")
+                .expect("read");
             assert_eq!((st, node_value(&body)), (200, Some(format!("v{i}"))));
         }
     }
+}
+
+#[test]
+fn three_members_replicate_and_etcdctl_works() {
+    let Some(c) = Cluster::start(Kind::HecdKv, 3, &[]) else { return };
+    write_on_each_and_read_everywhere(&c, "r");
     // A watch on one member sees a write made through another.
     let watcher = c.members[2].client;
     let watch = std::thread::spawn(move || http(watcher, "GET", "/v2/keys/r/w?wait=true", ""));
@@ -649,18 +655,7 @@ fn peers_talk_tls_with_client_certificates() {
     let dir = hecd_testkit::tempdir();
     let pki = hecd_testkit::pki::TestPki::generate(dir.path()).expect("test PKI");
     let Some(c) = Cluster::start_with_peer_tls(Kind::HecdKv, 3, &[], Some(&pki)) else { return };
-    for (i, m) in c.members.iter().enumerate() {
-        let (st, _) = http(m.client, "PUT", &format!("/v2/keys/t/k{i}"), &format!("value=v{i}"))
-            .expect("write");
-        assert_eq!(st, 201);
-    }
-    for m in &c.members {
-        for i in 0..3 {
-            let (st, body) =
-                http(m.client, "GET", &format!("/v2/keys/t/k{i}?quorum=true"), "").expect("read");
-            assert_eq!((st, node_value(&body)), (200, Some(format!("v{i}"))));
-        }
-    }
+    write_on_each_and_read_everywhere(&c, "t");
     let (_, listed) = http(c.members[0].client, "GET", "/v2/members", "").expect("list");
     assert!(listed.contains("\"peerURLs\":[\"https://"), "{listed}");
     // Plain HTTP to a peer listener gets no Raft answer.

@@ -544,15 +544,21 @@ async fn base_users(state: &State, parts: &Parts) -> Response<Body> {
     reply(state, StatusCode::OK, &Users { users: (!users.is_empty()).then_some(users) })
 }
 
-async fn for_user(state: &State, parts: &Parts, body: &Bytes, name: &str) -> Response<Body> {
+/// The checks shared by `/v2/auth/users/NAME` and `/v2/auth/roles/NAME`, in etcd's order:
+/// the method, root credentials, then catching up with the log before a change.
+async fn admin_request(state: &State, parts: &Parts) -> Result<(), Response<Body>> {
     if ![Method::GET, Method::PUT, Method::DELETE].contains(&parts.method) {
-        return method_not_allowed("GET,PUT,DELETE");
+        return Err(method_not_allowed("GET,PUT,DELETE"));
     }
     if !has_root_access(state, &parts.headers).await {
-        return no_auth();
+        return Err(no_auth());
     }
-    if let Err(e) = sync_for_write(state, parts).await {
-        return refusal(state, e);
+    sync_for_write(state, parts).await.map_err(|e| refusal(state, e))
+}
+
+async fn for_user(state: &State, parts: &Parts, body: &Bytes, name: &str) -> Response<Body> {
+    if let Err(refused) = admin_request(state, parts).await {
+        return refused;
     }
     let result = match parts.method {
         Method::GET => get_user_with_roles(state, name).map(|u| reply(state, StatusCode::OK, &u)),
@@ -676,14 +682,8 @@ async fn base_roles(state: &State, parts: &Parts) -> Response<Body> {
 }
 
 async fn for_role(state: &State, parts: &Parts, body: &Bytes, name: &str) -> Response<Body> {
-    if ![Method::GET, Method::PUT, Method::DELETE].contains(&parts.method) {
-        return method_not_allowed("GET,PUT,DELETE");
-    }
-    if !has_root_access(state, &parts.headers).await {
-        return no_auth();
-    }
-    if let Err(e) = sync_for_write(state, parts).await {
-        return refusal(state, e);
+    if let Err(refused) = admin_request(state, parts).await {
+        return refused;
     }
     let result = match parts.method {
         Method::GET => get_role(state, name)

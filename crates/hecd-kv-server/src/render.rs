@@ -22,11 +22,6 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     }
 }
 
-/// The wire spelling of an action.
-pub fn action_str(a: Action) -> &'static str {
-    a.as_str()
-}
-
 struct NodeJson<'a>(&'a NodeView);
 
 struct Nodes<'a>(&'a [NodeView]);
@@ -84,7 +79,7 @@ impl Serialize for EventJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let e = self.event;
         let mut st = s.serialize_struct("Response", 3)?;
-        st.serialize_field("action", action_str(e.action))?;
+        st.serialize_field("action", e.action.as_str())?;
         if self.with_nodes {
             st.serialize_field("node", &NodeJson(&e.node))?;
             if let Some(p) = &e.prev_node {
