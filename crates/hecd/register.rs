@@ -16,7 +16,8 @@ Examples:
   docker inspect web1 | hecd-register add --from-inspect - --container-port 80 --host 192.168.1.22
   hecd-register ls --output json
   hecd-register run web1 192.168.1.22:49153 --ttl 30 --check-http http://192.168.1.22:49153/health
-  hecd-register rm web1";
+  hecd-register rm web1
+  hecd-register docker --endpoints 10.0.0.2:2379 --ip 192.168.1.22 --ttl 30 --ttl-refresh 10 --cleanup";
 
 /// Register application containers (name → HOST:PORT) in an etcd v2 compatible store.
 #[derive(Debug, Parser)]
@@ -40,6 +41,12 @@ struct Cli {
     /// The client certificate's key.
     #[arg(long, global = true, env = "ETCDCTL_KEY_FILE")]
     key_file: Option<std::path::PathBuf>,
+    /// User for the store's basic authentication, USER or USER:PASSWORD (etcd v2 auth).
+    #[arg(long, global = true, env = "ETCDCTL_USERNAME")]
+    username: Option<String>,
+    /// Password for --username (when not given as USER:PASSWORD).
+    #[arg(long, global = true, env = "ETCDCTL_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
     /// Log level (error, warn, info, debug, trace); RUST_LOG is used when not given.
     #[arg(long, global = true)]
     log_level: Option<String>,
@@ -84,6 +91,74 @@ enum Command {
         after_help = "Examples:\n  hecd-register run web1 10.0.0.7:8080 --ttl 30\n  hecd-register run web1 10.0.0.7:8080 --ttl 30 --check-tcp"
     )]
     Run(RunArgs),
+    /// Follow a Docker engine: register every published port of its running containers and
+    /// keep the store in step with its events until SIGTERM/SIGINT.
+    #[command(after_help = DOCKER_HELP)]
+    Docker(DockerArgs),
+}
+
+const DOCKER_HELP: &str = "\
+Keys: one per published port, value IP:HOSTPORT; flat layout <prefix>/<host>:<container>:<port>,
+registrator layout <prefix>/<service>/<host>:<container>:<port>.
+Container labels or environment: SERVICE_NAME, SERVICE_<port>_NAME, SERVICE_ID, SERVICE_IGNORE,
+SERVICE_<port>_IGNORE. A container with a HEALTHCHECK is registered only while healthy.
+
+Examples:
+  hecd-register docker --ip 192.168.1.22
+  hecd-register docker --docker-host unix:///run/docker.sock --ip 192.168.1.22 --ttl 30 --ttl-refresh 10 --cleanup --resync 60
+  hecd-register --prefix /services docker --layout registrator --internal";
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LayoutArg {
+    /// <prefix>/<host>:<container>:<port> (the seed's template reads it unchanged).
+    Flat,
+    /// <prefix>/<service>/<host>:<container>:<port> (registrator's etcd layout).
+    Registrator,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DeregisterArg {
+    /// Remove a container's entries whenever it stops.
+    Always,
+    /// Keep the entries of a container that failed (non-zero exit, not a signal).
+    OnSuccess,
+}
+
+#[derive(Debug, Args)]
+struct DockerArgs {
+    /// The Docker engine (DOCKER_HOST is honoured; this flag wins).
+    #[arg(long, env = "DOCKER_HOST", default_value = "unix:///var/run/docker.sock")]
+    docker_host: String,
+    /// The host address to advertise (default: the binding's host IP when it is a specific one).
+    #[arg(long)]
+    ip: Option<String>,
+    /// This host's name in every key (default: the system's host name).
+    #[arg(long)]
+    hostname: Option<String>,
+    /// Register the container's own IP and exposed port instead of the published one.
+    #[arg(long)]
+    internal: bool,
+    /// Only register containers that set SERVICE_NAME.
+    #[arg(long)]
+    explicit: bool,
+    /// The key layout.
+    #[arg(long, value_enum, default_value_t = LayoutArg::Flat)]
+    layout: LayoutArg,
+    /// The keys' TTL in seconds (default: none).
+    #[arg(long)]
+    ttl: Option<u64>,
+    /// TTL refresh interval in seconds (default: a third of the TTL).
+    #[arg(long)]
+    ttl_refresh: Option<f64>,
+    /// At start, remove this host's entries that no running container backs.
+    #[arg(long)]
+    cleanup: bool,
+    /// Every N seconds, compare the engine and the store and fix differences.
+    #[arg(long, value_name = "N")]
+    resync: Option<f64>,
+    /// Whether a container that exited non-zero is removed.
+    #[arg(long, value_enum, default_value_t = DeregisterArg::Always)]
+    deregister: DeregisterArg,
 }
 
 #[derive(Debug, Args)]
@@ -214,9 +289,22 @@ fn registrar(cli: &Cli) -> Result<Registrar, Failure> {
             ca_file: cli.ca_file.clone(),
             cert_file: cli.cert_file.clone(),
             key_file: cli.key_file.clone(),
-        })
-        .build()
-        .map_err(|e| Failure(2, e.to_string()))?;
+        });
+    let client = match (&cli.username, &cli.password) {
+        (Some(u), Some(p)) => client.basic_auth(u, p),
+        (Some(u), None) => match u.split_once(':') {
+            Some((u, p)) => client.basic_auth(u, p),
+            None => {
+                return Err(Failure(
+                    2,
+                    "--username needs a password (USER:PASSWORD or --password)".into(),
+                ))
+            }
+        },
+        (None, Some(_)) => return Err(Failure(2, "--password needs --username".into())),
+        (None, None) => client,
+    };
+    let client = client.build().map_err(|e| Failure(2, e.to_string()))?;
     Ok(Registrar::new(client, &cli.prefix)?)
 }
 
@@ -285,7 +373,50 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             opts.validate().map_err(|m| Failure(2, m))?;
             hecd_register::run(&registrar, &reg, &opts, shutdown_signal()).await?;
         }
+        Command::Docker(d) => docker(&cli, d).await?,
     }
+    Ok(())
+}
+
+async fn docker(cli: &Cli, d: &DockerArgs) -> Result<(), Failure> {
+    use hecd_register::docker::{Deregister, DockerOptions, Engine, Layout, MapOptions};
+    let host = match &d.hostname {
+        Some(h) => h.clone(),
+        None => hecd_register::docker::system_hostname()
+            .ok_or_else(|| Failure(2, "cannot read the host name; give --hostname".into()))?,
+    };
+    let mut map = MapOptions::new(&host)?;
+    if let Some(ip) = &d.ip {
+        Address::new(ip, "1")?;
+        map.ip = Some(ip.clone());
+    }
+    map.internal = d.internal;
+    map.explicit = d.explicit;
+    map.layout = match d.layout {
+        LayoutArg::Flat => Layout::Flat,
+        LayoutArg::Registrator => Layout::Registrator,
+    };
+    let mut opts = DockerOptions::new(map, &cli.prefix);
+    opts.ttl = d.ttl;
+    if let Some(ttl) = d.ttl {
+        opts.ttl_refresh = match d.ttl_refresh {
+            Some(s) => secs(s, "--ttl-refresh")?,
+            None => Duration::from_millis(ttl.max(1) * 1000 / 3),
+        };
+    } else if d.ttl_refresh.is_some() {
+        return Err(Failure(2, "--ttl-refresh needs --ttl".into()));
+    }
+    opts.resync = d.resync.map(|s| secs(s, "--resync")).transpose()?;
+    opts.cleanup = d.cleanup;
+    opts.deregister = match d.deregister {
+        DeregisterArg::Always => Deregister::Always,
+        DeregisterArg::OnSuccess => Deregister::OnSuccess,
+    };
+    opts.validate()?;
+    let engine = Engine::new(&d.docker_host)?;
+    // The store client retries each request over the endpoints; the loop retries the rest.
+    let client = registrar(cli)?.client().clone();
+    hecd_register::docker::follow(engine, client, opts, shutdown_signal()).await?;
     Ok(())
 }
 

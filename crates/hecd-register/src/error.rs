@@ -46,6 +46,14 @@ pub enum Error {
     /// `docker inspect` output could not be used.
     #[error("docker inspect output: {0}")]
     Inspect(String),
+    /// The Docker engine could not be reached or answered unexpectedly.
+    #[error("docker engine {host}: {reason}")]
+    Engine {
+        /// The engine address.
+        host: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// The store answered with an error or could not be reached.
     #[error(transparent)]
     Store(#[from] hecd_client::Error),

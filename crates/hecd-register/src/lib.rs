@@ -13,12 +13,16 @@
 //! # Ok(()) }
 //! ```
 //!
+//! [`docker`] follows a Docker engine's events and registers each container's published
+//! ports (`hecd-register docker`).
+//!
 //! Invariant: this crate talks to the store only through `hecd-client`; it knows nothing of
 //! Raft or the store's internals.
 
 #![warn(missing_docs)]
 
 mod address;
+pub mod docker;
 mod error;
 mod health;
 mod inspect;

@@ -94,6 +94,11 @@ impl Registrar {
         Ok(Registrar { client, prefix: prefix.into() })
     }
 
+    /// The store client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The key a name is registered under.
     pub fn key(&self, name: &str) -> String {
         format!("{}/{name}", self.prefix)
