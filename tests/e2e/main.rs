@@ -4,6 +4,7 @@
 mod auth;
 mod cluster;
 mod confd;
+mod docker;
 mod durability;
 mod pipeline;
 mod register;

@@ -6,6 +6,7 @@
 
 pub mod backend;
 pub mod cluster;
+pub mod docker;
 pub mod kv;
 pub mod linearizability;
 pub mod pki;

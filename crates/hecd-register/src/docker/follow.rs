@@ -148,6 +148,11 @@ pub async fn follow(
             first = false;
         }
         state.sync_store(state.opts.cleanup).await;
+        info!(
+            entries = state.written.len(),
+            pending = state.dirty,
+            "store in step with the engine"
+        );
         if state.follow_events(&mut stream, &mut shutdown).await {
             break;
         }
