@@ -422,7 +422,7 @@ fn traffic_reaches_a_started_container_through_haproxy() {
     std::fs::write(
         confdir.join("conf.d/haproxy.toml"),
         format!(
-            "[template]\nsrc = \"haproxy.cfg.tmpl\"\ndest = \"{}\"\nkeys = [\"/app/servers\"]\n\
+            "[template]\nsrc = \"haproxy.cfg.tmpl\"\ndest = \"{}\"\nkeys = [\"/app/servers\"]\nallow_empty = true\n\
              check_cmd = \"{HAPROXY} -c -q -f {{{{.src}}}}\"\nreload_cmd = \"/bin/sh {reload} {} {}\"\n",
             dest.display(),
             sock.display(),

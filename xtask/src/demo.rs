@@ -197,7 +197,8 @@ fn register(bin: &Path, kv: &str, args: &[&str]) -> Result<(), String> {
 
 /// Runs the demo.
 pub fn run(args: &[String]) -> Result<(), String> {
-    let opts = parse(args)?;
+    let (docker, args) = crate::demo_docker::split_flag(args);
+    let opts = parse(&args)?;
     // protoc builds the raft crate; HAProxy is what the demo shows traffic through.
     let needed: Vec<&str> = [
         ("protobuf-compiler", "/usr/bin/protoc"),
@@ -400,6 +401,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         );
     }
 
+    let _docker = crate::demo_docker::run(&bin, &kv_url, fe_addr, have_haproxy, docker)?;
     if !opts.once {
         println!("\nrunning; try `target/release/hecd-register --endpoints {kv_url} add web9 127.0.0.1:PORT`. Ctrl-C stops everything.");
         while !interrupted.load(Ordering::SeqCst) {

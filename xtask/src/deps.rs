@@ -6,7 +6,8 @@ use std::process::Command;
 /// present.
 ///
 /// etcd (v2 API enabled with `--enable-v2`) and its clients are the reference the client and
-/// conformance tests compare against; HAProxy is the real load balancer of the pipeline tests.
+/// conformance tests compare against; HAProxy is the real load balancer of the pipeline tests;
+/// Docker is the engine `hecd-register docker` follows.
 pub const PACKAGES: &[(&str, &str)] = &[
     // raft-rs's prost codec generates its message code at build time with protoc.
     ("protobuf-compiler", "/usr/bin/protoc"),
@@ -17,6 +18,10 @@ pub const PACKAGES: &[(&str, &str)] = &[
     // fixtures/haproxy/haproxy-reload.sh talks to HAProxy's master CLI with socat.
     ("socat", "/usr/bin/socat"),
     ("curl", "/usr/bin/curl"),
+    // hecd-register docker's tests start a private Docker engine and import an image holding
+    // only a static busybox (no registry needed).
+    ("docker.io", "/usr/sbin/dockerd"),
+    ("busybox-static", "/bin/busybox"),
 ];
 
 /// Installs every missing package with apt-get (which needs root, as CI and fresh machines have).

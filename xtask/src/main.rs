@@ -5,6 +5,7 @@
 mod bench_template;
 mod ci;
 mod demo;
+mod demo_docker;
 mod deps;
 mod golden;
 mod tidy;
@@ -20,7 +21,8 @@ commands:
   ci          the same as `test`, without installing packages
   deps        only install the Debian packages the tests need (apt-get; needs root)
   tidy        the repository's structural checks (module docs, crate dependency DAG, no ignored tests)
-  demo        the main job: the whole pipeline on loopback (hecd-kv, hecd-confd, hecd-register, HAProxy)
+  demo        the main job: the whole pipeline on loopback (hecd-kv, hecd-confd, hecd-register, HAProxy),
+              with real containers when a Docker engine is reachable (--docker: start a private one)
   golden      re-record the template fixtures' expectations with real Go (needs golang-go)
   bench [kv|template|raft|all]  benchmarks against the reference implementations";
 

@@ -28,6 +28,9 @@ use crate::wait_until;
 pub const DOCKERD: &str = "/usr/sbin/dockerd";
 /// Debian's static busybox, the only file of the test image.
 pub const BUSYBOX: &str = "/bin/busybox";
+/// Debian's `docker` CLI (from `docker.io`, the engine's own version), rather than whichever
+/// `docker` comes first on `PATH`.
+pub const DOCKER_CLI: &str = "/usr/bin/docker";
 /// The test image's name.
 pub const IMAGE: &str = "hecd-bb:test";
 
@@ -240,7 +243,8 @@ impl DockerEngine {
     /// # Errors
     /// Its stderr when it fails.
     pub fn docker(&self, args: &[&str]) -> Result<String, String> {
-        let out = Command::new("docker")
+        let cli = if Path::new(DOCKER_CLI).exists() { DOCKER_CLI } else { "docker" };
+        let out = Command::new(cli)
             .arg("--host")
             .arg(&self.host)
             .args(args)

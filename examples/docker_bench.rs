@@ -1,0 +1,212 @@
+//! `hecd-register docker` figures against a private Docker engine (issue 12), with
+//! `hecd-kv`, `hecd-confd -watch` and a real HAProxy on loopback:
+//!
+//! 1. container start → key present, and → HAProxy serving it, p50/p99 over N containers
+//!    (started one after the other, each stopped before the next starts, so that the one
+//!    served is unambiguous); also stop → key gone;
+//! 2. churn: C containers started and stopped at once by several threads (a third of them are
+//!    left running); once the registrar has caught up, the keys must be exactly the running
+//!    containers: orphan keys (a key without a running container) and missed containers (a
+//!    running container without a key) are counted.
+//!
+//! Usage: `cargo run --release --example docker_bench [N] [C]` (defaults 50, 100). Build the
+//! binaries in the same profile first (`cargo build --release --bins`). Needs root, Debian's
+//! `docker.io`, `busybox-static`, `haproxy` and `socat`.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hecd_testkit::docker::greeting;
+use hecd_testkit::kv::{Kind, KvServer};
+use hecd_testkit::{http, wait_until, Proc};
+
+const HAPROXY: &str = "/usr/sbin/haproxy";
+const PREFIX: &str = "/app/servers";
+
+fn main() {
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let n = args.first().copied().unwrap_or(50);
+    let churn = args.get(1).copied().unwrap_or(100);
+    let dk = hecd_testkit::docker::shared().expect("dockerd and busybox are installed");
+    let kv =
+        KvServer::start(Kind::HecdKv).expect("hecd-kv is built (cargo build --release --bins)");
+    let (frontend, _pipeline) = haproxy_pipeline(&kv);
+    let mut cmd = Command::new(hecd_testkit::bin("hecd-register"));
+    cmd.args(["--endpoints", &kv.url, "--prefix", PREFIX, "--log-level", "warn", "docker"])
+        .args(["--docker-host", &dk.host, "--hostname", "bench", "--ip", "127.0.0.1"])
+        .args(["--ttl", "30", "--ttl-refresh", "10"]);
+    let reg = Proc::spawn("hecd-register docker", cmd).expect("hecd-register runs");
+
+    // 1. Start → key, start → served, stop → gone, one container at a time.
+    let (mut to_key, mut to_served, mut to_gone) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..n {
+        let name = format!("bench-{i}");
+        let key = format!("{PREFIX}/bench:{name}:8080");
+        dk.run_httpd(&name, &[]);
+        // `docker run -d` returns once the container runs: the clock starts there.
+        let t = Instant::now();
+        let got = wait_until(&key, Duration::from_secs(30), || value_of(&kv, &key))
+            .unwrap_or_else(|e| panic!("{e}\n{}", reg.log()));
+        to_key.push(t.elapsed());
+        assert_eq!(got, format!("127.0.0.1:{}", dk.host_port(&name, "8080/tcp")));
+        let body = greeting(&name);
+        wait_until(&format!("{name} served"), Duration::from_secs(30), || {
+            (fetch(frontend)? == body).then_some(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        to_served.push(t.elapsed());
+        // The clock starts before `docker rm -f`, whose own run (about 0.1 s) is included.
+        let t = Instant::now();
+        dk.must(&["rm", "-f", &name]);
+        wait_until(&format!("{key} gone"), Duration::from_secs(30), || {
+            value_of(&kv, &key).is_none().then_some(())
+        })
+        .unwrap_or_else(|e| panic!("{e}\n{}", reg.log()));
+        to_gone.push(t.elapsed());
+    }
+    println!("start -> key present     {} over {n} containers", percentiles(&mut to_key));
+    println!("start -> HAProxy serving {} over {n} containers", percentiles(&mut to_served));
+    println!("rm -f -> key gone        {} over {n} containers", percentiles(&mut to_gone));
+
+    // 2. Churn: C starts, two thirds stopped again, from 4 threads at once.
+    let t = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            let (dk, next) = (&dk, next.clone());
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= churn {
+                    break;
+                }
+                let name = format!("churn-{i}");
+                dk.run_httpd(&name, &[]);
+                match i % 3 {
+                    0 => {}
+                    1 => drop(dk.must(&["stop", "-t", "0", &name])),
+                    _ => drop(dk.must(&["rm", "-f", &name])),
+                }
+            });
+        }
+    });
+    let churn_time = t.elapsed();
+    let running: BTreeSet<String> = dk
+        .must(&["ps", "--filter", "name=churn-", "--format", "{{.Names}}"])
+        .lines()
+        .map(|n| format!("{PREFIX}/bench:{n}:8080"))
+        .collect();
+    let settle = Instant::now();
+    let settled =
+        wait_until("the keys to match the running containers", Duration::from_secs(60), || {
+            (churn_keys(&kv) == running).then_some(())
+        });
+    let keys = churn_keys(&kv);
+    let orphans = keys.difference(&running).count();
+    let missed = running.difference(&keys).count();
+    println!(
+        "churn: {churn} starts, {} stops/removals in {:.1?}; {} running; caught up {:.1?} after the last command; orphan keys {orphans}, missed containers {missed}{}",
+        churn - running.len(),
+        churn_time,
+        running.len(),
+        settle.elapsed(),
+        if settled.is_ok() { "" } else { " (NOT SETTLED within 60 s)" }
+    );
+    let names: Vec<String> = (0..churn).map(|i| format!("churn-{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    dk.remove(&names);
+    drop(reg);
+}
+
+fn churn_keys(kv: &KvServer) -> BTreeSet<String> {
+    let Ok((200, body)) = http(kv.addr, "GET", &format!("/v2/keys{PREFIX}?recursive=true"), "")
+    else {
+        return BTreeSet::new();
+    };
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    v["node"]["nodes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n["key"].as_str())
+                .filter(|k| k.contains(":churn-"))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn percentiles(d: &mut [Duration]) -> String {
+    d.sort();
+    let at = |q: f64| d[((d.len() as f64 * q).ceil() as usize).clamp(1, d.len()) - 1];
+    format!(
+        "p50 {:>6.1} ms  p99 {:>6.1} ms  max {:>6.1} ms",
+        at(0.5).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3,
+        at(1.0).as_secs_f64() * 1e3
+    )
+}
+
+fn value_of(kv: &KvServer, key: &str) -> Option<String> {
+    let (status, body) = http(kv.addr, "GET", &format!("/v2/keys{key}"), "").ok()?;
+    if status != 200 {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+    v["node"]["value"].as_str().map(str::to_owned)
+}
+
+fn fetch(addr: SocketAddr) -> Option<String> {
+    let (status, body) = http(addr, "GET", "/", "").ok()?;
+    (status == 200).then_some(body)
+}
+
+/// HAProxy (master-worker) with the seed's server loop, re-rendered by `hecd-confd -watch`.
+fn haproxy_pipeline(kv: &KvServer) -> (SocketAddr, (tempfile::TempDir, Proc, Proc)) {
+    let dir = hecd_testkit::tempdir();
+    let port = hecd_testkit::free_ports(1)[0];
+    let confdir = dir.path().join("confd");
+    std::fs::create_dir_all(confdir.join("conf.d")).unwrap();
+    std::fs::create_dir_all(confdir.join("templates")).unwrap();
+    let head = format!(
+        "defaults\n    mode http\n    retries 3\n    option redispatch 1\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n\
+         frontend http-in\n    bind 127.0.0.1:{port}\n    default_backend app\nbackend app\n"
+    );
+    let template = format!(
+        "{head}{{{{range gets \"{PREFIX}/*\"}}}}    server {{{{base .Key}}}} {{{{.Value}}}}\n{{{{end}}}}"
+    );
+    std::fs::write(confdir.join("templates/haproxy.cfg.tmpl"), &template).unwrap();
+    let dest = dir.path().join("haproxy.cfg");
+    let pid = dir.path().join("haproxy.pid");
+    let sock = dir.path().join("master.sock");
+    let reload = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/haproxy/haproxy-reload.sh");
+    std::fs::write(
+        confdir.join("conf.d/haproxy.toml"),
+        format!(
+            "[template]\nsrc = \"haproxy.cfg.tmpl\"\ndest = \"{}\"\nkeys = [\"{PREFIX}\"]\nallow_empty = true\n\
+             check_cmd = \"{HAPROXY} -c -q -f {{{{.src}}}}\"\nreload_cmd = \"/bin/sh {reload} {} {}\"\n",
+            dest.display(),
+            sock.display(),
+            pid.display()
+        ),
+    )
+    .unwrap();
+    let (st, _) = http(kv.addr, "PUT", &format!("/v2/keys{PREFIX}"), "dir=true").unwrap();
+    assert_eq!(st, 201);
+    std::fs::write(&dest, &head).unwrap();
+    let mut cmd = Command::new(HAPROXY);
+    cmd.arg("-W").arg("-S").arg(&sock).arg("-p").arg(&pid).arg("-f").arg(&dest);
+    let haproxy = Proc::spawn("haproxy", cmd).unwrap();
+    let frontend: SocketAddr = ([127, 0, 0, 1], port).into();
+    wait_until("HAProxy", Duration::from_secs(30), || std::net::TcpStream::connect(frontend).ok())
+        .unwrap();
+    wait_until("HAProxy's pid file", Duration::from_secs(30), || pid.exists().then_some(()))
+        .unwrap();
+    let mut cmd = Command::new(hecd_testkit::bin("hecd-confd"));
+    cmd.args(["-watch", "-node", &kv.url, "-confdir"]).arg(&confdir);
+    let confd = Proc::spawn("hecd-confd", cmd).unwrap();
+    (frontend, (dir, haproxy, confd))
+}
