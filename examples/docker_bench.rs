@@ -2,8 +2,10 @@
 //! `hecd-kv`, `hecd-confd -watch` and a real HAProxy on loopback:
 //!
 //! 1. container start → key present, and → HAProxy serving it, p50/p99 over N containers
-//!    (started one after the other, each stopped before the next starts, so that the one
-//!    served is unambiguous); also stop → key gone;
+//!    (started one after the other, each killed before the next starts, so that the one
+//!    served is unambiguous); also kill → key gone. Measured from the engine's own
+//!    `StartedAt`/`FinishedAt` to the moment a store watch (or a request through HAProxy)
+//!    sees the change;
 //! 2. churn: C containers started and stopped at once by several threads (a third of them are
 //!    left running); once the registrar has caught up, the keys must be exactly the running
 //!    containers: orphan keys (a key without a running container) and missed containers (a
@@ -18,7 +20,7 @@ use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hecd_testkit::docker::greeting;
 use hecd_testkit::kv::{Kind, KvServer};
@@ -41,36 +43,36 @@ fn main() {
         .args(["--ttl", "30", "--ttl-refresh", "10"]);
     let reg = Proc::spawn("hecd-register docker", cmd).expect("hecd-register runs");
 
-    // 1. Start → key, start → served, stop → gone, one container at a time.
+    // 1. Start → key, start → served, kill → gone, one container at a time. The clocks are
+    // the engine's: `State.StartedAt` and `State.FinishedAt` (wall time, ns) against the wall
+    // time a store watch, in flight before the change, returns.
     let (mut to_key, mut to_served, mut to_gone) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..n {
         let name = format!("bench-{i}");
         let key = format!("{PREFIX}/bench:{name}:8080");
+        let watch = watch_next(&kv, &key, &["set", "create"]);
         dk.run_httpd(&name, &[]);
-        // `docker run -d` returns once the container runs: the clock starts there.
-        let t = Instant::now();
-        let got = wait_until(&key, Duration::from_secs(30), || value_of(&kv, &key))
-            .unwrap_or_else(|e| panic!("{e}\n{}", reg.log()));
-        to_key.push(t.elapsed());
-        assert_eq!(got, format!("127.0.0.1:{}", dk.host_port(&name, "8080/tcp")));
         let body = greeting(&name);
         wait_until(&format!("{name} served"), Duration::from_secs(30), || {
             (fetch(frontend)? == body).then_some(())
         })
-        .unwrap_or_else(|e| panic!("{e}"));
-        to_served.push(t.elapsed());
-        // The clock starts before `docker rm -f`, whose own run (about 0.1 s) is included.
-        let t = Instant::now();
-        dk.must(&["rm", "-f", &name]);
-        wait_until(&format!("{key} gone"), Duration::from_secs(30), || {
-            value_of(&kv, &key).is_none().then_some(())
-        })
         .unwrap_or_else(|e| panic!("{e}\n{}", reg.log()));
-        to_gone.push(t.elapsed());
+        let served_at = SystemTime::now();
+        let (written_at, got) = watch.join().expect("the watch thread");
+        assert_eq!(got, format!("127.0.0.1:{}", dk.host_port(&name, "8080/tcp")));
+        let started = engine_time(&dk, &name, "StartedAt");
+        to_key.push(written_at.duration_since(started).unwrap_or_default());
+        to_served.push(served_at.duration_since(started).unwrap_or_default());
+        let watch = watch_next(&kv, &key, &["delete"]);
+        dk.must(&["kill", &name]);
+        let (gone_at, _) = watch.join().expect("the watch thread");
+        let finished = engine_time(&dk, &name, "FinishedAt");
+        to_gone.push(gone_at.duration_since(finished).unwrap_or_default());
+        dk.must(&["rm", "-f", &name]);
     }
     println!("start -> key present     {} over {n} containers", percentiles(&mut to_key));
     println!("start -> HAProxy serving {} over {n} containers", percentiles(&mut to_served));
-    println!("rm -f -> key gone        {} over {n} containers", percentiles(&mut to_gone));
+    println!("kill  -> key gone        {} over {n} containers", percentiles(&mut to_gone));
 
     // 2. Churn: C starts, two thirds stopped again, from 4 threads at once.
     let t = Instant::now();
@@ -121,6 +123,58 @@ fn main() {
     drop(reg);
 }
 
+/// A store watch on `key` for its next change whose action is one of `actions` (from the
+/// current index, so nothing is missed), in flight when this returns; the thread gives the
+/// wall time it returned and the new value.
+fn watch_next(
+    kv: &KvServer,
+    key: &str,
+    actions: &'static [&'static str],
+) -> std::thread::JoinHandle<(SystemTime, String)> {
+    let r = hecd_testkit::http_full(kv.addr, "GET", "/v2/keys/", "").expect("the store answers");
+    let index: u64 = r.header("x-etcd-index").and_then(|v| v.parse().ok()).expect("X-Etcd-Index");
+    let (addr, key) = (kv.addr, key.to_owned());
+    std::thread::spawn(move || {
+        let mut next = index + 1;
+        loop {
+            let path = format!("/v2/keys{key}?wait=true&waitIndex={next}");
+            let (_, body) = http(addr, "GET", &path, "").expect("the watch answers");
+            let at = SystemTime::now();
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            if actions.contains(&v["action"].as_str().unwrap_or("")) {
+                return (at, v["node"]["value"].as_str().unwrap_or("").to_owned());
+            }
+            next = v["node"]["modifiedIndex"].as_u64().expect("a watch event") + 1;
+        }
+    })
+}
+
+/// A container's `State.<field>` timestamp (RFC 3339 in UTC with nanoseconds).
+fn engine_time(dk: &hecd_testkit::docker::DockerEngine, name: &str, field: &str) -> SystemTime {
+    let s = dk.must(&["inspect", "-f", &format!("{{{{.State.{field}}}}}"), name]);
+    parse_rfc3339(&s).unwrap_or_else(|| panic!("{name} {field}: {s:?}"))
+}
+
+/// `2026-12-06T19:39:41.857853234Z` → the instant.
+fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    let (date, time) = s.strip_suffix('Z')?.split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
+    let mut t = hms.split(':').map(|p| p.parse::<u64>().ok());
+    let (hh, mm, ss) = (t.next()??, t.next()??, t.next()??);
+    let nanos: u64 = format!("{frac:0<9}")[..9].parse().ok()?;
+    // Days from 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's algorithm).
+    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = u64::try_from(era * 146_097 + doe - 719_468).ok()?;
+    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss;
+    Some(UNIX_EPOCH + Duration::new(secs, nanos as u32))
+}
+
 fn churn_keys(kv: &KvServer) -> BTreeSet<String> {
     let Ok((200, body)) = http(kv.addr, "GET", &format!("/v2/keys{PREFIX}?recursive=true"), "")
     else {
@@ -148,15 +202,6 @@ fn percentiles(d: &mut [Duration]) -> String {
         at(0.99).as_secs_f64() * 1e3,
         at(1.0).as_secs_f64() * 1e3
     )
-}
-
-fn value_of(kv: &KvServer, key: &str) -> Option<String> {
-    let (status, body) = http(kv.addr, "GET", &format!("/v2/keys{key}"), "").ok()?;
-    if status != 200 {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_str(&body).ok()?;
-    v["node"]["value"].as_str().map(str::to_owned)
 }
 
 fn fetch(addr: SocketAddr) -> Option<String> {

@@ -178,6 +178,103 @@ fn start_stop_kill_die_restart_pause() {
 }
 
 #[test]
+fn docker_stop_deregisters_before_the_container_exits() {
+    let Some(dk) = hecd_testkit::docker::shared() else { return };
+    let kv = kv();
+    let mut c = Containers::new(&dk);
+    // httpd is the container's PID 1 and ignores SIGTERM: `docker stop -t 4` waits 4 s before
+    // it sends SIGKILL. The entry goes at the SIGTERM, so the load balancer stops sending new
+    // requests while the container is still serving the old ones.
+    c.httpd("dr-web", &[]);
+    let reg = registrar(&kv, &dk, "/dr", &[]);
+    let key = "/dr/h1:dr-web:8080";
+    await_value(&kv, key, &c.published("dr-web"), &reg);
+    let host = dk.host.clone();
+    let cli = if Path::new(hecd_testkit::docker::DOCKER_CLI).exists() {
+        hecd_testkit::docker::DOCKER_CLI
+    } else {
+        "docker"
+    };
+    let stop = std::thread::spawn(move || {
+        Command::new(cli).args(["--host", &host, "stop", "-t", "4", "dr-web"]).output()
+    });
+    await_gone(&kv, key, &reg);
+    let running = dk.must(&["inspect", "-f", "{{.State.Running}}", "dr-web"]);
+    assert_eq!(running, "true", "deregistered while the container still runs");
+    assert!(stop.join().unwrap().unwrap().status.success());
+}
+
+#[test]
+fn resync_repairs_hand_edits() {
+    let Some(dk) = hecd_testkit::docker::shared() else { return };
+    let kv = kv();
+    let mut c = Containers::new(&dk);
+    c.httpd("rs-web", &[]);
+    let reg = registrar(&kv, &dk, "/rs", &["--resync", "0.5"]);
+    let key = "/rs/h1:rs-web:8080";
+    let value = c.published("rs-web");
+    await_value(&kv, key, &value, &reg);
+    // Deleted by hand: written again at the next resync.
+    let (st, _) = http(kv.addr, "DELETE", &format!("/v2/keys{key}"), "").unwrap();
+    assert_eq!(st, 200);
+    await_value(&kv, key, &value, &reg);
+    // Overwritten by hand: corrected.
+    let (st, _) = http(kv.addr, "PUT", &format!("/v2/keys{key}"), "value=10.9.9.9:1").unwrap();
+    assert_eq!(st, 200);
+    await_value(&kv, key, &value, &reg);
+}
+
+/// A raw HTTP/1.0 request with an `Authorization` header; returns the status.
+fn authed(kv: &KvServer, method: &str, path: &str, auth: &str, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(kv.addr).unwrap();
+    let auth = if auth.is_empty() { String::new() } else { format!("Authorization: {auth}\r\n") };
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: kv\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn basic_auth_to_the_store() {
+    let Some(dk) = hecd_testkit::docker::shared() else { return };
+    let kv = kv();
+    // v2 auth on, and the guest role may no longer write.
+    let root = "Basic cm9vdDpyb290cHc="; // root:rootpw
+    assert_eq!(
+        authed(&kv, "PUT", "/v2/auth/users/root", "", r#"{"user":"root","password":"rootpw"}"#),
+        201
+    );
+    assert_eq!(authed(&kv, "PUT", "/v2/auth/enable", "", ""), 200);
+    let revoke = r#"{"role":"guest","revoke":{"kv":{"write":["/*"]}}}"#;
+    assert_eq!(authed(&kv, "PUT", "/v2/auth/roles/guest", root, revoke), 200);
+    let mut c = Containers::new(&dk);
+    c.httpd("au-web", &[]);
+    let key = "/au/h1:au-web:8080";
+    let anonymous = registrar(&kv, &dk, "/au", &[]);
+    anonymous.wait_for_log("will retry", DEADLINE).unwrap();
+    assert_eq!(value_of(&kv, key), None, "refused without credentials");
+    drop(anonymous);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hecd-register"));
+    cmd.args(["--endpoints", &kv.url, "--prefix", "/au", "--username", "root:rootpw"]).args([
+        "--log-level",
+        "info",
+        "docker",
+        "--docker-host",
+        &dk.host,
+        "--hostname",
+        "h1",
+    ]);
+    let reg = Proc::spawn("hecd-register docker (auth)", cmd).unwrap();
+    await_value(&kv, key, &c.published("au-web"), &reg);
+}
+
+#[test]
 fn ports_ignore_explicit_internal_and_layouts() {
     let Some(dk) = hecd_testkit::docker::shared() else { return };
     let kv = kv();

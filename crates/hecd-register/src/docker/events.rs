@@ -10,6 +10,21 @@ pub struct Event {
     pub id: String,
     /// What happened.
     pub action: Action,
+    /// The signal of a `kill` event (`15`, `9`, or a name).
+    pub signal: Option<String>,
+}
+
+impl Event {
+    /// A `kill` with SIGTERM or SIGKILL: the container is being stopped (`docker stop`,
+    /// `docker kill`, `docker restart`), so it is deregistered before it goes, and the load
+    /// balancer stops sending it new requests while it shuts down.
+    pub fn is_stopping(&self) -> bool {
+        self.action == Action::Kill
+            && matches!(
+                self.signal.as_deref(),
+                Some("15" | "9" | "SIGTERM" | "SIGKILL" | "TERM" | "KILL")
+            )
+    }
 }
 
 /// The container actions that are followed.
@@ -53,7 +68,8 @@ pub fn parse_event(line: &[u8]) -> Option<Event> {
         _ => return None,
     };
     let id = v.pointer("/Actor/ID").or_else(|| v.get("id")).and_then(Value::as_str)?;
-    Some(Event { id: id.to_owned(), action })
+    let signal = v.pointer("/Actor/Attributes/signal").and_then(Value::as_str).map(str::to_owned);
+    Some(Event { id: id.to_owned(), action, signal })
 }
 
 /// Splits a byte stream into lines: feed chunks, take whole lines.

@@ -46,6 +46,28 @@ fn other_types_and_garbage_are_ignored() {
         parse_event(
             br#"{"Type":"container","Action":"health_status: healthy","Actor":{"ID":"c1"}}"#
         ),
-        Some(Event { id: "c1".into(), action: Action::Health })
+        Some(Event { id: "c1".into(), action: Action::Health, signal: None })
     );
+}
+
+#[test]
+fn stop_signals() {
+    let kill = |sig: &str| {
+        let line = format!(
+            r#"{{"Type":"container","Action":"kill","Actor":{{"ID":"c1","Attributes":{{"signal":"{sig}"}}}}}}"#
+        );
+        parse_event(line.as_bytes()).unwrap()
+    };
+    assert!(kill("15").is_stopping());
+    assert!(kill("9").is_stopping());
+    assert!(!kill("1").is_stopping(), "SIGHUP reloads, it does not stop");
+    // The recorded `docker rm -f` sent signal 9.
+    let bytes = recorded();
+    let killed: Vec<Event> = bytes
+        .split(|b| *b == b'\n')
+        .filter_map(parse_event)
+        .filter(|e| e.action == Action::Kill)
+        .collect();
+    assert_eq!(killed.len(), 1);
+    assert!(killed[0].is_stopping());
 }

@@ -172,6 +172,9 @@ struct State {
     /// Keys of failed containers kept under `--deregister on-success` (neither refreshed nor
     /// deleted).
     retained: BTreeSet<String>,
+    /// Containers sent SIGTERM or SIGKILL and not started since: not registered again by a
+    /// later event while they shut down (a resync, which lists what runs, forgets them).
+    stopping: BTreeSet<String>,
     /// A store write failed: a full comparison is due.
     dirty: bool,
     store_pause: Duration,
@@ -186,6 +189,7 @@ impl State {
             want: BTreeMap::new(),
             written: BTreeMap::new(),
             retained: BTreeSet::new(),
+            stopping: BTreeSet::new(),
             dirty: false,
             store_pause: Duration::from_millis(200),
         }
@@ -261,8 +265,9 @@ impl State {
                 }
             }
         }
-        // Containers seen running again are no longer retained failures.
+        // Containers seen running again are no longer retained failures, nor stopping.
         self.want = want;
+        self.stopping.clear();
         let live: BTreeSet<String> =
             self.want.values().flat_map(|(_, s)| s.iter().map(|s| self.key(&s.key))).collect();
         self.retained.retain(|k| !live.contains(k));
@@ -285,7 +290,25 @@ impl State {
     }
 
     async fn on_event(&mut self, ev: Event) {
-        debug!(container = %ev.id, action = ?ev.action, "docker event");
+        debug!(container = %ev.id, action = ?ev.action, signal = ?ev.signal, "docker event");
+        if ev.is_stopping() {
+            self.stopping.insert(ev.id.clone());
+            if let Some((name, _)) = self.want.remove(&ev.id) {
+                info!(container = %name, signal = ?ev.signal, "stopping; deregistering");
+            }
+            self.apply().await;
+            return;
+        }
+        match ev.action {
+            Action::Start | Action::Unpause => {
+                self.stopping.remove(&ev.id);
+            }
+            Action::Destroy => {
+                self.stopping.remove(&ev.id);
+            }
+            _ if self.stopping.contains(&ev.id) => return,
+            _ => {}
+        }
         let inspected = match self.engine.inspect(&ev.id).await {
             Ok(v) => v,
             Err(e) => {
