@@ -29,6 +29,7 @@ pub struct DockerDemo {
     containers: Vec<String>,
     registrar: Option<Child>,
     engine: Option<(Child, PathBuf)>,
+    log: Option<PathBuf>,
 }
 
 impl Drop for DockerDemo {
@@ -41,6 +42,9 @@ impl Drop for DockerDemo {
             let mut args = vec!["rm".to_owned(), "-f".to_owned()];
             args.extend(self.containers.iter().cloned());
             let _ = docker(&self.host, &args.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+        if let Some(log) = self.log.take() {
+            let _ = std::fs::remove_file(log);
         }
         if let Some((mut child, dir)) = self.engine.take() {
             let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
@@ -61,8 +65,13 @@ pub fn run(
 ) -> Result<Option<DockerDemo>, String> {
     let host =
         std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
-    let mut demo =
-        DockerDemo { host: host.clone(), containers: Vec::new(), registrar: None, engine: None };
+    let mut demo = DockerDemo {
+        host: host.clone(),
+        containers: Vec::new(),
+        registrar: None,
+        engine: None,
+        log: None,
+    };
     if !ping(&host) {
         if !wanted {
             println!("docker       no engine at {host}; `cargo xtask demo --docker` starts a private one");
@@ -99,6 +108,7 @@ pub fn run(
         .spawn()
         .map_err(|e| format!("hecd-register docker: {e}"))?;
     demo.registrar = Some(registrar);
+    demo.log = Some(log.clone());
     println!("registrar    hecd-register docker --ip 127.0.0.1 (log: {})", log.display());
 
     let kv: SocketAddr =
@@ -144,12 +154,21 @@ pub fn run(
         }
         println!();
     }
+    // `docker stop` sends SIGTERM, waits (httpd ignores it) and then SIGKILLs: the entry goes
+    // at the SIGTERM, while the container still runs.
     let t = Instant::now();
-    docker(&host, &["stop", "-t", "1", "demo-web-1"])?;
+    let stop_host = host.clone();
+    let stop = std::thread::spawn(move || docker(&stop_host, &["stop", "-t", "2", "demo-web-1"]));
     wait_for("demo-web-1's key to go", 20, || {
         get(kv, "/v2/keys/app/servers/demo:demo-web-1:8080").is_none().then_some(())
     })?;
-    println!("container    demo-web-1 stopped: deregistered after {} ms", t.elapsed().as_millis());
+    let gone = t.elapsed();
+    stop.join().map_err(|_| "docker stop panicked".to_owned())??;
+    println!(
+        "container    docker stop demo-web-1: deregistered after {} ms, the container exited after {} ms",
+        gone.as_millis(),
+        t.elapsed().as_millis()
+    );
     Ok(Some(demo))
 }
 
