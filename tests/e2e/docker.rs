@@ -574,3 +574,25 @@ fn traffic_reaches_a_started_container_through_haproxy() {
     })
     .unwrap_or_else(|e| panic!("{e}\n{}", confd.log()));
 }
+
+#[test]
+fn bad_options_are_one_line_and_exit_2() {
+    for (args, msg) in [
+        (&["--ttl", "2", "--ttl-refresh", "3"][..], "shorter than --ttl"),
+        (&["--ttl-refresh", "3"], "needs --ttl"),
+        (&["--hostname", "a b"], "host name"),
+        (&["--docker-host", "ftp://x"], "expected unix:///PATH or tcp://HOST:PORT"),
+        (&["--ip", "not an ip!"], "invalid address"),
+        (&["--resync", "0"], "positive"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_hecd-register"))
+            .args(["--endpoints", "127.0.0.1:1", "docker"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(msg), "{args:?}: {stderr}");
+    }
+}

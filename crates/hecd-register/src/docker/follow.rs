@@ -133,13 +133,18 @@ pub async fn follow(
                 continue;
             }
         };
-        engine_pause = Duration::from_millis(100);
         match state.list_engine().await {
             Ok(()) => {
+                engine_pause = Duration::from_millis(100);
                 info!(engine = %state.engine.host(), containers = state.want.len(), "following the docker engine")
             }
             Err(e) => {
-                warn!(error = %e, "listing the containers failed; reconnecting");
+                warn!(error = %e, retry_in = ?engine_pause, "listing the containers failed; reconnecting");
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    () = tokio::time::sleep(engine_pause) => {}
+                }
+                engine_pause = (engine_pause * 2).min(state.opts.max_backoff);
                 continue;
             }
         }
@@ -175,6 +180,8 @@ struct State {
     /// Containers sent SIGTERM or SIGKILL and not started since: not registered again by a
     /// later event while they shut down (a resync, which lists what runs, forgets them).
     stopping: BTreeSet<String>,
+    /// An inspect failed: the engine is listed again soon.
+    relist: bool,
     /// A store write failed: a full comparison is due.
     dirty: bool,
     store_pause: Duration,
@@ -190,6 +197,7 @@ impl State {
             written: BTreeMap::new(),
             retained: BTreeSet::new(),
             stopping: BTreeSet::new(),
+            relist: false,
             dirty: false,
             store_pause: Duration::from_millis(200),
         }
@@ -216,6 +224,10 @@ impl State {
             if self.dirty && retry_at.is_none() {
                 retry_at = Some(Instant::now() + self.store_pause);
             }
+            if self.relist {
+                self.relist = false;
+                next_resync = next_resync.min(Instant::now() + Duration::from_secs(1));
+            }
             tokio::select! {
                 () = shutdown.as_mut() => return true,
                 ev = stream.next() => match ev {
@@ -236,13 +248,22 @@ impl State {
                 () = sleep_until(next_resync) => {
                     match self.list_engine().await {
                         Ok(()) => self.sync_store(self.opts.cleanup).await,
-                        Err(e) => warn!(error = %e, "resync: listing the containers failed"),
+                        Err(e) => {
+                            warn!(error = %e, "resync: listing the containers failed");
+                            self.relist = true;
+                        }
                     }
                     next_resync = self.opts.resync.map_or(far, |r| Instant::now() + r);
                 }
                 () = sleep_until(retry_at.unwrap_or(far)) => {
                     retry_at = None;
                     info!("retrying: comparing the store with the engine");
+                    // Events may have been dropped by the engine while writes were failing:
+                    // list the containers again too.
+                    if let Err(e) = self.list_engine().await {
+                        warn!(error = %e, "listing the containers failed");
+                        self.relist = true;
+                    }
                     self.sync_store(self.opts.cleanup).await;
                     self.store_pause = if self.dirty {
                         (self.store_pause * 2).min(self.opts.max_backoff)
@@ -312,8 +333,8 @@ impl State {
         let inspected = match self.engine.inspect(&ev.id).await {
             Ok(v) => v,
             Err(e) => {
-                // The next resync or reconnect catches up.
-                warn!(container = %ev.id, error = %e, "inspect failed");
+                warn!(container = %ev.id, error = %e, "inspect failed; listing the containers again");
+                self.relist = true;
                 return;
             }
         };
@@ -371,12 +392,20 @@ impl State {
         out
     }
 
-    /// Writes what differs between `desired` and `written` (no store read).
+    /// Writes what differs between `desired` and `written` (no store read). While the store
+    /// is failing nothing is tried: the retry compares everything when it answers again, and
+    /// the events keep being read meanwhile.
     async fn apply(&mut self) {
+        if self.dirty {
+            return;
+        }
         let desired = self.desired();
         for (key, value) in &desired {
             if self.written.get(key) != Some(value) {
                 self.write(key, value).await;
+                if self.dirty {
+                    return;
+                }
             }
         }
         let stale: Vec<String> = self
@@ -387,6 +416,9 @@ impl State {
             .collect();
         for key in stale {
             self.delete(&key).await;
+            if self.dirty {
+                return;
+            }
         }
     }
 
@@ -424,6 +456,10 @@ impl State {
     /// written again.
     async fn refresh(&mut self) {
         let Some(ttl) = self.opts.ttl else { return };
+        if self.dirty {
+            // The retry refreshes what it finds unchanged.
+            return;
+        }
         let keys: Vec<(String, String)> = self
             .written
             .iter()
@@ -441,6 +477,9 @@ impl State {
                     warn!(%key, error = %e, "refresh failed; will retry");
                     self.dirty = true;
                 }
+            }
+            if self.dirty {
+                return;
             }
         }
     }
@@ -487,16 +526,24 @@ impl State {
                     self.written.insert(key.clone(), value.clone());
                     unchanged += 1;
                     if let Some(ttl) = self.opts.ttl {
-                        if let Err(e) = self.client.refresh(key, ttl).await {
-                            if !e.is_not_found() {
+                        match self.client.refresh(key, ttl).await {
+                            Ok(_) => {}
+                            // Expired since the listing.
+                            Err(e) if e.is_not_found() => {
+                                self.written.remove(key);
+                                self.write(key, value).await;
+                            }
+                            Err(e) => {
+                                warn!(%key, error = %e, "refresh failed; will retry");
                                 self.dirty = true;
                             }
-                            self.written.remove(key);
-                            self.write(key, value).await;
                         }
                     }
                 }
                 _ => self.write(key, value).await,
+            }
+            if self.dirty {
+                return;
             }
         }
         let stale: Vec<String> = self
@@ -507,6 +554,9 @@ impl State {
             .collect();
         for key in stale {
             self.delete(&key).await;
+            if self.dirty {
+                return;
+            }
         }
         debug!(desired = desired.len(), unchanged, dirty = self.dirty, "store compared");
     }
@@ -522,3 +572,7 @@ fn collect_leaves(n: Node, out: &mut BTreeMap<String, String>) {
         out.insert(n.key, v);
     }
 }
+
+#[cfg(test)]
+#[path = "follow_tests.rs"]
+mod tests;
