@@ -210,7 +210,7 @@ fn resync_repairs_hand_edits() {
     let kv = kv();
     let mut c = Containers::new(&dk);
     c.httpd("rs-web", &[]);
-    let reg = registrar(&kv, &dk, "/rs", &["--resync", "0.5"]);
+    let mut reg = registrar(&kv, &dk, "/rs", &["--resync", "0.5"]);
     let key = "/rs/h1:rs-web:8080";
     let value = c.published("rs-web");
     await_value(&kv, key, &value, &reg);
@@ -222,6 +222,11 @@ fn resync_repairs_hand_edits() {
     let (st, _) = http(kv.addr, "PUT", &format!("/v2/keys{key}"), "value=10.9.9.9:1").unwrap();
     assert_eq!(st, 200);
     await_value(&kv, key, &value, &reg);
+    // SIGTERM: a clean exit, and the entries stay (the containers still run).
+    reg.signal("TERM").unwrap();
+    let st = reg.wait_exit(DEADLINE).unwrap();
+    assert!(st.success(), "{st}\n{}", reg.log());
+    assert_eq!(value_of(&kv, key), Some(value));
 }
 
 /// A raw HTTP/1.0 request with an `Authorization` header; returns the status.
