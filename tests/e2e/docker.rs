@@ -392,6 +392,28 @@ fn ttl_refresh_keeps_the_node_and_sigkill_lets_it_expire() {
 }
 
 #[test]
+fn against_etcd_refreshes_keep_the_node() {
+    // The reference store: Debian's etcd 3.4 with the v2 API.
+    let Some(dk) = hecd_testkit::docker::shared() else { return };
+    let Some(kv) = KvServer::start(Kind::Etcd) else { return };
+    let mut c = Containers::new(&dk);
+    c.httpd("et-web", &[]);
+    let reg = registrar(&kv, &dk, "/et", &["--ttl", "2", "--ttl-refresh", "0.4"]);
+    let key = "/et/h1:et-web:8080";
+    await_value(&kv, key, &c.published("et-web"), &reg);
+    let first = node(&kv, key).unwrap();
+    let start = Instant::now();
+    wait_until("two TTLs of refreshes", DEADLINE, || {
+        let n = node(&kv, key).unwrap_or_else(|| panic!("the key vanished\n{}", reg.log()));
+        assert_eq!(n["createdIndex"], first["createdIndex"], "{n}");
+        (start.elapsed() > Duration::from_secs(4)).then_some(())
+    })
+    .unwrap();
+    dk.must(&["stop", "-t", "1", "et-web"]);
+    await_gone(&kv, key, &reg);
+}
+
+#[test]
 fn cleanup_after_a_registrar_outage_keeps_other_hosts_entries() {
     let Some(dk) = hecd_testkit::docker::shared() else { return };
     let kv = kv();
