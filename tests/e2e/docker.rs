@@ -186,7 +186,8 @@ fn docker_stop_deregisters_before_the_container_exits() {
     // it sends SIGKILL. The entry goes at the SIGTERM, so the load balancer stops sending new
     // requests while the container is still serving the old ones.
     c.httpd("dr-web", &[]);
-    let reg = registrar(&kv, &dk, "/dr", &[]);
+    // A resync every 0.3 s must not register it again while it drains.
+    let reg = registrar(&kv, &dk, "/dr", &["--resync", "0.3"]);
     let key = "/dr/h1:dr-web:8080";
     await_value(&kv, key, &c.published("dr-web"), &reg);
     let host = dk.host.clone();
@@ -201,6 +202,11 @@ fn docker_stop_deregisters_before_the_container_exits() {
     await_gone(&kv, key, &reg);
     let running = dk.must(&["inspect", "-f", "{{.State.Running}}", "dr-web"]);
     assert_eq!(running, "true", "deregistered while the container still runs");
+    wait_until("docker stop to finish", DEADLINE, || {
+        assert_eq!(value_of(&kv, key), None, "registered again while draining\n{}", reg.log());
+        stop.is_finished().then_some(())
+    })
+    .unwrap();
     assert!(stop.join().unwrap().unwrap().status.success());
 }
 

@@ -166,6 +166,9 @@ pub async fn follow(
     Ok(())
 }
 
+/// How long a container sent SIGTERM or SIGKILL stays deregistered while it still runs.
+const STOP_GRACE: Duration = Duration::from_secs(120);
+
 struct State {
     engine: Engine,
     client: Client,
@@ -177,9 +180,10 @@ struct State {
     /// Keys of failed containers kept under `--deregister on-success` (neither refreshed nor
     /// deleted).
     retained: BTreeSet<String>,
-    /// Containers sent SIGTERM or SIGKILL and not started since: not registered again by a
-    /// later event while they shut down (a resync, which lists what runs, forgets them).
-    stopping: BTreeSet<String>,
+    /// Containers sent SIGTERM or SIGKILL and not started since, with when: not registered
+    /// again while they shut down. A container still running [`STOP_GRACE`] after the signal
+    /// (one that ignored a `docker kill -s TERM`) is registered again by the next listing.
+    stopping: BTreeMap<String, Instant>,
     /// An inspect failed: the engine is listed again soon.
     relist: bool,
     /// A store write failed: a full comparison is due.
@@ -196,7 +200,7 @@ impl State {
             want: BTreeMap::new(),
             written: BTreeMap::new(),
             retained: BTreeSet::new(),
-            stopping: BTreeSet::new(),
+            stopping: BTreeMap::new(),
             relist: false,
             dirty: false,
             store_pause: Duration::from_millis(200),
@@ -278,17 +282,21 @@ impl State {
     /// Replaces `want` with the running containers' registrations.
     async fn list_engine(&mut self) -> Result<()> {
         let ids = self.engine.running().await?;
+        let now = Instant::now();
+        self.stopping.retain(|id, at| ids.contains(id) && now.duration_since(*at) < STOP_GRACE);
         let mut want = BTreeMap::new();
         for id in ids {
+            if self.stopping.contains_key(&id) {
+                continue;
+            }
             if let Some(v) = self.engine.inspect(&id).await? {
                 if let Some(entry) = self.map(&id, &v) {
                     want.insert(id, entry);
                 }
             }
         }
-        // Containers seen running again are no longer retained failures, nor stopping.
+        // Containers seen running again are no longer retained failures.
         self.want = want;
-        self.stopping.clear();
         let live: BTreeSet<String> =
             self.want.values().flat_map(|(_, s)| s.iter().map(|s| self.key(&s.key))).collect();
         self.retained.retain(|k| !live.contains(k));
@@ -313,7 +321,7 @@ impl State {
     async fn on_event(&mut self, ev: Event) {
         debug!(container = %ev.id, action = ?ev.action, signal = ?ev.signal, "docker event");
         if ev.is_stopping() {
-            self.stopping.insert(ev.id.clone());
+            self.stopping.insert(ev.id.clone(), Instant::now());
             if let Some((name, _)) = self.want.remove(&ev.id) {
                 info!(container = %name, signal = ?ev.signal, "stopping; deregistering");
             }
@@ -327,7 +335,7 @@ impl State {
             Action::Destroy => {
                 self.stopping.remove(&ev.id);
             }
-            _ if self.stopping.contains(&ev.id) => return,
+            _ if self.stopping.contains_key(&ev.id) => return,
             _ => {}
         }
         let inspected = match self.engine.inspect(&ev.id).await {
