@@ -6,8 +6,8 @@
 //!    served is unambiguous), measured from the engine's own `StartedAt` to the moment a
 //!    store watch in flight (or a request through HAProxy) sees the change; also `docker
 //!    kill` (from running the command) → key gone;
-//! 2. churn: C containers started and stopped at once by several threads (a third of them are
-//!    left running); once the registrar has caught up, the keys must be exactly the running
+//! 2. churn: C containers started by 4 threads at once, each then left running, stopped,
+//!    removed, killed or restarted; once the registrar has caught up, the keys must be exactly the running
 //!    containers: orphan keys (a key without a running container) and missed containers (a
 //!    running container without a key) are counted.
 //!
@@ -76,7 +76,8 @@ fn main() {
     println!("start -> HAProxy serving {} over {n} containers", percentiles(&mut to_served));
     println!("kill  -> key gone        {} over {n} containers", percentiles(&mut to_gone));
 
-    // 2. Churn: C starts, two thirds stopped again, from 4 threads at once.
+    // 2. Churn: C starts, then per container one of: nothing, stop, rm -f, kill, restart,
+    // from 4 threads at once.
     let t = Instant::now();
     let next = Arc::new(AtomicUsize::new(0));
     std::thread::scope(|s| {
@@ -89,10 +90,12 @@ fn main() {
                 }
                 let name = format!("churn-{i}");
                 dk.run_httpd(&name, &[]);
-                match i % 3 {
+                match i % 5 {
                     0 => {}
                     1 => drop(dk.must(&["stop", "-t", "0", &name])),
-                    _ => drop(dk.must(&["rm", "-f", &name])),
+                    2 => drop(dk.must(&["rm", "-f", &name])),
+                    3 => drop(dk.must(&["kill", &name])),
+                    _ => drop(dk.must(&["restart", "-t", "0", &name])),
                 }
             });
         }
@@ -112,8 +115,7 @@ fn main() {
     let orphans = keys.difference(&running).count();
     let missed = running.difference(&keys).count();
     println!(
-        "churn: {churn} starts, {} stops/removals in {:.1?}; {} running; caught up {:.1?} after the last command; orphan keys {orphans}, missed containers {missed}{}",
-        churn - running.len(),
+        "churn: {churn} starts (then stop, rm -f, kill or restart for most) in {:.1?}; {} left running; caught up {:.1?} after the last command; orphan keys {orphans}, missed containers {missed}{}",
         churn_time,
         running.len(),
         settle.elapsed(),
