@@ -128,7 +128,11 @@ impl Engine {
         if resp.status() != 200 {
             return Err(self.error(format!("/events answered {}", resp.status())));
         }
-        Ok(EventStream { body: resp.into_body(), lines: LineBuffer::default() })
+        Ok(EventStream {
+            body: resp.into_body(),
+            lines: LineBuffer::default(),
+            host: self.host.clone(),
+        })
     }
 
     async fn get(&self, path: &str) -> Result<(u16, Bytes)> {
@@ -195,6 +199,7 @@ impl Engine {
 pub struct EventStream {
     body: Incoming,
     lines: LineBuffer,
+    host: String,
 }
 
 impl EventStream {
@@ -213,7 +218,7 @@ impl EventStream {
             match self.body.frame().await {
                 None => return Ok(None),
                 Some(Err(e)) => {
-                    return Err(Error::Engine { host: String::new(), reason: e.to_string() })
+                    return Err(Error::Engine { host: self.host.clone(), reason: e.to_string() })
                 }
                 Some(Ok(frame)) => {
                     if let Some(data) = frame.data_ref() {
