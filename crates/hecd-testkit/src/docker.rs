@@ -70,6 +70,24 @@ impl std::ops::Deref for Shared {
     }
 }
 
+impl Exclusive {
+    /// Stops the engine (SIGTERM; it stops its containers) and waits until it is gone.
+    ///
+    /// # Panics
+    /// When it does not stop within 60 s.
+    pub fn stop(&self) {
+        self.engine.stop();
+    }
+
+    /// Starts the engine again after [`Exclusive::stop`], with the same data.
+    ///
+    /// # Panics
+    /// When it does not come back.
+    pub fn restart(&self) {
+        self.engine.restart();
+    }
+}
+
 impl std::ops::Deref for Exclusive {
     type Target = DockerEngine;
     fn deref(&self) -> &DockerEngine {
@@ -190,12 +208,11 @@ impl DockerEngine {
         }
     }
 
-    /// Stops the engine (SIGTERM; it stops its containers) and waits until it is gone. Only
-    /// with an [`Exclusive`] hold.
+    /// Stops the engine (SIGTERM; it stops its containers) and waits until it is gone.
     ///
     /// # Panics
     /// When it does not stop within 60 s.
-    pub fn stop(&self) {
+    fn stop(&self) {
         let mut child = self.child.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(mut c) = child.take() {
             let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
@@ -204,11 +221,11 @@ impl DockerEngine {
         }
     }
 
-    /// Starts the engine again after [`DockerEngine::stop`], with the same data.
+    /// Starts the engine again after `stop`, with the same data.
     ///
     /// # Panics
     /// When it does not come back.
-    pub fn restart(&self) {
+    fn restart(&self) {
         self.start_daemon().unwrap_or_else(|e| panic!("{e}"));
     }
 
