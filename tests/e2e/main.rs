@@ -8,3 +8,4 @@ mod docker;
 mod durability;
 mod pipeline;
 mod register;
+mod runtime;

@@ -19,10 +19,10 @@ use hecd_testkit::backend::Backend;
 use hecd_testkit::kv::{Kind, KvServer};
 use hecd_testkit::{free_ports, wait_until, Proc};
 
-const HAPROXY: &str = "/usr/sbin/haproxy";
-const DEADLINE: Duration = Duration::from_secs(20);
+pub(crate) const HAPROXY: &str = "/usr/sbin/haproxy";
+pub(crate) const DEADLINE: Duration = Duration::from_secs(20);
 
-fn haproxy_available() -> bool {
+pub(crate) fn haproxy_available() -> bool {
     if Path::new(HAPROXY).exists() {
         return true;
     }
@@ -35,7 +35,7 @@ fn haproxy_available() -> bool {
 }
 
 /// One HTTP/1.0 request through HAProxy: `Some(body)` for a 200, `None` for anything else.
-fn fetch(addr: SocketAddr) -> Option<String> {
+pub(crate) fn fetch(addr: SocketAddr) -> Option<String> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     s.write_all(b"GET / HTTP/1.0\r\nHost: pipeline\r\n\r\n").ok()?;
@@ -47,19 +47,38 @@ fn fetch(addr: SocketAddr) -> Option<String> {
     resp.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())
 }
 
-struct Pipeline {
-    kv: KvServer,
-    _dir: tempfile::TempDir,
-    confd: Option<Proc>,
-    haproxy: Option<Proc>,
-    frontend: SocketAddr,
-    dest: PathBuf,
-    template: PathBuf,
-    reloads: PathBuf,
+pub(crate) struct Pipeline {
+    pub(crate) kv: KvServer,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) confd: Option<Proc>,
+    pub(crate) haproxy: Option<Proc>,
+    pub(crate) frontend: SocketAddr,
+    pub(crate) dest: PathBuf,
+    pub(crate) template: PathBuf,
+    pub(crate) reloads: PathBuf,
+    pub(crate) confdir: PathBuf,
+    /// HAProxy's admin-level stats socket (always declared; used by hecd-confd in runtime mode).
+    pub(crate) admin: PathBuf,
+    pub(crate) master: PathBuf,
+}
+
+/// How hecd-confd updates HAProxy.
+pub(crate) enum Mode {
+    /// check_cmd, rename, reload_cmd (no `haproxy_socket`).
+    Reload,
+    /// `haproxy_socket` at HAProxy's admin socket.
+    Runtime,
+    /// `haproxy_socket` at another path (a socket that does not exist, say).
+    RuntimeAt(PathBuf),
 }
 
 impl Pipeline {
     fn start() -> Pipeline {
+        Pipeline::start_with(Mode::Reload)
+    }
+
+    /// The pipeline, with `haproxy_socket` in the resource as `mode` says.
+    pub(crate) fn start_with(mode: Mode) -> Pipeline {
         let kv = KvServer::start(Kind::HecdKv).expect("hecd-kv is built with the tests");
         let dir = hecd_testkit::tempdir();
         let ports = free_ports(2);
@@ -76,26 +95,42 @@ impl Pipeline {
         let dest = dir.path().join("haproxy.cfg");
         let pid = dir.path().join("haproxy.pid");
         let reloads = dir.path().join("reloads.log");
-        let toml = format!(
+        let admin = dir.path().join("admin.sock");
+        let master = dir.path().join("master.sock");
+        let mut toml = format!(
             "[template]\nsrc = \"haproxy.cfg.tmpl\"\ndest = \"{}\"\nmode = \"0644\"\nkeys = [\"/app/servers\", \"/config/haproxy\"]\n\
              check_cmd = \"{HAPROXY} -c -q -f {{{{.src}}}}\"\nreload_cmd = \"echo reload >> {} && /bin/sh {} {} {}\"\n",
             dest.display(),
             reloads.display(),
             concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/haproxy/haproxy-reload.sh"),
-            dir.path().join("master.sock").display(),
+            master.display(),
             pid.display()
         );
+        let socket = match mode {
+            Mode::Reload => None,
+            Mode::Runtime => Some(admin.clone()),
+            Mode::RuntimeAt(p) => Some(p),
+        };
+        if let Some(socket) = socket {
+            toml.push_str(&format!(
+                "haproxy_socket = \"{}\"\ndrain_timeout = \"10s\"\n",
+                socket.display()
+            ));
+        }
         std::fs::write(confdir.join("conf.d/haproxy.toml"), toml).unwrap();
         put(&kv, "/v2/keys/app/servers", "dir=true");
         put(&kv, "/v2/keys/config/haproxy/bind", &format!("value=127.0.0.1:{}", ports[0]));
         put(&kv, "/v2/keys/config/haproxy/stats_bind", &format!("value=127.0.0.1:{}", ports[1]));
+        put(&kv, "/v2/keys/config/haproxy/admin_socket", &format!("value={}", admin.display()));
 
         // HAProxy starts on the configuration the template gives for the current keys, so the
         // renderer's first cycle finds nothing to change.
         let kv_json = dir.path().join("kv.json");
         let snapshot = format!(
-            "{{\"/config/haproxy/bind\": \"127.0.0.1:{}\", \"/config/haproxy/stats_bind\": \"127.0.0.1:{}\"}}",
-            ports[0], ports[1]
+            "{{\"/config/haproxy/bind\": \"127.0.0.1:{}\", \"/config/haproxy/stats_bind\": \"127.0.0.1:{}\", \"/config/haproxy/admin_socket\": \"{}\"}}",
+            ports[0],
+            ports[1],
+            admin.display()
         );
         std::fs::write(&kv_json, snapshot).unwrap();
         let out = Command::new(env!("CARGO_BIN_EXE_hecd-confd"))
@@ -108,34 +143,25 @@ impl Pipeline {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         std::fs::write(&dest, &out.stdout).unwrap();
 
-        let mut cmd = Command::new(HAPROXY);
-        cmd.arg("-W")
-            .arg("-S")
-            .arg(dir.path().join("master.sock"))
-            .arg("-p")
-            .arg(&pid)
-            .arg("-f")
-            .arg(&dest);
-        let haproxy = Proc::spawn("haproxy", cmd).unwrap();
-        wait_until("HAProxy's frontend", DEADLINE, || TcpStream::connect(frontend).ok()).unwrap();
-        wait_until("HAProxy's pid file", DEADLINE, || pid.exists().then_some(())).unwrap();
+        let haproxy = start_haproxy(&master, &pid, &dest, frontend);
 
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hecd-confd"));
-        cmd.args(["-watch", "-log-level", "debug", "-node", &kv.url, "-confdir"]).arg(&confdir);
-        let confd = Proc::spawn("hecd-confd", cmd).unwrap();
+        let confd = start_confd(&kv, &confdir);
         Pipeline {
             kv,
-            _dir: dir,
+            dir,
             confd: Some(confd),
             haproxy: Some(haproxy),
             frontend,
             dest,
             template,
             reloads,
+            confdir,
+            admin,
+            master,
         }
     }
 
-    fn register(&self, args: &[&str]) {
+    pub(crate) fn register(&self, args: &[&str]) {
         let out = Command::new(env!("CARGO_BIN_EXE_hecd-register"))
             .args(["--endpoints", &self.kv.url])
             .args(args)
@@ -148,22 +174,22 @@ impl Pipeline {
         );
     }
 
-    fn reload_count(&self) -> usize {
+    pub(crate) fn reload_count(&self) -> usize {
         std::fs::read_to_string(&self.reloads).map(|s| s.lines().count()).unwrap_or(0)
     }
 
-    fn dest(&self) -> String {
+    pub(crate) fn dest(&self) -> String {
         std::fs::read_to_string(&self.dest).unwrap()
     }
 
-    fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         let c = self.confd.as_ref().map(|p| p.log()).unwrap_or_default();
         let h = self.haproxy.as_ref().map(|p| p.log()).unwrap_or_default();
         format!("--- hecd-confd ---\n{c}\n--- haproxy ---\n{h}")
     }
 
     /// Waits until `backend` answers through HAProxy; returns how long that took.
-    fn await_traffic(&self, backend: &Backend, since: Instant) -> Duration {
+    pub(crate) fn await_traffic(&self, backend: &Backend, since: Instant) -> Duration {
         let want = backend.greeting();
         wait_until(&format!("{} to get traffic", backend.name), DEADLINE, || {
             (fetch(self.frontend)? == want).then_some(())
@@ -174,7 +200,7 @@ impl Pipeline {
 
     /// Waits until `backend` is out of the configuration HAProxy runs, then checks that a
     /// round of requests no longer reaches it.
-    fn await_gone(&self, backend: &Backend) {
+    pub(crate) fn await_gone(&self, backend: &Backend) {
         let needle = format!("server {} ", backend.name);
         wait_until(&format!("{} to leave dest", backend.name), DEADLINE, || {
             (!self.dest().contains(&needle)).then_some(())
@@ -201,13 +227,35 @@ impl Pipeline {
     }
 }
 
-fn put(kv: &KvServer, path: &str, form: &str) {
+/// Starts hecd-confd in watch mode on `confdir`.
+pub(crate) fn start_confd(kv: &KvServer, confdir: &Path) -> Proc {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hecd-confd"));
+    cmd.args(["-watch", "-log-level", "debug", "-node", &kv.url, "-confdir"]).arg(confdir);
+    Proc::spawn("hecd-confd", cmd).unwrap()
+}
+
+/// Starts HAProxy in master-worker mode on `dest` and waits until it serves `frontend`.
+pub(crate) fn start_haproxy(master: &Path, pid: &Path, dest: &Path, frontend: SocketAddr) -> Proc {
+    let _ = std::fs::remove_file(pid);
+    let mut cmd = Command::new(HAPROXY);
+    cmd.arg("-W").arg("-S").arg(master).arg("-p").arg(pid).arg("-f").arg(dest);
+    let haproxy = Proc::spawn("haproxy", cmd).unwrap();
+    wait_until("HAProxy's frontend", DEADLINE, || TcpStream::connect(frontend).ok()).unwrap();
+    wait_until("HAProxy's pid file", DEADLINE, || pid.exists().then_some(())).unwrap();
+    wait_until("HAProxy's master CLI", DEADLINE, || {
+        std::os::unix::net::UnixStream::connect(master).ok()
+    })
+    .unwrap();
+    haproxy
+}
+
+pub(crate) fn put(kv: &KvServer, path: &str, form: &str) {
     let (status, body) = hecd_testkit::http(kv.addr, "PUT", path, form).unwrap();
     assert!(status == 200 || status == 201, "{path}: {status} {body}");
 }
 
 /// Runs request loops through HAProxy until stopped, counting answers per body and failures.
-struct Load {
+pub(crate) struct Load {
     stop: Arc<AtomicBool>,
     failures: Arc<AtomicU64>,
     seen: Arc<Mutex<BTreeMap<String, u64>>>,
@@ -215,7 +263,7 @@ struct Load {
 }
 
 impl Load {
-    fn start(frontend: SocketAddr, clients: usize) -> Load {
+    pub(crate) fn start(frontend: SocketAddr, clients: usize) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
         let failures = Arc::new(AtomicU64::new(0));
         let seen = Arc::new(Mutex::new(BTreeMap::new()));
@@ -237,7 +285,7 @@ impl Load {
         Load { stop, failures, seen, threads }
     }
 
-    fn finish(self) -> (u64, u64) {
+    pub(crate) fn finish(self) -> (u64, u64) {
         self.stop.store(true, Ordering::Relaxed);
         for t in self.threads {
             t.join().unwrap();
@@ -247,7 +295,7 @@ impl Load {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 

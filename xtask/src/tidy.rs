@@ -18,10 +18,11 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
     ("hecd-template", &[]),
     ("hecd-raft", &[]),
     ("hecd-testkit", &[]),
+    ("hecd-haproxy", &[]),
     ("hecd-store", &["hecd-v2api"]),
     ("hecd-client", &["hecd-v2api"]),
     ("hecd-kv-server", &["hecd-v2api", "hecd-store", "hecd-raft"]),
-    ("hecd-confd", &["hecd-template", "hecd-client", "hecd-v2api"]),
+    ("hecd-confd", &["hecd-template", "hecd-client", "hecd-v2api", "hecd-haproxy"]),
     ("hecd-register", &["hecd-client", "hecd-v2api"]),
 ];
 

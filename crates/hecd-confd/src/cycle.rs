@@ -26,6 +26,7 @@ use crate::command::run_command;
 use crate::error::{CommandError, SyncError};
 use crate::funcs::func_map;
 use crate::goquote::quote;
+use crate::haproxy::{Outcome, RuntimeUpdater};
 use crate::md5::hex_digest;
 use crate::metrics::Metrics;
 use crate::render::template_name;
@@ -79,6 +80,7 @@ pub struct Processor {
     options: CycleOptions,
     state: HashMap<PathBuf, DestState>,
     metrics: Arc<Metrics>,
+    runtime: RuntimeUpdater,
 }
 
 /// A dest that was replaced and waits for its reload.
@@ -87,6 +89,8 @@ struct Swapped {
     resource: Resource,
     backup: Option<PathBuf>,
     keys: usize,
+    /// Applied through HAProxy's runtime API: no reload.
+    runtime: bool,
 }
 
 /// How one resource ended before its reload.
@@ -98,7 +102,13 @@ enum Step {
 impl Processor {
     /// A processor reading from `client`.
     pub fn new(client: Client, options: CycleOptions, metrics: Arc<Metrics>) -> Processor {
-        Processor { client, options, state: HashMap::new(), metrics }
+        Processor {
+            client,
+            options,
+            state: HashMap::new(),
+            metrics,
+            runtime: RuntimeUpdater::default(),
+        }
     }
 
     /// Processes `resources` in order and reports what happened. Errors are logged with
@@ -111,6 +121,12 @@ impl Processor {
             match self.prepare(resource, &mut report).await {
                 Ok(Step::Unchanged { keys }) => {
                     self.state.entry(resource.dest.clone()).or_default().last_keys = Some(keys);
+                    self.metrics.success(resource, false);
+                }
+                Ok(Step::Swapped(swapped)) if swapped.runtime => {
+                    report.changed += 1;
+                    self.accept(&swapped);
+                    self.metrics.runtime_update(resource);
                     self.metrics.success(resource, false);
                 }
                 Ok(Step::Swapped(swapped)) => {
@@ -162,6 +178,11 @@ impl Processor {
             .filter_map(|s| s.resource.command_timeout)
             .max()
             .unwrap_or(self.options.command_timeout);
+        for swapped in &group {
+            if let Some(endpoint) = &swapped.resource.haproxy_socket {
+                self.runtime.forget_drains_of(endpoint, &swapped.resource.dest);
+            }
+        }
         tracing::debug!("Running {cmd}");
         let out = run_command(cmd, timeout).await;
         match out.result {
@@ -170,6 +191,9 @@ impl Processor {
                 for swapped in &group {
                     self.metrics.success(&swapped.resource, true);
                     self.accept(swapped);
+                }
+                for swapped in &group {
+                    self.reconcile_one(&swapped.resource, false).await;
                 }
             }
             Err(error) => {
@@ -222,6 +246,57 @@ impl Processor {
             state.last_keys = Some(swapped.keys);
         }
         restored
+    }
+
+    /// Compares HAProxy's live servers with dest for every resource with `haproxy_socket`
+    /// and repairs differences (at daemon start).
+    pub async fn reconcile(&mut self, resources: &[Resource]) {
+        if self.options.noop || self.options.sync_only {
+            return;
+        }
+        for r in resources {
+            self.reconcile_one(r, true).await;
+        }
+    }
+
+    /// Repairs HAProxy's servers of one resource at run time; with `may_reload`, reloads
+    /// HAProxy from dest when the runtime API cannot repair them.
+    async fn reconcile_one(&mut self, r: &Resource, may_reload: bool) {
+        let Some(endpoint) = r.haproxy_socket.clone() else { return };
+        match self.runtime.reconcile(r, &endpoint, &self.metrics).await {
+            Outcome::Applied(ops) if ops.is_empty() => {
+                tracing::debug!("HAProxy's servers match {}", r.dest.display());
+            }
+            Outcome::Applied(ops) => {
+                self.metrics.runtime_update(r);
+                tracing::info!(
+                    "HAProxy's servers repaired to match {} through the runtime API: {}",
+                    r.dest.display(),
+                    ops.join("; ")
+                );
+            }
+            Outcome::Fallback { label: "socket_unavailable", why } => {
+                tracing::info!(
+                    "HAProxy's runtime API is not reachable ({why}); changes to {} will reload",
+                    r.dest.display()
+                );
+            }
+            Outcome::Fallback { label, why } => {
+                self.metrics.runtime_fallback(r, label);
+                if may_reload {
+                    tracing::warn!(
+                        "HAProxy's servers differ from {} and need a reload: {why}",
+                        r.dest.display()
+                    );
+                    crate::haproxy::reload_from_dest(r).await;
+                } else {
+                    tracing::warn!(
+                        "HAProxy's servers still differ from {} after the reload: {why}",
+                        r.dest.display()
+                    );
+                }
+            }
+        }
     }
 
     /// Everything up to the rename: fetch, render, stage, compare, check, swap.
@@ -281,6 +356,31 @@ impl Processor {
             return Ok(Step::Unchanged { keys });
         }
         tracing::info!("Target config {} out of sync", r.dest.display());
+        if let Some(endpoint) = r.haproxy_socket.as_ref().filter(|_| !self.options.sync_only) {
+            let old = std::fs::read(&r.dest).ok();
+            match self.runtime.update(r, endpoint, old.as_deref(), &content, &self.metrics).await {
+                Outcome::Applied(ops) => {
+                    if let Err(source) = std::fs::rename(&stage.path, &r.dest) {
+                        // HAProxy runs the new servers; the next cycle writes dest again.
+                        stage.discard(keep);
+                        return Err(SyncError::Io { op: "rename", path: r.dest.clone(), source });
+                    }
+                    sync_dir(&r.dest);
+                    tracing::info!(
+                        "Target config {} updated through HAProxy's runtime API, no reload: {}",
+                        r.dest.display(),
+                        if ops.is_empty() { "no server change".to_owned() } else { ops.join("; ") }
+                    );
+                    let swapped =
+                        Swapped { resource: r.clone(), backup: None, keys, runtime: true };
+                    return Ok(Step::Swapped(Box::new(swapped)));
+                }
+                Outcome::Fallback { label, why } => {
+                    self.metrics.runtime_fallback(r, label);
+                    tracing::info!("Target config {} needs a reload: {why}", r.dest.display());
+                }
+            }
+        }
         if !self.options.sync_only {
             if let Some(check) = &r.check_cmd {
                 if let Err(e) = self.check(r, check, &stage.path).await {
@@ -300,7 +400,7 @@ impl Processor {
             return Err(SyncError::Io { op: "rename", path: r.dest.clone(), source });
         }
         sync_dir(&r.dest);
-        Ok(Step::Swapped(Box::new(Swapped { resource: r.clone(), backup, keys })))
+        Ok(Step::Swapped(Box::new(Swapped { resource: r.clone(), backup, keys, runtime: false })))
     }
 
     async fn check(&self, r: &Resource, check: &str, stage: &Path) -> Result<(), SyncError> {

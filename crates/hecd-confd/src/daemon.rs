@@ -136,6 +136,7 @@ async fn onetime(config: &Config, processor: &mut Processor) -> RunReport {
         Ok(l) => l,
         Err(e) => return RunReport::fatal(e),
     };
+    processor.reconcile(&loaded.resources).await;
     let report = processor.cycle(&loaded.resources).await;
     let failed = loaded.bad + report.failed;
     let fatal = report.last_error.or(loaded.last_error);
@@ -157,9 +158,13 @@ async fn interval(
     every: Duration,
     signals: &mut mpsc::UnboundedReceiver<Signal>,
 ) -> RunReport {
+    let mut first = true;
     loop {
         match load(config) {
             Ok(loaded) => {
+                if std::mem::take(&mut first) {
+                    processor.reconcile(&loaded.resources).await;
+                }
                 processor.cycle(&loaded.resources).await;
             }
             Err(e) => tracing::error!("{e}"),
@@ -303,6 +308,7 @@ async fn watch(
         tracing::error!("{e}");
         Vec::new()
     });
+    processor.reconcile(&resources).await;
     let mut watchers = spawn_watchers(client, &resources, generation, &tx);
     let mut waiting: BTreeSet<usize> = (0..resources.len()).collect();
     let mut dirty: BTreeSet<usize> = BTreeSet::new();

@@ -9,7 +9,8 @@
 //!
 //! The daemon side: [`config`] merges flags, `CONFD_*` variables and `confd.toml`;
 //! [`resource`] loads `conf.d/*toml`; [`cycle`] runs fetch → render → stage → compare →
-//! check → rename → reload with rollback and guards; [`command::run_command`] is the only
+//! check → rename → reload with rollback and guards, or, for a resource with
+//! `haproxy_socket`, applies server-only changes through HAProxy's runtime API (`haproxy`); [`command::run_command`] is the only
 //! place that starts a shell; [`daemon`] drives onetime, interval and watch modes.
 //!
 //! **Invariant:** no HTTP server framework (the `--metrics-addr` responder in [`metrics`]
@@ -64,6 +65,7 @@ pub mod gopath;
 pub mod goquote;
 pub mod gosort;
 pub mod gostr;
+mod haproxy;
 pub mod md5;
 pub mod metrics;
 pub mod render;

@@ -17,6 +17,8 @@ struct Counters {
     renders: u64,
     failures: u64,
     reloads: u64,
+    runtime_updates: u64,
+    fallbacks: BTreeMap<&'static str, u64>,
     last_success: Option<f64>,
 }
 
@@ -56,6 +58,16 @@ impl Metrics {
         });
     }
 
+    /// A resource's change went through HAProxy's runtime API, without a reload.
+    pub fn runtime_update(&self, r: &Resource) {
+        self.with(r, |c| c.runtime_updates += 1);
+    }
+
+    /// A resource with `haproxy_socket` took the reload path instead, for `reason`.
+    pub fn runtime_fallback(&self, r: &Resource, reason: &'static str) {
+        self.with(r, |c| *c.fallbacks.entry(reason).or_default() += 1);
+    }
+
     /// A resource failed.
     pub fn failure(&self, r: &Resource) {
         self.with(r, |c| c.failures += 1);
@@ -65,7 +77,7 @@ impl Metrics {
     pub fn prometheus(&self) -> String {
         let map = self.resources.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut out = String::new();
-        let families: [Family; 4] = [
+        let families: [Family; 5] = [
             ("hecd_confd_renders_total", "counter", "Renders attempted per resource.", |c| {
                 Some(c.renders as f64)
             }),
@@ -80,6 +92,12 @@ impl Metrics {
                 "counter",
                 "Successful reload_cmd runs per resource.",
                 |c| Some(c.reloads as f64),
+            ),
+            (
+                "hecd_confd_runtime_updates_total",
+                "counter",
+                "Changes applied through HAProxy's runtime API, without a reload, per resource.",
+                |c| Some(c.runtime_updates as f64),
             ),
             (
                 "hecd_confd_last_success_timestamp_seconds",
@@ -98,6 +116,19 @@ impl Metrics {
                         escape(&c.dest)
                     ));
                 }
+            }
+        }
+        let name = "hecd_confd_runtime_fallbacks_total";
+        out.push_str(&format!(
+            "# HELP {name} Changes of resources with haproxy_socket that took the reload path, per reason.\n# TYPE {name} counter\n"
+        ));
+        for (resource, c) in map.iter() {
+            for (reason, n) in &c.fallbacks {
+                out.push_str(&format!(
+                    "{name}{{resource=\"{}\",dest=\"{}\",reason=\"{reason}\"}} {n}\n",
+                    escape(resource),
+                    escape(&c.dest)
+                ));
             }
         }
         out

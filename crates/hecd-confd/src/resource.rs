@@ -46,7 +46,15 @@ pub struct Resource {
     pub allow_empty: bool,
     /// Timeout of this resource's commands (the daemon's default when `None`).
     pub command_timeout: Option<Duration>,
+    /// HAProxy's runtime API (`haproxy_socket`): server-only changes are applied through it
+    /// instead of a reload.
+    pub haproxy_socket: Option<hecd_haproxy::Endpoint>,
+    /// How long a removed server may drain before it is deleted anyway (`drain_timeout`).
+    pub drain_timeout: Duration,
 }
+
+/// The default `drain_timeout`.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Deserialize)]
 struct FileResource {
@@ -76,6 +84,8 @@ struct TemplateTable {
     #[serde(default)]
     allow_empty: bool,
     command_timeout: Option<String>,
+    haproxy_socket: Option<String>,
+    drain_timeout: Option<String>,
 }
 
 /// The resource files under `<confdir>/conf.d`, in the order confd processes them.
@@ -184,6 +194,17 @@ pub fn load(file: &Path, confdir: &Path, prefix: Option<&str>) -> Result<Resourc
                 .ok_or_else(|| invalid(format!("invalid command_timeout {s:?}")))?,
         ),
     };
+    let haproxy_socket = match t.haproxy_socket.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(s) => Some(hecd_haproxy::Endpoint::parse(s).map_err(|e| invalid(e.to_string()))?),
+    };
+    let drain_timeout = match t.drain_timeout {
+        None => DEFAULT_DRAIN_TIMEOUT,
+        Some(s) => {
+            parse_go_duration(&s).ok_or_else(|| invalid(format!("invalid drain_timeout {s:?}")))?
+        }
+    };
     let nonempty = |s: String| (!s.trim().is_empty()).then_some(s);
     Ok(Resource {
         file: file.to_owned(),
@@ -199,6 +220,8 @@ pub fn load(file: &Path, confdir: &Path, prefix: Option<&str>) -> Result<Resourc
         min_keys: t.min_keys.unwrap_or(0),
         allow_empty: t.allow_empty,
         command_timeout,
+        haproxy_socket,
+        drain_timeout,
     })
 }
 

@@ -1,5 +1,6 @@
 //! A tiny HTTP backend for pipeline tests: answers every request with `hello from NAME`, one
 //! thread per connection, HTTP/1.1 keep-alive supported. Stops accepting when dropped.
+//! `GET /slow/MS` answers after MS milliseconds, as a slow application would.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -76,6 +77,7 @@ fn handle(c: TcpStream, name: &str, served: &AtomicU64) {
         let mut line = String::new();
         let mut keep_alive = false;
         let mut first = true;
+        let mut delay = std::time::Duration::ZERO;
         loop {
             line.clear();
             match reader.read_line(&mut line) {
@@ -85,6 +87,11 @@ fn handle(c: TcpStream, name: &str, served: &AtomicU64) {
             if first {
                 keep_alive = line.contains("HTTP/1.1");
                 first = false;
+                if let Some(ms) =
+                    line.split_whitespace().nth(1).and_then(|p| p.strip_prefix("/slow/"))
+                {
+                    delay = std::time::Duration::from_millis(ms.parse().unwrap_or(0));
+                }
             }
             let lower = line.to_ascii_lowercase();
             if lower.starts_with("connection:") {
@@ -94,6 +101,8 @@ fn handle(c: TcpStream, name: &str, served: &AtomicU64) {
                 break;
             }
         }
+        // The slow application this backend plays for `/slow/MS` requests.
+        std::thread::sleep(delay);
         served.fetch_add(1, Ordering::Relaxed);
         let body = format!("hello from {name}\n");
         let conn = if keep_alive { "keep-alive" } else { "close" };
