@@ -52,12 +52,13 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         "kv" => bench_kv(&args[1..]),
         "template" => crate::bench_template::run(),
         "raft" => cargo(&["bench", "-p", "hecd-raft"], &[]),
+        "pipeline" => crate::bench_pipeline::run(&args[1..]),
         "all" => {
             cargo(&["bench", "--workspace"], &[])?;
             crate::bench_template::run()?;
             bench_kv(&[])
         }
-        other => Err(format!("unknown benchmark {other:?} (kv, template, raft, all)")),
+        other => Err(format!("unknown benchmark {other:?} (kv, template, raft, pipeline, all)")),
     }
 }
 

@@ -146,7 +146,7 @@ fn put(addr: SocketAddr, path: &str, form: &str) -> Option<u16> {
 }
 
 /// A backend that answers every request with `hello from NAME`.
-fn backend(name: String, stop: Arc<AtomicBool>) -> Result<u16, String> {
+pub(crate) fn backend(name: String, stop: Arc<AtomicBool>) -> Result<u16, String> {
     let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let port = l.local_addr().map_err(|e| e.to_string())?.port();
     std::thread::spawn(move || {
@@ -277,8 +277,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
     } else {
         "true".into()
     };
+    // The recommended setup: server changes through HAProxy's runtime API, no reload.
+    let admin = dir.join("admin.sock");
+    let runtime = if have_haproxy {
+        format!("haproxy_socket = \"{}\"\n", admin.display())
+    } else {
+        String::new()
+    };
     let toml = format!(
-        "[template]\nsrc = \"haproxy.cfg.tmpl\"\ndest = \"{}\"\nmode = \"0644\"\nkeys = [\"/app/servers\", \"/config/haproxy\"]\ncheck_cmd = \"{check}\"\nreload_cmd = \"{reload}\"\n",
+        "[template]\nsrc = \"haproxy.cfg.tmpl\"\ndest = \"{}\"\nmode = \"0644\"\nkeys = [\"/app/servers\", \"/config/haproxy\"]\ncheck_cmd = \"{check}\"\nreload_cmd = \"{reload}\"\n{runtime}",
         dest.display()
     );
     std::fs::write(dir.join("confd/conf.d/haproxy.toml"), toml).map_err(|e| e.to_string())?;
@@ -296,6 +303,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         &kv_url,
         &["--prefix", "/config/haproxy", "add", "stats_bind", &format!("127.0.0.1:{stats_port}")],
     )?;
+    // A socket path is not a registration (HOST:PORT): a plain PUT.
+    put(kv_addr, "/v2/keys/config/haproxy/admin_socket", &format!("value={}", admin.display()))
+        .filter(|s| *s == 200 || *s == 201)
+        .ok_or("cannot set /config/haproxy/admin_socket")?;
     let confd = bin.join("hecd-confd");
     let confdir = dir.join("confd");
     // HAProxy starts on what the template gives for the keys so far (no servers yet), rendered
@@ -304,7 +315,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     std::fs::write(
         &snapshot,
         format!(
-            "{{\"/config/haproxy/bind\": \"127.0.0.1:{fe_port}\", \"/config/haproxy/stats_bind\": \"127.0.0.1:{stats_port}\"}}"
+            "{{\"/config/haproxy/bind\": \"127.0.0.1:{fe_port}\", \"/config/haproxy/stats_bind\": \"127.0.0.1:{stats_port}\", \"/config/haproxy/admin_socket\": \"{}\"}}",
+            admin.display()
         ),
     )
     .map_err(|e| e.to_string())?;
@@ -350,6 +362,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .arg(&confdir),
     )?;
     println!("hecd-confd   watching /app/servers, rendering {}", dest.display());
+    if have_haproxy {
+        println!(
+            "             server changes through HAProxy's runtime API at {} (no reload)",
+            admin.display()
+        );
+    }
 
     // 4. Registrations reach traffic.
     for (name, addr) in &backends {

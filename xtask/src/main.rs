@@ -2,6 +2,7 @@
 //!
 //! `main` only dispatches; each command lives in its own module.
 
+mod bench_pipeline;
 mod bench_template;
 mod ci;
 mod demo;
@@ -24,7 +25,8 @@ commands:
   demo        the main job: the whole pipeline on loopback (hecd-kv, hecd-confd, hecd-register, HAProxy),
               with real containers when a Docker engine is reachable (--docker: start a private one)
   golden      re-record the template fixtures' expectations with real Go (needs golang-go)
-  bench [kv|template|raft|all]  benchmarks against the reference implementations";
+  bench [kv|template|raft|pipeline|all]  benchmarks against the reference implementations
+              (pipeline: registration -> traffic, runtime API vs reload, [--rounds N])";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

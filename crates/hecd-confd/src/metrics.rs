@@ -183,3 +183,51 @@ pub async fn serve(listener: TcpListener, metrics: std::sync::Arc<Metrics>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource() -> Resource {
+        Resource {
+            file: "/etc/confd/conf.d/haproxy.toml".into(),
+            src: "/etc/confd/templates/haproxy.cfg.tmpl".into(),
+            dest: "/etc/haproxy/haproxy.cfg".into(),
+            prefix: "/".into(),
+            keys: vec!["/app/servers".into()],
+            mode: None,
+            uid: None,
+            gid: None,
+            check_cmd: None,
+            reload_cmd: None,
+            min_keys: 0,
+            allow_empty: false,
+            command_timeout: None,
+            haproxy_socket: None,
+            drain_timeout: crate::resource::DEFAULT_DRAIN_TIMEOUT,
+        }
+    }
+
+    #[test]
+    fn runtime_updates_and_fallbacks_per_reason() {
+        let m = Metrics::new();
+        let r = resource();
+        m.runtime_update(&r);
+        m.runtime_update(&r);
+        m.runtime_fallback(&r, "line");
+        m.runtime_fallback(&r, "command_refused");
+        m.runtime_fallback(&r, "line");
+        m.success(&r, true);
+        let text = m.prometheus();
+        let labels = r#"resource="/etc/confd/conf.d/haproxy.toml",dest="/etc/haproxy/haproxy.cfg""#;
+        for line in [
+            format!("hecd_confd_runtime_updates_total{{{labels}}} 2"),
+            format!("hecd_confd_reloads_total{{{labels}}} 1"),
+            format!("hecd_confd_runtime_fallbacks_total{{{labels},reason=\"line\"}} 2"),
+            format!("hecd_confd_runtime_fallbacks_total{{{labels},reason=\"command_refused\"}} 1"),
+            "# TYPE hecd_confd_runtime_fallbacks_total counter".to_owned(),
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
+    }
+}

@@ -60,3 +60,30 @@ fn guards_and_timeouts() {
     assert!(r.allow_empty);
     assert_eq!(r.command_timeout, Some(Duration::from_secs(5)));
 }
+
+#[test]
+fn haproxy_socket_and_drain_timeout() {
+    let base = "[template]\nsrc='a.tmpl'\ndest='/o/a'\n";
+    let r = check(base, None).unwrap();
+    assert_eq!(r.haproxy_socket, None);
+    assert_eq!(r.drain_timeout, DEFAULT_DRAIN_TIMEOUT);
+    let r = check(
+        &format!("{base}haproxy_socket='/run/haproxy/admin.sock'\ndrain_timeout='1m30s'\n"),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        r.haproxy_socket,
+        Some(hecd_haproxy::Endpoint::Unix("/run/haproxy/admin.sock".into()))
+    );
+    assert_eq!(r.drain_timeout, Duration::from_secs(90));
+    let r = check(&format!("{base}haproxy_socket='tcp://127.0.0.1:9999'\n"), None).unwrap();
+    assert_eq!(
+        r.haproxy_socket,
+        Some(hecd_haproxy::Endpoint::Tcp("127.0.0.1:9999".parse().unwrap()))
+    );
+    let e = check(&format!("{base}haproxy_socket='admin.sock'\n"), None).unwrap_err();
+    assert!(e.contains("invalid HAProxy runtime API address \"admin.sock\""), "{e}");
+    let e = check(&format!("{base}drain_timeout='soon'\n"), None).unwrap_err();
+    assert!(e.contains("invalid drain_timeout \"soon\""), "{e}");
+}
