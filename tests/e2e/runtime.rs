@@ -499,3 +499,29 @@ fn several_resources_share_one_socket() {
     assert!(std::fs::read_to_string(&b_cfg).unwrap().contains("server wb "));
     assert!(!reloads.exists(), "no reload for either resource");
 }
+
+#[test]
+fn onetime_exits_after_removed_servers_are_drained_and_deleted() {
+    if !haproxy_available() {
+        return;
+    }
+    let mut p = Pipeline::start_with(Mode::Runtime);
+    let web1 = Backend::start("web1");
+    let web2 = Backend::start("web2");
+    p.register(&["add", "web1", &web1.addr.to_string()]);
+    p.register(&["add", "web2", &web2.addr.to_string()]);
+    p.await_traffic(&web1, Instant::now());
+    p.await_traffic(&web2, Instant::now());
+    drop(p.confd.take());
+    p.register(&["rm", "web1"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_hecd-confd"))
+        .args(["-onetime", "-node", &p.kv.url, "-confdir"])
+        .arg(&p.confdir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // When -onetime returns, web1 is gone from dest and from HAProxy, without a reload.
+    assert!(!p.dest().contains("server web1 "));
+    assert!(live_matches_dest(&p), "live {:?} dest {:?}", live(&p.admin), declared(&p.dest()));
+    assert_eq!(p.reload_count(), 0);
+}

@@ -248,6 +248,12 @@ impl Processor {
         restored
     }
 
+    /// Waits for the servers removed through HAProxy's runtime API to finish draining and be
+    /// deleted (before a `-onetime` run exits).
+    pub async fn wait_drains(&self) {
+        self.runtime.wait_drains().await;
+    }
+
     /// Compares HAProxy's live servers with dest for every resource with `haproxy_socket`
     /// and repairs differences (at daemon start).
     pub async fn reconcile(&mut self, resources: &[Resource]) {

@@ -138,6 +138,7 @@ async fn onetime(config: &Config, processor: &mut Processor) -> RunReport {
     };
     processor.reconcile(&loaded.resources).await;
     let report = processor.cycle(&loaded.resources).await;
+    processor.wait_drains().await;
     let failed = loaded.bad + report.failed;
     let fatal = report.last_error.or(loaded.last_error);
     RunReport {

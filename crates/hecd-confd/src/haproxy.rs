@@ -52,6 +52,7 @@ struct Drain {
 pub(crate) struct RuntimeUpdater {
     drains: Arc<Mutex<HashMap<DrainKey, Drain>>>,
     next_id: AtomicU64,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 /// What to do to take back one applied operation.
@@ -382,6 +383,18 @@ impl RuntimeUpdater {
         });
         if let Some(old) = map.insert(key, Drain { id, server, task: task.abort_handle() }) {
             old.task.abort();
+        }
+        drop(map);
+        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(task);
+    }
+
+    /// Waits until every drain started so far has deleted its server (or given up).
+    pub(crate) async fn wait_drains(&self) {
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
+        for t in tasks {
+            let _ = t.await;
         }
     }
 }
