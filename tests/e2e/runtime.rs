@@ -21,17 +21,18 @@ use crate::pipeline::{
 
 /// One runtime API command over a unix socket; the whole answer.
 fn cli(socket: &Path, command: &str) -> String {
-    // The master re-executes itself on a reload: its socket refuses connections meanwhile.
-    let mut s = wait_until(&format!("{} to accept", socket.display()), DEADLINE, || {
-        UnixStream::connect(socket).ok()
-    })
-    .unwrap();
     // The master CLI keeps the connection until `quit`; the stats socket closes it itself.
     let quit = if socket.ends_with("master.sock") { "; quit" } else { "" };
-    s.write_all(format!("{command}{quit}\n").as_bytes()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
+    // A reload re-executes the master and replaces the worker: a socket may refuse or reset
+    // a connection meanwhile, so the whole exchange is retried until it completes.
+    wait_until(&format!("{command:?} on {}", socket.display()), DEADLINE, || {
+        let mut s = UnixStream::connect(socket).ok()?;
+        s.write_all(format!("{command}{quit}\n").as_bytes()).ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        Some(out)
+    })
+    .unwrap()
 }
 
 /// The master's reload count and the current worker's PID (`show proc`).
