@@ -9,6 +9,7 @@ mod demo;
 mod demo_docker;
 mod deps;
 mod golden;
+mod mutants;
 mod tidy;
 
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ commands:
   tidy        the repository's structural checks (module docs, crate dependency DAG, no ignored tests)
   demo        the main job: the whole pipeline on loopback (hecd-kv, hecd-confd, hecd-register, HAProxy),
               with real containers when a Docker engine is reachable (--docker: start a private one)
+  mutants [--in-diff [REV]] [CRATE...]
+              mutation testing with cargo-mutants (a measurement, not part of `test`); see docs/testing.md
   golden      re-record the template fixtures' expectations with real Go (needs golang-go)
   bench [kv|template|raft|pipeline|all]  benchmarks against the reference implementations
               (pipeline: registration -> traffic, runtime API vs reload, [--rounds N])";
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         Some("tidy") => tidy::run(),
         Some("demo") => demo::run(&args[1..]),
         Some("golden") => golden::run_all(),
+        Some("mutants") => mutants::run(&args[1..]),
         Some("bench") => ci::bench(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             eprintln!("{USAGE}");

@@ -383,12 +383,13 @@ impl Store {
         if n.is_dir() && !value.is_empty() {
             return Err(self.err(ErrorCode::NotFile, clean));
         }
-        let next = self.index + 1;
+        let current = self.index;
+        let next = current + 1;
         let prev = n.view(clean, false, now);
         let old_exp = n.expire;
         let n = self
             .lookup_mut(clean)
-            .ok_or_else(|| Error::new(ErrorCode::KeyNotFound, clean, next - 1))?;
+            .ok_or_else(|| Error::new(ErrorCode::KeyNotFound, clean, current))?;
         let (value, dir, created) = match &mut n.kind {
             Kind::File(v) => {
                 if !refresh {
@@ -459,12 +460,13 @@ impl Store {
             return Err(self.err(ErrorCode::NotFile, clean));
         }
         self.check_compare(n, &cmp)?;
-        let next = self.index + 1;
+        let current = self.index;
+        let next = current + 1;
         let prev = n.view(clean, false, now);
         let old_exp = n.expire;
         let n = self
             .lookup_mut(clean)
-            .ok_or_else(|| Error::new(ErrorCode::KeyNotFound, clean, next - 1))?;
+            .ok_or_else(|| Error::new(ErrorCode::KeyNotFound, clean, current))?;
         let created = n.created;
         let value = match &mut n.kind {
             Kind::File(v) => {

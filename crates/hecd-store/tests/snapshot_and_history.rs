@@ -1,0 +1,176 @@
+//! Black-box checks of what a restart and a late watcher depend on: a snapshot that is
+//! corrupt or deeper than the decoder allows is refused with the offset of the bad bytes,
+//! while every valid one restores; a watch from a past index finds exactly the events of
+//! its key (and, recursively, of the keys below it, not of a sibling sharing its prefix).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hecd_store::{GetOptions, SnapshotError, Store, WatchOptions, WriteOptions};
+
+/// The documented snapshot layout (see `snapshot.rs`): a node header.
+fn header(out: &mut Vec<u8>, dir: bool, expire: Option<(i64, u32)>) {
+    out.push(u8::from(dir));
+    out.extend_from_slice(&1u64.to_le_bytes());
+    out.extend_from_slice(&1u64.to_le_bytes());
+    match expire {
+        None => out.push(0),
+        Some((s, ns)) => {
+            out.push(1);
+            out.extend_from_slice(&s.to_le_bytes());
+            out.extend_from_slice(&ns.to_le_bytes());
+        }
+    }
+}
+
+fn bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+    out.extend_from_slice(b);
+}
+
+/// A snapshot holding one chain of directories `depth` deep ending in a file `/a/a/…/v`,
+/// whose file node sits at depth `depth + 1` (the root is at depth 0).
+fn chain(depth: usize, expire: Option<(i64, u32)>) -> Vec<u8> {
+    let mut out = b"HECDSNP1".to_vec();
+    out.extend_from_slice(&7u64.to_le_bytes());
+    header(&mut out, true, None);
+    for _ in 0..depth {
+        out.extend_from_slice(&1u32.to_le_bytes());
+        bytes(&mut out, b"a");
+        header(&mut out, true, None);
+    }
+    out.extend_from_slice(&1u32.to_le_bytes());
+    bytes(&mut out, b"v");
+    header(&mut out, false, expire);
+    bytes(&mut out, b"x");
+    out
+}
+
+fn restore(data: &[u8]) -> Result<Store, SnapshotError> {
+    let mut s = Store::new(100);
+    s.restore(data)?;
+    Ok(s)
+}
+
+#[test]
+fn snapshots_as_deep_as_the_limit_restore_and_deeper_ones_are_refused() {
+    // A file at depth 1024 (1023 directories under the root) is the deepest node allowed.
+    let s = restore(&chain(1023, None)).expect("depth 1024 restores");
+    let key = format!("{}/v", "/a".repeat(1023));
+    let got = s.get(&key, GetOptions::default(), UNIX_EPOCH).expect("the deep key is there");
+    assert_eq!(got.node.value.as_deref(), Some("x"));
+    assert_eq!(s.index(), 7);
+    match restore(&chain(1024, None)) {
+        Err(SnapshotError::Corrupt { offset }) => assert!(offset > 16, "offset {offset}"),
+        Err(other) => panic!("want Corrupt, got {other}"),
+        Ok(_) => panic!("a node deeper than 1024 was accepted"),
+    }
+}
+
+#[test]
+fn snapshot_expiry_times_are_checked() {
+    // The Unix epoch itself is a valid expiry time; it restores as written.
+    let s = restore(&chain(0, Some((0, 0)))).expect("expiry at the epoch restores");
+    let got = s.get("/v", GetOptions::default(), UNIX_EPOCH).unwrap();
+    assert_eq!(got.node.expiration, Some(UNIX_EPOCH));
+    let later = restore(&chain(0, Some((1_700_000_000, 999_999_999)))).expect("valid nanoseconds");
+    let got = later.get("/v", GetOptions::default(), UNIX_EPOCH).unwrap();
+    assert_eq!(got.node.expiration, Some(UNIX_EPOCH + Duration::new(1_700_000_000, 999_999_999)));
+    // Before the epoch, or with a nanosecond field of a second or more: corrupt, at the node.
+    let node_offset = 8 + 8 + 1 + 8 + 8 + 1 + 4 + 4 + 1;
+    for (what, bad) in [
+        ("negative seconds", (-1, 0)),
+        ("nanoseconds >= 1e9", (5, 1_000_000_000)),
+        ("both", (-5, 2_000_000_000)),
+    ] {
+        match restore(&chain(0, Some(bad))) {
+            Err(SnapshotError::Corrupt { offset }) => assert_eq!(offset, node_offset, "{what}"),
+            Err(other) => panic!("{what}: want Corrupt, got {other}"),
+            Ok(_) => panic!("{what}: accepted"),
+        }
+    }
+}
+
+/// The events a watcher has received so far, as `key@index`.
+fn received(w: &mut hecd_store::Watcher) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Ok(e) = w.events.try_recv() {
+        out.push(format!("{}@{}", e.node.key, e.index));
+    }
+    out
+}
+
+#[test]
+fn a_watch_from_the_past_matches_its_key_and_below_but_not_siblings() {
+    let now = SystemTime::UNIX_EPOCH;
+    let mut s = Store::new(100);
+    s.write("/foobar", WriteOptions::value("1"), now).unwrap(); // 1
+    s.write("/foo/x", WriteOptions::value("2"), now).unwrap(); // 2
+    s.write("/food", WriteOptions::value("3"), now).unwrap(); // 3
+    let past = |recursive| WatchOptions { recursive, since_index: Some(1), ..Default::default() };
+
+    // Recursive from index 1: the first event below /foo is /foo/x; /foobar shares only a
+    // string prefix.
+    let mut w = s.watch("/foo", past(true)).unwrap();
+    assert_eq!(received(&mut w), ["/foo/x@2"]);
+    // Not recursive: nothing in the history is /foo itself; the watcher waits.
+    let mut w = s.watch("/foo", past(false)).unwrap();
+    assert_eq!(received(&mut w), Vec::<String>::new());
+    // A trailing slash names the same directory.
+    let mut w = s.watch("/foo/", past(true)).unwrap();
+    assert_eq!(received(&mut w), ["/foo/x@2"]);
+    // The root, recursively, sees the very first event.
+    let mut w = s.watch("/", past(true)).unwrap();
+    assert_eq!(received(&mut w), ["/foobar@1"]);
+    // A sibling-prefixed key alone.
+    let mut w = s.watch("/foobar", past(true)).unwrap();
+    assert_eq!(received(&mut w), ["/foobar@1"]);
+}
+
+#[test]
+fn values_dirs_and_the_next_expiry_survive_a_snapshot() {
+    let now = UNIX_EPOCH + Duration::from_secs(1_000);
+    let mut s = Store::new(100);
+    assert_eq!(s.next_expiry(), None, "no TTL key yet");
+    s.write("/d", WriteOptions::dir(), now).unwrap();
+    s.write("/d/k", WriteOptions::value("v"), now).unwrap();
+    let soon = now + Duration::from_secs(30);
+    let later = now + Duration::from_secs(60);
+    s.write("/t2", WriteOptions { expiration: Some(later), ..WriteOptions::value("b") }, now)
+        .unwrap();
+    s.write("/t1", WriteOptions { expiration: Some(soon), ..WriteOptions::value("a") }, now)
+        .unwrap();
+    assert_eq!(s.next_expiry(), Some(soon), "the earliest expiry is scheduled");
+
+    let mut restored = Store::new(100);
+    restored.restore(&s.snapshot()).unwrap();
+    // A restarted member must still expire the TTL keys it restored, first the earliest.
+    assert_eq!(restored.next_expiry(), Some(soon));
+    let d = restored.get("/d", GetOptions::default(), now).unwrap();
+    assert!(d.node.dir, "/d is a directory");
+    let k = restored.get("/d/k", GetOptions::default(), now).unwrap();
+    assert_eq!(k.node.value.as_deref(), Some("v"));
+    let expired: Vec<String> = restored.expire(soon).iter().map(|e| e.node.key.clone()).collect();
+    assert_eq!(expired, ["/t1"]);
+    assert_eq!(restored.next_expiry(), Some(later));
+}
+
+#[test]
+fn refreshes_are_not_replayed_to_watchers_from_the_past() {
+    let now = UNIX_EPOCH + Duration::from_secs(1_000);
+    let mut s = Store::new(100);
+    let ttl = |secs| Some(now + Duration::from_secs(secs));
+    s.write("/k", WriteOptions { expiration: ttl(10), ..WriteOptions::value("v") }, now).unwrap(); // 1
+    let refresh = WriteOptions {
+        expiration: ttl(20),
+        refresh: true,
+        precondition: hecd_store::Precondition::Exists(true),
+        ..Default::default()
+    };
+    let e = s.write("/k", refresh, now).unwrap(); // 2, a refresh
+    assert_eq!(e.index, 2);
+    assert_eq!(e.node.value.as_deref(), Some("v"), "a refresh keeps the value");
+    s.write("/k", WriteOptions::value("w"), now).unwrap(); // 3
+                                                           // From index 2 on, the first event a watcher may see is the real change at 3.
+    let mut w = s.watch("/k", WatchOptions { since_index: Some(2), ..Default::default() }).unwrap();
+    assert_eq!(received(&mut w), ["/k@3"]);
+}

@@ -1,0 +1,188 @@
+//! `cargo xtask mutants [--in-diff [REV]] [CRATE…]`: mutation testing with cargo-mutants,
+//! one crate at a time with that crate's own tests, and a table of the outcomes.
+//!
+//! A measurement, like a benchmark: not part of `cargo xtask test`. `--in-diff` mutates only
+//! the lines changed since REV (default `HEAD~1`), cheap enough before each stop.
+//! Exclusions of equivalent mutants live in `.cargo/mutants.toml`, each with its reason.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::ci::root;
+
+/// The crates measured by default, with the files to restrict to (empty: the whole crate).
+const DEFAULT: &[(&str, &[&str])] = &[
+    ("hecd-store", &[]),
+    ("hecd-raft", &[]),
+    ("hecd-v2api", &[]),
+    ("hecd-client", &[]),
+    (
+        "hecd-kv-server",
+        &["crates/hecd-kv-server/src/request.rs", "crates/hecd-kv-server/src/state_machine.rs"],
+    ),
+];
+
+/// One crate's outcome counts.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Mutants generated.
+    pub total: u64,
+    /// Caught by a failing test.
+    pub caught: u64,
+    /// Not caught: every test passed.
+    pub missed: u64,
+    /// The tests ran out of time (a hang the tests turned into a failure).
+    pub timeout: u64,
+    /// The mutant did not build.
+    pub unviable: u64,
+}
+
+impl Counts {
+    /// Caught (timeouts count as caught: the tests failed to pass) over viable mutants.
+    pub fn kill_rate(&self) -> f64 {
+        let viable = self.caught + self.missed + self.timeout;
+        if viable == 0 {
+            return 100.0;
+        }
+        (self.caught + self.timeout) as f64 * 100.0 / viable as f64
+    }
+}
+
+/// Reads the counts from cargo-mutants' `outcomes.json`.
+pub fn parse_outcomes(json: &str) -> Result<Counts, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("outcomes.json: {e}"))?;
+    let n = |k: &str| {
+        v.get(k).and_then(serde_json::Value::as_u64).ok_or(format!("outcomes.json has no {k:?}"))
+    };
+    Ok(Counts {
+        total: n("total_mutants")?,
+        caught: n("caught")?,
+        missed: n("missed")?,
+        timeout: n("timeout")?,
+        unviable: n("unviable")?,
+    })
+}
+
+/// The missed mutants' names, from `missed.txt`.
+fn missed(out: &Path) -> Vec<String> {
+    std::fs::read_to_string(out.join("mutants.out/missed.txt"))
+        .map(|s| s.lines().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// Runs cargo-mutants over the chosen crates and prints the table.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let mut in_diff: Option<String> = None;
+    let mut crates: Vec<String> = Vec::new();
+    let mut it = args.iter().peekable();
+    while let Some(a) = it.next() {
+        if a == "--in-diff" {
+            let rev = it.next_if(|r| !r.starts_with('-') && !r.starts_with("hecd-")).cloned();
+            in_diff = Some(rev.unwrap_or_else(|| "HEAD~1".to_owned()));
+        } else if a.starts_with('-') {
+            return Err(format!(
+                "unknown option {a:?} (usage: cargo xtask mutants [--in-diff [REV]] [CRATE...])"
+            ));
+        } else {
+            crates.push(a.clone());
+        }
+    }
+    let have = Command::new("cargo")
+        .args(["mutants", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        crate::ci::cargo_pub(&["install", "cargo-mutants", "--locked"])?;
+    }
+    let out_root = root().join("target/mutants");
+    std::fs::create_dir_all(&out_root).map_err(|e| e.to_string())?;
+    let diff_file = out_root.join("in-diff.patch");
+    if let Some(rev) = &in_diff {
+        let diff = Command::new("git")
+            .args(["diff", rev.as_str(), "--", "*.rs"])
+            .current_dir(root())
+            .output()
+            .map_err(|e| format!("git diff: {e}"))?;
+        std::fs::write(&diff_file, &diff.stdout).map_err(|e| e.to_string())?;
+    }
+    let chosen: Vec<(String, Vec<String>)> = if crates.is_empty() {
+        DEFAULT
+            .iter()
+            .map(|(c, f)| ((*c).to_owned(), f.iter().map(|s| (*s).to_owned()).collect()))
+            .collect()
+    } else {
+        crates
+            .iter()
+            .map(|c| {
+                let files = DEFAULT
+                    .iter()
+                    .find(|(d, _)| d == c)
+                    .map(|(_, f)| f.iter().map(|s| (*s).to_owned()).collect());
+                (c.clone(), files.unwrap_or_default())
+            })
+            .collect()
+    };
+    let mut rows = Vec::new();
+    for (krate, files) in &chosen {
+        let out = out_root.join(krate);
+        let mut cmd = Command::new("cargo");
+        cmd.args(["mutants", "-p", krate, "--test-package", krate, "-j", "1", "--no-shuffle"])
+            // A mutant that makes a test hang fails after 3x the baseline (at least 20 s).
+            .args(["--timeout-multiplier", "3", "--minimum-test-timeout", "20"])
+            .arg("-o")
+            .arg(&out)
+            .current_dir(root());
+        for f in files {
+            cmd.args(["-f", f]);
+        }
+        if in_diff.is_some() {
+            cmd.arg("--in-diff").arg(&diff_file);
+        }
+        eprintln!("xtask: cargo mutants -p {krate}");
+        // cargo-mutants exits non-zero when a mutant is missed: the table says so.
+        let _ = cmd.status().map_err(|e| format!("cargo mutants: {e}"))?;
+        let json = std::fs::read_to_string(out.join("mutants.out/outcomes.json"))
+            .map_err(|e| format!("{}: {e}", out.display()))?;
+        rows.push((krate.clone(), parse_outcomes(&json)?, missed(&out)));
+    }
+    println!(
+        "{:<16} {:>7} {:>7} {:>7} {:>8} {:>9} {:>10}",
+        "crate", "mutants", "caught", "missed", "timeout", "unviable", "kill rate"
+    );
+    for (krate, c, _) in &rows {
+        println!(
+            "{:<16} {:>7} {:>7} {:>7} {:>8} {:>9} {:>9.1}%",
+            krate,
+            c.total,
+            c.caught,
+            c.missed,
+            c.timeout,
+            c.unviable,
+            c.kill_rate()
+        );
+    }
+    let survivors: Vec<&String> = rows.iter().flat_map(|(_, _, m)| m).collect();
+    if survivors.is_empty() {
+        Ok(())
+    } else {
+        for m in &survivors {
+            println!("missed: {m}");
+        }
+        Err(format!("{} mutant(s) missed: write the test that kills each, or exclude it in .cargo/mutants.toml with its reason", survivors.len()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_and_kill_rate() {
+        let c = parse_outcomes(r#"{"total_mutants": 10, "caught": 6, "missed": 1, "timeout": 1, "unviable": 2, "success": 0, "outcomes": []}"#).unwrap();
+        assert_eq!(c, Counts { total: 10, caught: 6, missed: 1, timeout: 1, unviable: 2 });
+        assert!((c.kill_rate() - 87.5).abs() < 1e-9);
+        assert!(parse_outcomes("{}").is_err());
+        assert_eq!(Counts::default().kill_rate(), 100.0);
+    }
+}
