@@ -2,7 +2,8 @@
 //!
 //! Accepts etcd's own flags (`--name`, `--listen-client-urls`, ...), the etcd 0.4/0.5
 //! single-dash spellings (`-addr`, `-bind-addr`, `-peer-addr`, `-data-dir`, `-name`) and
-//! `ETCD_*` environment variables; flags win over the environment.
+//! `ETCD_*` environment variables. As with Go's flag package, a repeated flag takes its last
+//! value; as etcd 3.4 does, a flag also given as an `ETCD_*` variable stops the start (exit 1).
 //! The first line on standard output lists the bound client URLs (also written to
 //! `--ready-file`), so port 0 works for tests.
 //!
@@ -13,7 +14,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser};
 
 /// mimalloc: fewer cycles per request than glibc malloc for the many small, short-lived
 /// allocations a request makes across threads (docs/adr/0005-allocator.md).
@@ -23,6 +25,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Command-line flags (etcd's names).
 #[derive(Debug, Parser)]
 #[command(name = "hecd-kv", version, about = "An etcd v2 compatible key-value server")]
+// Go's flag package: a repeated flag is set again, the last occurrence wins.
+#[command(args_override_self = true)]
 struct Args {
     /// Human-readable name of this member.
     #[arg(long, env = "ETCD_NAME", default_value = "default")]
@@ -69,7 +73,7 @@ struct Args {
     #[arg(long, env = "ETCD_KEY_FILE")]
     key_file: Option<PathBuf>,
     /// Require client certificates signed by --trusted-ca-file.
-    #[arg(long, env = "ETCD_CLIENT_CERT_AUTH", num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, env = "ETCD_CLIENT_CERT_AUTH", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
     client_cert_auth: Option<bool>,
     /// Trusted CA for client certificates.
     #[arg(long, env = "ETCD_TRUSTED_CA_FILE")]
@@ -81,13 +85,13 @@ struct Args {
     #[arg(long, env = "ETCD_PEER_KEY_FILE")]
     peer_key_file: Option<PathBuf>,
     /// Require peer certificates signed by --peer-trusted-ca-file.
-    #[arg(long, env = "ETCD_PEER_CLIENT_CERT_AUTH", num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, env = "ETCD_PEER_CLIENT_CERT_AUTH", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
     peer_client_cert_auth: Option<bool>,
     /// Trusted CA for peer certificates (verifies the other members).
     #[arg(long, env = "ETCD_PEER_TRUSTED_CA_FILE")]
     peer_trusted_ca_file: Option<PathBuf>,
     /// Accepted for etcd 3.4 compatibility; the v2 API is always on.
-    #[arg(long, env = "ETCD_ENABLE_V2", num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, env = "ETCD_ENABLE_V2", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
     enable_v2: Option<bool>,
     /// Log level: debug, info, warn, error.
     #[arg(long, env = "ETCD_LOG_LEVEL")]
@@ -95,6 +99,12 @@ struct Args {
     /// Events kept for watches with a past waitIndex.
     #[arg(long, env = "ETCD_HISTORY_SIZE", default_value_t = 1000)]
     history_size: usize,
+    /// Origins allowed to read answers cross-origin: comma-separated URLs, or `*` (all).
+    #[arg(long, env = "ETCD_CORS", default_value = "*", value_parser = parse_cors)]
+    cors: hecd_kv_server::Cors,
+    /// Arguments that are not flags: Go's flag package stops at the first, and etcd refuses it.
+    #[arg(hide = true)]
+    not_flags: Vec<String>,
     /// Write the bound client URLs to this file once serving.
     #[arg(long)]
     ready_file: Option<PathBuf>,
@@ -110,6 +120,40 @@ struct Args {
     /// etcd 0.4: peer listen address (host:port).
     #[arg(long, env = "ETCD_PEER_BIND_ADDR")]
     peer_bind_addr: Option<String>,
+}
+
+/// Go's `strconv.ParseBool`, which the flag package uses for `-flag=value`.
+fn parse_go_bool(s: &str) -> Result<bool, String> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(format!("parse error: invalid syntax: {s:?}")),
+    }
+}
+
+/// The `ETCD_*` variables also given as flags: etcd 3.4 refuses to start on them
+/// (`pkg/flags.verifyEnv`: "conflicting environment variable ... is shadowed").
+fn shadowed_env(cmd: &clap::Command, m: &clap::ArgMatches) -> Vec<String> {
+    cmd.get_arguments()
+        .filter(|a| m.value_source(a.get_id().as_str()) == Some(ValueSource::CommandLine))
+        .filter_map(|a| a.get_env())
+        .filter(|env| std::env::var_os(env).is_some())
+        .map(|env| env.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// `ETCD_*` variables that name no flag (etcd warns about them and goes on).
+fn unrecognized_env(cmd: &clap::Command) -> Vec<String> {
+    let known: Vec<_> = cmd.get_arguments().filter_map(|a| a.get_env()).collect();
+    std::env::vars_os()
+        .map(|(k, _)| k)
+        .filter(|k| k.to_string_lossy().starts_with("ETCD_") && !known.contains(&k.as_os_str()))
+        .map(|k| k.to_string_lossy().into_owned())
+        .collect()
+}
+
+fn parse_cors(s: &str) -> Result<hecd_kv_server::Cors, hecd_kv_server::CorsError> {
+    hecd_kv_server::Cors::parse(s)
 }
 
 /// Go's flag package accepts `-name` as well as `--name`: rewrite single-dash long flags.
@@ -323,6 +367,7 @@ async fn serve(args: Args) -> ExitCode {
     config.client_tls = client_tls;
     config.join_existing = args.initial_cluster_state == "existing";
     config.peer_tls = peer_tls;
+    config.cors = args.cors.clone();
     tracing::info!(urls = %bound.join(","), name = %args.name, "hecd-kv starting");
     let line = bound.join(",");
     {
@@ -347,13 +392,31 @@ async fn serve(args: Args) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse_from(go_style_args()) {
+    let cmd = Args::command();
+    let parsed = cmd
+        .clone()
+        .try_get_matches_from(go_style_args())
+        .and_then(|m| Args::from_arg_matches(&m).map(|a| (a, m)));
+    let (args, matches) = match parsed {
         Ok(a) => a,
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
+    if let Some(arg) = args.not_flags.first() {
+        eprintln!(
+            "hecd-kv: error verifying flags, '{arg}' is not a valid flag. See 'hecd-kv --help'."
+        );
+        return ExitCode::from(1);
+    }
+    if let Some(env) = shadowed_env(&cmd, &matches).first() {
+        eprintln!(
+            "hecd-kv: conflicting environment variable {env:?} is shadowed by corresponding \
+             command-line flag (either unset environment variable or disable flag)"
+        );
+        return ExitCode::from(1);
+    }
     let filter = match &args.log_level {
         Some(l) => tracing_subscriber::EnvFilter::new(l),
         None => tracing_subscriber::EnvFilter::try_from_default_env()
@@ -365,6 +428,9 @@ fn main() -> ExitCode {
         .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .init();
+    for env in unrecognized_env(&cmd) {
+        tracing::warn!(%env, "unrecognized environment variable");
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -6,6 +6,7 @@ mod cluster;
 mod confd;
 mod docker;
 mod durability;
+mod hostile;
 mod pipeline;
 mod register;
 mod runtime;

@@ -72,8 +72,10 @@ pub(crate) fn machines(state: &State, parts: &Parts) -> Response<Body> {
     if let Some(r) = get_only(parts) {
         return r;
     }
-    let urls: Vec<String> =
+    // etcd's `ClientURLs`: every member's, sorted as strings.
+    let mut urls: Vec<String> =
         all_members(state).into_iter().flat_map(|(_, m)| m.client_urls).collect();
+    urls.sort();
     let mut r = Response::new(Body::full(urls.join(", ")));
     r.headers_mut().insert(CONTENT_TYPE, TEXT);
     r
@@ -110,6 +112,10 @@ fn all_members(state: &State) -> Vec<(u64, Member)> {
                 let n = initial.iter().find(|m| m.0 == id).map(|m| m.1.clone());
                 (n.unwrap_or_default(), Vec::new())
             };
+            // etcd keeps every URL list sorted (`types.NewURLs`).
+            let (mut peer_urls, mut client_urls) = (peer_urls, client_urls);
+            peer_urls.sort();
+            client_urls.sort();
             (id, Member { id: format!("{id:x}"), name, peer_urls, client_urls })
         })
         .collect()
@@ -293,10 +299,12 @@ async fn add_member(state: &State, parts: &Parts, body: &Bytes) -> Response<Body
     let change = MemberChange::Add { id, url: crate::members::join_urls(&urls) };
     match state.log.change_member(change).await {
         Ok(_) => {
+            let mut peer_urls = urls;
+            peer_urls.sort();
             let m = Member {
                 id: format!("{id:x}"),
                 name: String::new(),
-                peer_urls: urls,
+                peer_urls,
                 client_urls: vec![],
             };
             json_response(StatusCode::CREATED, &m, true)
@@ -446,30 +454,57 @@ pub(crate) fn stats(state: &State, parts: &Parts, which: &str) -> Response<Body>
             }
             // Every other member, with the round trips and outcomes of what was sent to it.
             let sent = state.membership.peer_stats();
-            let mut followers = serde_json::Map::new();
+            // A Go map: followers sorted by id; each follower in the struct's field order.
+            let mut followers = std::collections::BTreeMap::new();
             for (peer, _) in state.membership.get().peers {
                 if peer == state.member_id {
                     continue;
                 }
                 let s = sent.get(&peer).copied().unwrap_or_default();
-                followers.insert(
-                    format!("{peer:x}"),
-                    json!({
-                        "latency": {
-                            "current": s.current,
-                            "average": s.average,
-                            "standardDeviation": s.standard_deviation,
-                            "minimum": s.minimum,
-                            "maximum": s.maximum,
-                        },
-                        "counts": {"fail": s.fail, "success": s.success},
-                    }),
-                );
+                followers.insert(format!("{peer:x}"), FollowerStats::from(s));
             }
             json!({"leader": id, "followers": followers})
         }
     };
     json_response(StatusCode::OK, &v, true)
+}
+
+/// One follower of `/v2/stats/leader`, in etcd's field order.
+#[derive(Debug, serde::Serialize)]
+struct FollowerStats {
+    latency: LatencyStats,
+    counts: CountsStats,
+}
+
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LatencyStats {
+    current: f64,
+    average: f64,
+    standard_deviation: f64,
+    minimum: f64,
+    maximum: f64,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct CountsStats {
+    fail: u64,
+    success: u64,
+}
+
+impl From<crate::members::PeerStats> for FollowerStats {
+    fn from(s: crate::members::PeerStats) -> Self {
+        FollowerStats {
+            latency: LatencyStats {
+                current: s.current,
+                average: s.average,
+                standard_deviation: s.standard_deviation,
+                minimum: s.minimum,
+                maximum: s.maximum,
+            },
+            counts: CountsStats { fail: s.fail, success: s.success },
+        }
+    }
 }
 
 /// `/v2/stats/self` in etcd's field order.

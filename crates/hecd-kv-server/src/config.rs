@@ -40,6 +40,8 @@ pub struct Config {
     /// TLS for peer traffic (`--peer-cert-file`, `--peer-key-file`, `--peer-client-cert-auth`,
     /// `--peer-trusted-ca-file`): HTTPS on the peer listeners and for `https://` peer URLs.
     pub peer_tls: Option<crate::TlsFiles>,
+    /// `--cors`: the origins that get etcd's `Access-Control-Allow-*` headers (default `*`).
+    pub cors: crate::Cors,
 }
 
 impl Config {
@@ -61,6 +63,7 @@ impl Config {
             client_tls: None,
             join_existing: false,
             peer_tls: None,
+            cors: crate::Cors::Any,
         }
     }
 

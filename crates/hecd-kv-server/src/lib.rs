@@ -14,6 +14,8 @@
 //! - `command`, `state_machine`, `consensus`: the replicated write path;
 //! - `peer`: Raft messages between members over HTTP (`POST /raft` on the peer listener).
 //!
+//! - `access`: what etcd does before its handlers: refusing transfer codings it does not
+//!   implement (Go's server) and CORS (`--cors`, preflight `OPTIONS`).
 //! - `tls`: HTTPS with optional client-certificate authentication on the client listeners.
 //!
 //! - `auth`: etcd v2 auth (`/v2/auth/*`), checked by `keys::handle` after parsing and on
@@ -21,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+mod access;
 mod auth;
 pub mod body;
 mod cluster;
@@ -39,6 +42,7 @@ mod server;
 pub mod state_machine;
 pub mod tls;
 
+pub use access::{Cors, CorsError};
 pub use config::{member_id_for, Config};
 pub use error::{Error, Result};
 pub use server::{run, run_with_peers};

@@ -408,12 +408,41 @@ async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
     let method = parts.method.clone();
     let mut is_watch = false;
     let resp = 'resp: {
+        // Go's server refuses these before any handler runs (no CORS headers on them).
+        if crate::access::unsupported_transfer_encoding(parts.version, &parts.headers) {
+            break 'resp crate::access::not_implemented();
+        }
+        if method == hyper::Method::OPTIONS && parts.uri.path() == "*" {
+            break 'resp Response::new(Body::empty());
+        }
         let Some(path) = decode_path(parts.uri.path()) else {
             break 'resp text(StatusCode::BAD_REQUEST, "400 Bad Request");
         };
+        let mut resp = handle(state, &parts, path, body, &mut is_watch).await;
+        state.config.cors.decorate(&parts.headers, &mut resp);
+        resp
+    };
+    let elapsed = (!is_watch).then(|| started.elapsed());
+    state.metrics.record(method.as_str(), resp.status().as_u16(), elapsed);
+    debug!(method = %method, path = parts.uri.path(), status = resp.status().as_u16(), "request");
+    resp
+}
+
+/// etcd's access controller and mux: preflight, clean-path redirect, then the handlers.
+async fn handle(
+    state: &State,
+    parts: &Parts,
+    path: String,
+    body: Incoming,
+    is_watch: &mut bool,
+) -> Response<Body> {
+    'resp: {
+        if parts.method == hyper::Method::OPTIONS {
+            break 'resp Response::new(Body::empty());
+        }
         let clean = mux_clean_path(&path);
         if clean != path {
-            break 'resp redirect(&parts, &clean);
+            break 'resp redirect(parts, &clean);
         }
         let body = match read_body(body).await {
             Some(b) => b,
@@ -430,30 +459,26 @@ async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
         };
         match path.as_str() {
             p if p == "/v2/keys" || p.starts_with("/v2/keys/") => {
-                is_watch = parts.uri.query().is_some_and(|q| q.contains("wait="));
-                keys::handle(state, &parts, &body).await
+                *is_watch = parts.uri.query().is_some_and(|q| q.contains("wait="));
+                keys::handle(state, parts, &body).await
             }
-            "/version" => cluster::version(&parts),
-            "/health" => cluster::health(state, &parts),
-            "/metrics" => cluster::metrics(state, &parts),
-            "/v2/machines" => cluster::machines(state, &parts),
-            "/v2/stats/store" => cluster::stats(state, &parts, "store"),
-            "/v2/stats/self" => cluster::stats(state, &parts, "self"),
-            "/v2/stats/leader" => cluster::stats(state, &parts, "leader"),
+            "/version" => cluster::version(parts),
+            "/health" => cluster::health(state, parts),
+            "/metrics" => cluster::metrics(state, parts),
+            "/v2/machines" => cluster::machines(state, parts),
+            "/v2/stats/store" => cluster::stats(state, parts, "store"),
+            "/v2/stats/self" => cluster::stats(state, parts, "self"),
+            "/v2/stats/leader" => cluster::stats(state, parts, "leader"),
             p if p == "/v2/members" || p.starts_with("/v2/members/") => {
-                if let Some(r) = crate::auth::check_members(state, &parts).await {
+                if let Some(r) = crate::auth::check_members(state, parts).await {
                     break 'resp r;
                 }
-                cluster::members(state, &parts, &body).await
+                cluster::members(state, parts, &body).await
             }
-            p if p.starts_with("/v2/auth") => crate::auth::handle(state, &parts, &body).await,
+            p if p.starts_with("/v2/auth") => crate::auth::handle(state, parts, &body).await,
             _ => not_found(),
         }
-    };
-    let elapsed = (!is_watch).then(|| started.elapsed());
-    state.metrics.record(method.as_str(), resp.status().as_u16(), elapsed);
-    debug!(method = %method, path = parts.uri.path(), status = resp.status().as_u16(), "request");
-    resp
+    }
 }
 
 /// Go's `ServeMux` redirect of an unclean path (301, relative Location, query kept).
