@@ -27,7 +27,7 @@ use std::time::SystemTime;
 use hecd_store::{GetOptions, WatchOptions};
 use hecd_v2api::ErrorCode;
 use hyper::body::Bytes;
-use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use hyper::{HeaderMap, Method, Response, StatusCode};
 use serde::Serialize;
 
@@ -242,17 +242,15 @@ pub(crate) async fn check_members(state: &State, parts: &Parts) -> Option<Respon
     (!has_root_access(state, &parts.headers).await).then(no_auth)
 }
 
+/// etcd's `writeKeyNoAuth`: a v2 error 110 (etcd sends no `WWW-Authenticate` on any 401).
 fn keys_no_auth(state: &State) -> Response<Body> {
-    let mut r = state.v2_error(ErrorCode::Unauthorized, NO_CREDENTIALS, 0);
-    r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"etcd\""));
-    r
+    state.v2_error(ErrorCode::Unauthorized, NO_CREDENTIALS, 0)
 }
 
-/// etcd's `writeNoAuth`: 401 `{"message":"Insufficient credentials"}` (no cluster id).
+/// etcd's `writeNoAuth`: 401 `{"message":"Insufficient credentials"}` (no cluster id, no
+/// `WWW-Authenticate`).
 fn no_auth() -> Response<Body> {
-    let mut r = message(StatusCode::UNAUTHORIZED, NO_CREDENTIALS);
-    r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"etcd\""));
-    r
+    message(StatusCode::UNAUTHORIZED, NO_CREDENTIALS)
 }
 
 /// An HTTP error body `{"message":...}` (no trailing newline, as etcd's `HTTPError`).

@@ -36,8 +36,9 @@ fn message(status: StatusCode, msg: &str) -> Response<Body> {
     json_response(status, &json!({ "message": msg }), false)
 }
 
+/// etcd's `allowMethod(w, r, "GET")` on `/version`, `/health` and `/v2/stats/*`: not even HEAD.
 fn get_only(parts: &Parts) -> Option<Response<Body>> {
-    (parts.method != Method::GET && parts.method != Method::HEAD).then(|| method_not_allowed("GET"))
+    (parts.method != Method::GET).then(|| method_not_allowed("GET"))
 }
 
 pub(crate) fn version(parts: &Parts) -> Response<Body> {
@@ -46,7 +47,7 @@ pub(crate) fn version(parts: &Parts) -> Response<Body> {
     }
     json_response(
         StatusCode::OK,
-        &json!({"etcdserver": ETCD_SERVER_VERSION, "etcdcluster": ETCD_CLUSTER_VERSION}),
+        &Version { etcdserver: ETCD_SERVER_VERSION, etcdcluster: ETCD_CLUSTER_VERSION },
         false,
     )
 }
@@ -69,8 +70,8 @@ pub(crate) fn health(state: &State, parts: &Parts) -> Response<Body> {
 }
 
 pub(crate) fn machines(state: &State, parts: &Parts) -> Response<Body> {
-    if let Some(r) = get_only(parts) {
-        return r;
+    if parts.method != Method::GET && parts.method != Method::HEAD {
+        return method_not_allowed("GET,HEAD");
     }
     // etcd's `ClientURLs`: every member's, sorted as strings.
     let mut urls: Vec<String> =
@@ -157,22 +158,43 @@ pub(crate) async fn members(state: &State, parts: &Parts, body: &Bytes) -> Respo
         Method::POST => add_member(state, parts, body).await,
         _ => {
             if rest.is_empty() {
-                return method_not_allowed_plain();
+                let mut r = method_not_allowed_plain();
+                state.cluster_header(r.headers_mut());
+                return r;
             }
-            match u64::from_str_radix(rest, 16) {
-                Ok(id) if state.membership.is_removed(id) && *m == Method::DELETE => {
-                    message(StatusCode::GONE, &format!("Member permanently removed: {rest}"))
-                }
-                // etcd answers an update of a removed member with its generic error.
-                Ok(id) if state.membership.is_removed(id) => internal_error(),
-                Ok(id) if state.membership.peer_urls(id).is_some() => {
-                    if *m == Method::DELETE {
-                        remove_member(state, id).await
-                    } else {
-                        update_member(state, parts, body, id).await
+            // etcd's `getID` (Go's `ParseUint(s, 16, 64)`: no sign), then for PUT the body,
+            // then the membership checks; ids are written back as Go's `types.ID` prints them.
+            let parsed = u64::from_str_radix(rest, 16).ok().filter(|_| !rest.starts_with('+'));
+            let Some(id) = parsed else {
+                let mut r = message(StatusCode::NOT_FOUND, &format!("No such member: {rest}"));
+                state.cluster_header(r.headers_mut());
+                return r;
+            };
+            let urls = if *m == Method::PUT {
+                match member_request(parts, body) {
+                    Ok(u) => u,
+                    Err(r) => {
+                        let mut r = *r;
+                        state.cluster_header(r.headers_mut());
+                        return r;
                     }
                 }
-                _ => message(StatusCode::NOT_FOUND, &format!("No such member: {rest}")),
+            } else {
+                Vec::new()
+            };
+            if state.membership.is_removed(id) && *m == Method::DELETE {
+                message(StatusCode::GONE, &format!("Member permanently removed: {id:x}"))
+            } else if state.membership.is_removed(id) {
+                // etcd answers an update of a removed member with its generic error.
+                internal_error()
+            } else if state.membership.peer_urls(id).is_some() {
+                if *m == Method::DELETE {
+                    remove_member(state, id).await
+                } else {
+                    update_member(state, urls, id).await
+                }
+            } else {
+                message(StatusCode::NOT_FOUND, &format!("No such member: {id:x}"))
             }
         }
     };
@@ -180,10 +202,13 @@ pub(crate) async fn members(state: &State, parts: &Parts, body: &Bytes) -> Respo
     r
 }
 
+/// Go's `http.Error(w, "Method Not Allowed", 405)` without an `Allow` header (etcd's
+/// `getID` on a missing id, after the cluster id header is set).
 fn method_not_allowed_plain() -> Response<Body> {
     let mut r = Response::new(Body::full("Method Not Allowed\n"));
     *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     r.headers_mut().insert(CONTENT_TYPE, TEXT);
+    r.headers_mut().insert("X-Content-Type-Options", HeaderValue::from_static("nosniff"));
     r
 }
 
@@ -256,19 +281,25 @@ fn member_request(parts: &Parts, body: &Bytes) -> Result<Vec<String>, Box<Respon
     }
     #[derive(serde::Deserialize)]
     struct Req {
+        // Go decodes `null` into a nil slice, as if the field were absent.
         #[serde(rename = "peerURLs", default)]
-        peer_urls: Vec<String>,
+        peer_urls: Option<Vec<String>>,
     }
     let req: Req = match serde_json::from_slice(body) {
         Ok(r) => r,
         Err(e) => return Err(Box::new(message(StatusCode::BAD_REQUEST, &go_json_error(&e, body)))),
     };
-    for u in &req.peer_urls {
+    let peer_urls = req.peer_urls.unwrap_or_default();
+    if peer_urls.is_empty() {
+        // `types.NewURLs` on an empty (or absent) list, for POST and PUT alike.
+        return Err(Box::new(message(StatusCode::BAD_REQUEST, "no valid URLs given")));
+    }
+    for u in &peer_urls {
         if let Err(msg) = check_url(u) {
             return Err(Box::new(message(StatusCode::BAD_REQUEST, &msg)));
         }
     }
-    Ok(req.peer_urls)
+    Ok(peer_urls)
 }
 
 /// Whether a member other than `except` already uses one of `urls`.
@@ -286,7 +317,7 @@ async fn add_member(state: &State, parts: &Parts, body: &Bytes) -> Response<Body
         Err(r) => return *r,
     };
     let Some(first) = urls.first() else {
-        return message(StatusCode::BAD_REQUEST, "peerURLs must not be empty");
+        return message(StatusCode::BAD_REQUEST, "no valid URLs given");
     };
     if !may_add(state) {
         tracing::warn!("not healthy for reconfigure, rejecting member add");
@@ -341,11 +372,7 @@ async fn remove_member(state: &State, id: u64) -> Response<Body> {
     }
 }
 
-async fn update_member(state: &State, parts: &Parts, body: &Bytes, id: u64) -> Response<Body> {
-    let urls = match member_request(parts, body) {
-        Ok(u) => u,
-        Err(r) => return *r,
-    };
+async fn update_member(state: &State, urls: Vec<String>, id: u64) -> Response<Body> {
     if peer_url_taken(state, &urls, Some(id)) {
         return message(StatusCode::CONFLICT, "membership: peerURL exists");
     }
@@ -402,7 +429,7 @@ pub(crate) fn stats(state: &State, parts: &Parts, which: &str) -> Response<Body>
         return r;
     }
     let id = format!("{:x}", state.member_id);
-    let v = match which {
+    match which {
         "store" => {
             let s = state.store_read().stats();
             let stats = StoreStatsJson {
@@ -423,7 +450,7 @@ pub(crate) fn stats(state: &State, parts: &Parts, which: &str) -> Response<Body>
                 expire_count: s.expire_count,
                 watchers: s.watchers,
             };
-            return json_response(StatusCode::OK, &stats, true);
+            json_response(StatusCode::OK, &stats, true)
         }
         "self" => {
             let status = state.log.status();
@@ -445,7 +472,7 @@ pub(crate) fn stats(state: &State, parts: &Parts, which: &str) -> Response<Body>
                 recv_append_request_cnt: state.membership.batch_counts().0,
                 send_append_request_cnt: state.membership.batch_counts().1,
             };
-            return json_response(StatusCode::OK, &stats, true);
+            json_response(StatusCode::OK, &stats, true)
         }
         _ => {
             let status = state.log.status();
@@ -463,10 +490,23 @@ pub(crate) fn stats(state: &State, parts: &Parts, which: &str) -> Response<Body>
                 let s = sent.get(&peer).copied().unwrap_or_default();
                 followers.insert(format!("{peer:x}"), FollowerStats::from(s));
             }
-            json!({"leader": id, "followers": followers})
+            json_response(StatusCode::OK, &LeaderStats { leader: id, followers }, true)
         }
-    };
-    json_response(StatusCode::OK, &v, true)
+    }
+}
+
+/// `/version`, in etcd's field order (a `json!` map would sort the keys).
+#[derive(Debug, serde::Serialize)]
+struct Version {
+    etcdserver: &'static str,
+    etcdcluster: &'static str,
+}
+
+/// `/v2/stats/leader`, in etcd's field order.
+#[derive(Debug, serde::Serialize)]
+struct LeaderStats {
+    leader: String,
+    followers: std::collections::BTreeMap<String, FollowerStats>,
 }
 
 /// One follower of `/v2/stats/leader`, in etcd's field order.
@@ -585,10 +625,8 @@ fn go_duration(d: std::time::Duration) -> String {
     }
 }
 
-pub(crate) fn metrics(state: &State, parts: &Parts) -> Response<Body> {
-    if let Some(r) = get_only(parts) {
-        return r;
-    }
+/// Prometheus' handler, which answers every method.
+pub(crate) fn metrics(state: &State, _parts: &Parts) -> Response<Body> {
     let status = state.log.status();
     let (index, watchers) = {
         let s = state.store_read();
@@ -601,7 +639,8 @@ pub(crate) fn metrics(state: &State, parts: &Parts) -> Response<Body> {
         ("hecd_watchers", "Registered watchers.", watchers),
     ]);
     let mut r = Response::new(Body::full(text));
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
     r
 }
 
