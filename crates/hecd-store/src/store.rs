@@ -659,9 +659,9 @@ impl Store {
         self.index = index;
         self.ttl = ttl;
         let hub = self.hub.get_mut().unwrap_or_else(|p| p.into_inner());
+        // A new hub: no watcher (their channels close) and a history starting after `index`.
         *hub = Hub::new(self.history_size);
         hub.history.reset(index + 1);
-        hub.clear_watchers();
         Ok(())
     }
 }

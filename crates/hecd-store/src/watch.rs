@@ -152,9 +152,4 @@ impl Hub {
     pub fn add_refresh(&mut self, e: Arc<Event>) {
         self.history.add(e);
     }
-
-    pub fn clear_watchers(&mut self) {
-        self.watchers.clear();
-        self.count = 0;
-    }
 }

@@ -174,3 +174,69 @@ fn refreshes_are_not_replayed_to_watchers_from_the_past() {
     let mut w = s.watch("/k", WatchOptions { since_index: Some(2), ..Default::default() }).unwrap();
     assert_eq!(received(&mut w), ["/k@3"]);
 }
+
+#[test]
+fn the_watcher_count_follows_watches_events_unwatches_and_restores() {
+    let now = UNIX_EPOCH;
+    let mut s = Store::new(100);
+    let count = |s: &Store| s.stats().watchers;
+    let once = WatchOptions::default();
+    let stream = WatchOptions { stream: true, ..Default::default() };
+    let mut a = s.watch("/k", once).unwrap();
+    let b = s.watch("/k", stream).unwrap();
+    let c = s.watch("/k", stream).unwrap();
+    assert_eq!(count(&s), 3);
+    // One of two watchers of the same key goes: the other stays counted.
+    s.unwatch(&b);
+    assert_eq!(count(&s), 2);
+    // An event ends the one-shot watch and keeps the stream.
+    s.write("/k", WriteOptions::value("1"), now).unwrap();
+    assert_eq!(received(&mut a), ["/k@1"]);
+    assert_eq!(count(&s), 1);
+    s.unwatch(&c);
+    assert_eq!(count(&s), 0);
+    // A restore drops every watcher and closes its channel.
+    let mut d = s.watch("/k", stream).unwrap();
+    assert_eq!(count(&s), 1);
+    let snap = s.snapshot();
+    s.restore(&snap).unwrap();
+    assert_eq!(count(&s), 0);
+    assert!(matches!(
+        d.events.try_recv(),
+        Err(tokio::sync::mpsc::error::TryRecvError::Disconnected)
+    ));
+}
+
+#[test]
+fn refreshes_take_their_place_in_the_history_window() {
+    // etcd's history holds refreshes too: with a window of 3 events, three refreshes push
+    // the first write out, and a watch from it is answered 401 (event index cleared).
+    let now = UNIX_EPOCH + Duration::from_secs(1_000);
+    let mut s = Store::new(3);
+    let ttl = Some(now + Duration::from_secs(10));
+    s.write("/k", WriteOptions { expiration: ttl, ..WriteOptions::value("v") }, now).unwrap(); // 1
+    for _ in 0..3 {
+        let refresh = WriteOptions {
+            expiration: ttl,
+            refresh: true,
+            precondition: hecd_store::Precondition::Exists(true),
+            ..Default::default()
+        };
+        s.write("/k", refresh, now).unwrap(); // 2, 3, 4
+    }
+    let err =
+        s.watch("/k", WatchOptions { since_index: Some(1), ..Default::default() }).unwrap_err();
+    assert_eq!(err.code, hecd_store::ErrorCode::EventIndexCleared, "{err:?}");
+}
+
+#[test]
+fn an_abandoned_watcher_is_forgotten_at_the_next_event_under_its_key() {
+    // A client that went away (its receiver dropped, no unwatch) no longer counts once an
+    // event reaches its key, even one it would not have been sent.
+    let mut s = Store::new(100);
+    let w = s.watch("/d", WatchOptions::default()).unwrap();
+    assert_eq!(s.stats().watchers, 1);
+    drop(w);
+    s.write("/d/x", WriteOptions::value("1"), UNIX_EPOCH).unwrap();
+    assert_eq!(s.stats().watchers, 0);
+}
