@@ -359,3 +359,90 @@ fn every_answer_carries_the_headers_etcd_sends() {
         assert_eq!(got, want, "hecd-kv differs from etcd");
     }
 }
+
+/// One HTTPS request with the PKI's client certificate (and basic auth when given), through
+/// curl; status and body.
+fn curl_tls(
+    kv: &KvServer,
+    pki: &hecd_testkit::pki::TestPki,
+    (method, path, user, body): (&str, &str, Option<&str>, &str),
+) -> (u16, String) {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "-X", method, "-w", "\n%{http_code}", "--cacert"])
+        .arg(&pki.ca)
+        .arg("--cert")
+        .arg(&pki.client_cert)
+        .arg("--key")
+        .arg(&pki.client_key);
+    if let Some(u) = user {
+        cmd.args(["-u", u]);
+    }
+    if !body.is_empty() {
+        let ctype = if path.starts_with("/v2/keys") {
+            "application/x-www-form-urlencoded"
+        } else {
+            "application/json"
+        };
+        cmd.args(["-H", &format!("Content-Type: {ctype}"), "--data-binary", body]);
+    }
+    let out = cmd.arg(format!("{}{path}", kv.url)).output().expect("curl runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", ""));
+    (status.trim().parse().unwrap_or(0), body.to_owned())
+}
+
+/// The client certificate's Common Name, made a v2 user (`hecd test client`).
+const CERT_USER: &str = "/v2/auth/users/hecd%20test%20client";
+const ROOT_PW: Option<&str> = Some("root:rootpw");
+
+/// (method, path, basic auth, body, status): the certificate alone authenticates its user.
+const CERT_AUTH_STEPS: &[(&str, &str, Option<&str>, &str, u16)] = &[
+    ("PUT", "/v2/auth/users/root", None, r#"{"user":"root","password":"rootpw"}"#, 201),
+    (
+        "PUT",
+        "/v2/auth/roles/rw",
+        None,
+        r#"{"role":"rw","permissions":{"kv":{"read":["/r/*"],"write":["/r/*"]}}}"#,
+        201,
+    ),
+    ("PUT", CERT_USER, None, r#"{"user":"hecd test client","password":"pw"}"#, 201),
+    ("PUT", CERT_USER, None, r#"{"user":"hecd test client","grant":["rw"]}"#, 200),
+    ("PUT", "/v2/keys/r/a", None, "value=1", 201),
+    ("PUT", "/v2/keys/o", None, "value=1", 201),
+    ("PUT", "/v2/auth/enable", None, "", 200),
+    (
+        "PUT",
+        "/v2/auth/roles/guest",
+        ROOT_PW,
+        r#"{"role":"guest","revoke":{"kv":{"read":["/*"],"write":["/*"]}}}"#,
+        200,
+    ),
+    ("GET", "/v2/keys/r/a", None, "", 200),
+    ("PUT", "/v2/keys/r/b", None, "value=2", 201),
+    ("GET", "/v2/keys/o", None, "", 401),
+    ("GET", "/v2/keys/r/a", Some("hecd test client:bad"), "", 401),
+    ("GET", "/v2/keys/o", ROOT_PW, "", 200),
+    ("GET", "/v2/auth/users", None, "", 401),
+    ("PUT", CERT_USER, ROOT_PW, r#"{"user":"hecd test client","grant":["root"]}"#, 200),
+    ("GET", "/v2/auth/users", None, "", 200),
+    ("GET", "/v2/keys/o", None, "", 200),
+    ("DELETE", "/v2/auth/enable", None, "", 200),
+];
+
+#[test]
+fn client_certificate_common_name_authenticates_as_in_etcd() {
+    if !std::path::Path::new("/usr/bin/curl").exists() {
+        assert!(std::env::var_os("CI").is_none(), "curl is missing in CI");
+        eprintln!("SKIPPING: /usr/bin/curl is missing");
+        return;
+    }
+    let dir = hecd_testkit::tempdir();
+    let pki = hecd_testkit::pki::TestPki::generate(dir.path()).expect("PKI");
+    for kind in Kind::ALL {
+        let Some(kv) = KvServer::start_tls(kind, &pki) else { return };
+        for &(m, p, u, b, want) in CERT_AUTH_STEPS {
+            let (status, body) = curl_tls(&kv, &pki, (m, p, u, b));
+            assert_eq!(status, want, "{kind:?} {m} {p} as {u:?}: {body}");
+        }
+    }
+}

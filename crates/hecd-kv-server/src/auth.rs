@@ -133,6 +133,35 @@ enum Caller {
     Rejected,
 }
 
+/// The subject Common Names of the client certificate chain a connection presented, leaf
+/// first (a request extension on TLS connections).
+#[derive(Debug, Clone)]
+pub(crate) struct ClientCertNames(pub std::sync::Arc<[String]>);
+
+/// etcd's `userFromClientCertificate`: with `--client-cert-auth`, the first certificate of the
+/// chain whose Common Name is a user's name authenticates the request as that user.
+fn user_from_client_cert(state: &State, parts: &Parts) -> Option<User> {
+    let cert_auth = state.config.client_tls.as_ref().is_some_and(|t| t.client_cert_auth);
+    if !cert_auth {
+        return None;
+    }
+    let names = parts.extensions.get::<ClientCertNames>()?;
+    let user = names.0.iter().find_map(|n| get_user(state, n));
+    if let Some(u) = &user {
+        tracing::debug!(user = %u.user, "authenticated a user via common name");
+    }
+    user
+}
+
+/// Who sent a request: basic auth when an `Authorization` header is given, else the client
+/// certificate's user (etcd's order), else the guest.
+async fn caller_of(state: &State, parts: &Parts) -> Caller {
+    match caller(state, &parts.headers).await {
+        Caller::Guest => user_from_client_cert(state, parts).map_or(Caller::Guest, Caller::User),
+        c => c,
+    }
+}
+
 async fn caller(state: &State, headers: &HeaderMap) -> Caller {
     let Some(h) = headers.get(AUTHORIZATION).filter(|h| !h.is_empty()) else {
         return Caller::Guest;
@@ -152,11 +181,11 @@ async fn caller(state: &State, headers: &HeaderMap) -> Caller {
 
 /// Whether the request may administer auth: always while auth is disabled, else only
 /// with the credentials of a user holding the `root` role.
-async fn has_root_access(state: &State, headers: &HeaderMap) -> bool {
+async fn has_root_access(state: &State, parts: &Parts) -> bool {
     if !enabled(state) {
         return true;
     }
-    match caller(state, headers).await {
+    match caller_of(state, parts).await {
         Caller::User(u) => u.role_names().iter().any(|r| r == ROOT_ROLE),
         _ => false,
     }
@@ -192,7 +221,7 @@ pub(crate) async fn check_keys(
     }
     let path = decode_path(parts.uri.path()).unwrap_or_default();
     let key = path.strip_prefix("/v2/keys").unwrap_or_default();
-    let allowed = match caller(state, &parts.headers).await {
+    let allowed = match caller_of(state, parts).await {
         Caller::Guest => get_role(state, GUEST_ROLE).is_some_and(|r| r.has_key_access(key, write)),
         Caller::Rejected => false,
         Caller::User(u) => u.role_names().iter().filter_map(|n| get_role(state, n)).any(|r| {
@@ -239,7 +268,7 @@ pub(crate) async fn check_members(state: &State, parts: &Parts) -> Option<Respon
     if ![Method::POST, Method::PUT, Method::DELETE].contains(&parts.method) {
         return None;
     }
-    (!has_root_access(state, &parts.headers).await).then(no_auth)
+    (!has_root_access(state, parts).await).then(no_auth)
 }
 
 /// etcd's `writeKeyNoAuth`: a v2 error 110 (etcd sends no `WWW-Authenticate` on any 401).
@@ -469,7 +498,7 @@ async fn enable(state: &State, parts: &Parts) -> Response<Body> {
     if ![Method::GET, Method::PUT, Method::DELETE].contains(&parts.method) {
         return method_not_allowed("GET,PUT,DELETE");
     }
-    if parts.method != Method::GET && !has_root_access(state, &parts.headers).await {
+    if parts.method != Method::GET && !has_root_access(state, parts).await {
         return no_auth();
     }
     if let Err(e) = sync_for_write(state, parts).await {
@@ -524,7 +553,7 @@ async fn base_users(state: &State, parts: &Parts) -> Response<Body> {
     if parts.method != Method::GET {
         return method_not_allowed("GET");
     }
-    if !has_root_access(state, &parts.headers).await {
+    if !has_root_access(state, parts).await {
         return no_auth();
     }
     #[derive(Serialize)]
@@ -548,7 +577,7 @@ async fn admin_request(state: &State, parts: &Parts) -> Result<(), Response<Body
     if ![Method::GET, Method::PUT, Method::DELETE].contains(&parts.method) {
         return Err(method_not_allowed("GET,PUT,DELETE"));
     }
-    if !has_root_access(state, &parts.headers).await {
+    if !has_root_access(state, parts).await {
         return Err(no_auth());
     }
     sync_for_write(state, parts).await.map_err(|e| refusal(state, e))
@@ -665,7 +694,7 @@ async fn base_roles(state: &State, parts: &Parts) -> Response<Body> {
     if parts.method != Method::GET {
         return method_not_allowed("GET");
     }
-    if !has_root_access(state, &parts.headers).await {
+    if !has_root_access(state, parts).await {
         return no_auth();
     }
     #[derive(Serialize)]

@@ -281,12 +281,21 @@ async fn accept_loop(
                     // A handshake gets the same time as a request head.
                     let timeout = state.config.header_read_timeout;
                     match tokio::time::timeout(timeout, tls.accept(stream)).await {
-                        Ok(Ok(s)) => serve_connection(s, kind, state, stop).await,
+                        Ok(Ok(s)) => {
+                            // Verified by the handshake (with --client-cert-auth); v2 auth
+                            // may take the user from them.
+                            let names = s.get_ref().1.peer_certificates().map(|chain| {
+                                crate::auth::ClientCertNames(
+                                    crate::tls::chain_common_names(chain).into(),
+                                )
+                            });
+                            serve_connection(s, kind, state, stop, names).await
+                        }
                         Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => debug!(%peer, "TLS handshake timed out"),
                     }
                 }
-                _ => serve_connection(stream, kind, state, stop).await,
+                _ => serve_connection(stream, kind, state, stop, None).await,
             }
             debug!(%peer, "connection closed");
             drop(permit);
@@ -300,13 +309,17 @@ async fn serve_connection<S>(
     kind: Kind,
     state: Arc<State>,
     mut stop: watch::Receiver<bool>,
+    client_cert: Option<crate::auth::ClientCertNames>,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let grace = state.config.shutdown_grace;
     let svc_state = state.clone();
-    let svc = service_fn(move |req| {
+    let svc = service_fn(move |mut req: Request<Incoming>| {
         let st = svc_state.clone();
+        if let Some(names) = &client_cert {
+            req.extensions_mut().insert(names.clone());
+        }
         async move {
             let resp = match kind {
                 Kind::Client => route(&st, req).await,

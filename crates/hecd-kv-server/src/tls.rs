@@ -96,3 +96,78 @@ pub fn acceptor(files: &TlsFiles) -> Result<ServerTls> {
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(ServerTls(TlsAcceptor::from(Arc::new(config))))
 }
+
+/// The subject Common Names of a client's certificate chain as the client sent it, leaf
+/// first (etcd looks each up as a v2 user, in this order). Certificates without a readable
+/// Common Name are skipped.
+pub(crate) fn chain_common_names(chain: &[CertificateDer<'_>]) -> Vec<String> {
+    chain.iter().filter_map(|c| subject_common_name(c.as_ref())).collect()
+}
+
+/// One DER element: its tag, its contents and what follows it.
+fn der(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        (len, &rest[n..])
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
+/// The subject's Common Name of a DER certificate, as Go's `Subject.CommonName` reads it (the
+/// last CN attribute of the subject).
+pub(crate) fn subject_common_name(cert: &[u8]) -> Option<String> {
+    const SEQUENCE: u8 = 0x30;
+    const SET: u8 = 0x31;
+    const CN: [u8; 3] = [0x55, 0x04, 0x03];
+    let (SEQUENCE, cert, _) = der(cert)? else { return None };
+    let (SEQUENCE, mut tbs, _) = der(cert)? else { return None };
+    // [0] version (optional), serial, signature algorithm, issuer, validity, subject.
+    if tbs.first() == Some(&0xa0) {
+        tbs = der(tbs)?.2;
+    }
+    for _ in 0..4 {
+        tbs = der(tbs)?.2;
+    }
+    let (SEQUENCE, mut rdns, _) = der(tbs)? else { return None };
+    let mut cn = None;
+    while !rdns.is_empty() {
+        let (tag, mut set, rest) = der(rdns)?;
+        rdns = rest;
+        if tag != SET {
+            continue;
+        }
+        while !set.is_empty() {
+            let (tag, atv, rest) = der(set)?;
+            set = rest;
+            if tag != SEQUENCE {
+                continue;
+            }
+            let (oid_tag, oid, value) = der(atv)?;
+            if oid_tag == 0x06 && oid == CN {
+                let (vtag, v, _) = der(value)?;
+                cn = match vtag {
+                    // UTF8String, PrintableString, IA5String, T61String.
+                    0x0c | 0x13 | 0x16 | 0x14 => String::from_utf8(v.to_vec()).ok(),
+                    // BMPString: UTF-16 big-endian.
+                    0x1e if v.len() % 2 == 0 => {
+                        let units = v.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
+                        char::decode_utf16(units).collect::<Result<String, _>>().ok()
+                    }
+                    _ => None,
+                };
+            }
+        }
+    }
+    cn
+}
+
+#[cfg(test)]
+mod tests;
