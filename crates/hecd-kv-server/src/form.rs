@@ -58,16 +58,77 @@ pub fn parse_query(s: &[u8]) -> (Form, Option<String>) {
                 continue;
             }
         };
-        form.pairs.push((lossy(k), lossy(v)));
+        form.pairs.push((keep_bytes(k), keep_bytes(v)));
     }
     (form, err)
 }
 
-fn lossy(b: Vec<u8>) -> String {
-    match String::from_utf8(b) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+/// Marks, in a decoded string, a byte that is not UTF-8 (followed by [`byte_char`] of it) or
+/// a literal `MARK` (followed by another). Go keeps such bytes in keys and values; a Rust
+/// string cannot, so they are kept by this injective escape: two different byte strings
+/// stay two different strings, and the JSON writer (`render`) writes each marked byte as
+/// Go's encoder writes an invalid byte, `\ufffd`.
+pub const MARK: char = '\u{10FFFD}';
+
+/// The first of the 128 characters that stand for the bytes 0x80..=0xFF after a [`MARK`].
+const BYTE_BASE: u32 = 0x10_FF00;
+
+/// The character that stands for `b` (0x80..=0xFF) after a [`MARK`].
+fn byte_char(b: u8) -> char {
+    char::from_u32(BYTE_BASE + u32::from(b.wrapping_sub(0x80) & 0x7f)).unwrap_or(MARK)
+}
+
+/// The byte a character after a [`MARK`] stands for, if it stands for one.
+pub fn marked_byte(c: char) -> Option<u8> {
+    let v = u32::from(c).checked_sub(BYTE_BASE)?;
+    (v < 0x80).then(|| 0x80 + v as u8)
+}
+
+/// Decoded bytes as a string that keeps every byte (see [`MARK`]).
+pub fn keep_bytes(b: Vec<u8>) -> String {
+    let mut out = String::with_capacity(b.len());
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            out.push(c);
+            if c == MARK {
+                out.push(MARK);
+            }
+        }
+        // Go reads every byte of an invalid sequence as one invalid rune.
+        for &byte in chunk.invalid() {
+            out.push(MARK);
+            out.push(byte_char(byte));
+        }
     }
+    out
+}
+
+/// The bytes a [`keep_bytes`] string stands for.
+pub fn original_bytes(s: &str) -> std::borrow::Cow<'_, [u8]> {
+    if !s.contains(MARK) {
+        return std::borrow::Cow::Borrowed(s.as_bytes());
+    }
+    let mut out = Vec::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != MARK {
+            let mut buf = [0; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
+        match chars.next() {
+            Some(n) if n == MARK => out.extend_from_slice(MARK.encode_utf8(&mut [0; 4]).as_bytes()),
+            Some(n) => match marked_byte(n) {
+                Some(b) => out.push(b),
+                None => {
+                    out.extend_from_slice(MARK.encode_utf8(&mut [0; 4]).as_bytes());
+                    out.extend_from_slice(n.encode_utf8(&mut [0; 4]).as_bytes());
+                }
+            },
+            None => out.extend_from_slice(MARK.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn hex(b: u8) -> Option<u8> {
@@ -111,9 +172,9 @@ pub fn unescape(s: &[u8], query: bool) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Decodes a request path (`+` stays literal). Non-UTF-8 bytes become U+FFFD.
+/// Decodes a request path (`+` stays literal); non-UTF-8 bytes are kept (see [`MARK`]).
 pub fn decode_path(raw: &str) -> Option<String> {
-    unescape(raw.as_bytes(), false).ok().map(lossy)
+    unescape(raw.as_bytes(), false).ok().map(keep_bytes)
 }
 
 /// Go's `cleanPath` of `net/http`: `path.Clean` that keeps a trailing slash.
@@ -131,7 +192,7 @@ pub fn mux_clean_path(p: &str) -> String {
 /// Escapes a path for a `Location` header like Go's `url.URL.EscapedPath`.
 pub fn escape_path(p: &str) -> String {
     let mut out = String::with_capacity(p.len());
-    for &b in p.as_bytes() {
+    for &b in original_bytes(p).iter() {
         let keep = b.is_ascii_alphanumeric() || b"-_.~$&+,/:;=@".contains(&b);
         if keep {
             out.push(b as char);

@@ -98,18 +98,81 @@ pub fn event_json(event: &Event, no_value_on_success: bool) -> Vec<u8> {
             event.action,
             Action::Set | Action::Create | Action::Update | Action::CompareAndSwap
         );
-    let mut out = Vec::with_capacity(256);
-    // Writing to a Vec cannot fail and every field serializes.
-    let _ = serde_json::to_writer(&mut out, &EventJson { event, with_nodes: !strip });
-    out.push(b'\n');
-    out
+    go_json(&EventJson { event, with_nodes: !strip }, 256)
 }
 
 /// A v2 error body with its trailing newline.
 pub fn error_json(code: ErrorCode, cause: &str, index: u64) -> Vec<u8> {
-    let mut out = serde_json::to_vec(&ErrorBody::new(code, cause, index)).unwrap_or_default();
+    go_json(&ErrorBody::new(code, cause, index), 128)
+}
+
+/// `v` as Go's `json.Encoder` writes it, with its trailing newline.
+fn go_json(v: &impl Serialize, capacity: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(capacity);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, GoFormatter);
+    // Writing to a Vec cannot fail and every field serializes.
+    let _ = v.serialize(&mut ser);
     out.push(b'\n');
     out
+}
+
+/// The string escapes of Go 1.19's `encoding/json` (etcd 3.4.23's build) where they differ
+/// from serde_json's: HTML characters and U+2028/U+2029 as `\u` escapes, backspace and form
+/// feed as `\u0008`/`\u000c`, and a byte that is not UTF-8 (kept in keys and values, see
+/// [`crate::form::MARK`]) as `\ufffd`.
+struct GoFormatter;
+
+impl serde_json::ser::Formatter for GoFormatter {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        let mut chars = fragment.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            let escape = match c {
+                '<' => "\\u003c",
+                '>' => "\\u003e",
+                '&' => "\\u0026",
+                '\u{2028}' => "\\u2028",
+                '\u{2029}' => "\\u2029",
+                crate::form::MARK => {
+                    // Marks come in pairs inside one fragment (no escaped character between).
+                    let next = chars.peek().map(|&(_, n)| n);
+                    let out = match next {
+                        Some(crate::form::MARK) => "\u{10FFFD}",
+                        Some(n) if crate::form::marked_byte(n).is_some() => "\\ufffd",
+                        _ => continue,
+                    };
+                    w.write_all(&fragment.as_bytes()[start..i])?;
+                    w.write_all(out.as_bytes())?;
+                    let (j, n) = chars.next().unwrap_or((i, c));
+                    start = j + n.len_utf8();
+                    continue;
+                }
+                _ => continue,
+            };
+            w.write_all(&fragment.as_bytes()[start..i])?;
+            w.write_all(escape.as_bytes())?;
+            start = i + c.len_utf8();
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn write_char_escape<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        use serde_json::ser::CharEscape;
+        let s: &[u8] = match escape {
+            CharEscape::Backspace => b"\\u0008",
+            CharEscape::FormFeed => b"\\u000c",
+            other => return serde_json::ser::CompactFormatter.write_char_escape(w, other),
+        };
+        w.write_all(s)
+    }
 }
 
 /// Whether etcd answers an event with 201 Created.

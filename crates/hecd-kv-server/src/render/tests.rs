@@ -66,3 +66,30 @@ fn statuses() {
         "{\"errorCode\":107,\"message\":\"Root is read only\",\"cause\":\"/\",\"index\":3}\n"
     );
 }
+
+#[test]
+fn strings_are_escaped_as_go_1_19_escapes_them() {
+    let key = crate::form::decode_path("/k%FF%FEx").unwrap();
+    let value = "<a>&\u{2028}\u{2029}\u{8}\u{c}\u{1}\n\"\\\u{FFFD}";
+    let ev = Event {
+        action: Action::Get,
+        node: node(&key, Some(value)),
+        prev_node: None,
+        index: 5,
+        refresh: false,
+    };
+    let json = String::from_utf8(event_json(&ev, false)).unwrap();
+    let want_value = r#""value":"\u003ca\u003e\u0026\u2028\u2029\u0008\u000c\u0001\n\"\\R""#
+        .replace('R', "\u{FFFD}");
+    assert!(json.contains(r#""key":"/k\ufffd\ufffdx""#), "{json}");
+    assert!(json.contains(&want_value), "{json}");
+    // The same bytes as serde_json's, once decoded.
+    let decoded: hecd_v2api::Response = serde_json::from_str(&json).expect("decodes");
+    assert_eq!(decoded.node.and_then(|n| n.value).as_deref(), Some(value));
+    let err = String::from_utf8(error_json(ErrorCode::KeyNotFound, &key, 3)).unwrap();
+    assert!(err.contains(r#""cause":"/k\ufffd\ufffdx""#), "{err}");
+    // A literal marker character comes out as itself.
+    let literal = crate::form::decode_path("/m%F4%8F%BF%BD").unwrap();
+    let err = String::from_utf8(error_json(ErrorCode::KeyNotFound, &literal, 3)).unwrap();
+    assert!(err.contains("\"cause\":\"/m\u{10FFFD}\""), "{err}");
+}
