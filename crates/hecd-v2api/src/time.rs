@@ -32,10 +32,12 @@ pub fn format_rfc3339_nano(t: SystemTime) -> String {
     out
 }
 
-/// Parses an RFC 3339 time with a `Z` or `±hh:mm` offset, as etcd prints it.
+/// Parses an RFC 3339 time with a `Z` or `±hh:mm` offset, as etcd prints it and as Go's
+/// `time.Parse(time.RFC3339, …)` accepts it (upper-case `T` and `Z` only; fraction digits
+/// past the ninth ignored).
 pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || (b[10] != b'T' && b[10] != b't') {
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
@@ -50,13 +52,15 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
             i += 1;
         }
         let digits = &s[start..i];
-        if digits.is_empty() || digits.len() > 9 {
+        if digits.is_empty() {
             return None;
         }
+        // Go reads at most nine digits and ignores the rest.
+        let digits = &digits[..digits.len().min(9)];
         nanos = format!("{digits:0<9}").parse().ok()?;
     }
     let offset = match &s[i..] {
-        "Z" | "z" => 0,
+        "Z" => 0,
         tz if tz.len() == 6 => {
             let sign = match tz.as_bytes()[0] {
                 b'+' => 1,

@@ -15,10 +15,15 @@ fn check(file: &Path) {
             serde_json::from_str(text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let code = ErrorCode::from_code(body.error_code).expect("known code");
         assert_eq!(code.message(), body.message, "{}", file.display());
+        // The code's one-line text, as errors and logs show it.
+        assert_eq!(code.to_string(), format!("{}: {}", body.error_code, body.message));
         serde_json::to_string(&body).expect("encode")
     } else {
         let body: Response =
             serde_json::from_str(text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        // `as_str` is the spelling etcd puts in "action".
+        let raw: serde_json::Value = serde_json::from_str(text).expect("json");
+        assert_eq!(Some(body.action.as_str()), raw["action"].as_str(), "{}", file.display());
         serde_json::to_string(&body).expect("encode")
     };
     assert_eq!(again, text, "{}", file.display());
