@@ -302,6 +302,14 @@ const HEADER_CHECKS: &[(&str, &str, &str, bool)] = &[
     ("POST", "/v2/auth/enable", "", true),
     ("GET", "/v2/auth/users/nobody", "", true),
     ("PUT", "/v2/auth/users/x", "{", true),
+    (
+        "PUT",
+        "/v2/auth/roles/%3Cr%3E",
+        r#"{"role":"<r>","permissions":{"kv":{"read":["/a&b"]}}}"#,
+        true,
+    ),
+    ("GET", "/v2/auth/roles/%3Cr%3E", "", true),
+    ("POST", "/v2/members", r#"{"peerURLs":["<a>&"]}"#, true),
     ("GET", "/nowhere", "", true),
 ];
 

@@ -288,8 +288,7 @@ fn message(status: StatusCode, msg: &str) -> Response<Body> {
     struct Msg<'a> {
         message: &'a str,
     }
-    let mut r =
-        Response::new(Body::full(serde_json::to_vec(&Msg { message: msg }).unwrap_or_default()));
+    let mut r = Response::new(Body::full(crate::render::go_json_plain(&Msg { message: msg })));
     *r.status_mut() = status;
     r.headers_mut().insert(CONTENT_TYPE, JSON);
     r
@@ -303,7 +302,7 @@ fn refusal(state: &State, e: Refusal) -> Response<Body> {
 }
 
 fn reply(state: &State, status: StatusCode, v: &impl Serialize) -> Response<Body> {
-    let mut b = serde_json::to_vec(v).unwrap_or_default();
+    let mut b = crate::render::go_json_plain(v);
     b.push(b'\n');
     let mut r = Response::new(Body::full(b));
     *r.status_mut() = status;

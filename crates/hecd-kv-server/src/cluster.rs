@@ -22,7 +22,7 @@ const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 fn json_response(status: StatusCode, v: &impl serde::Serialize, newline: bool) -> Response<Body> {
-    let mut b = serde_json::to_vec(v).unwrap_or_default();
+    let mut b = crate::render::go_json_plain(v);
     if newline {
         b.push(b'\n');
     }

@@ -106,13 +106,23 @@ pub fn error_json(code: ErrorCode, cause: &str, index: u64) -> Vec<u8> {
     go_json(&ErrorBody::new(code, cause, index), 128)
 }
 
-/// `v` as Go's `json.Encoder` writes it, with its trailing newline.
+/// An event or error (whose strings come from decoded requests, see [`crate::form::MARK`]) as
+/// Go's `json.Encoder` writes it, with its trailing newline.
 fn go_json(v: &impl Serialize, capacity: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(capacity);
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, GoFormatter);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, GoFormatter { marks: true });
     // Writing to a Vec cannot fail and every field serializes.
     let _ = v.serialize(&mut ser);
     out.push(b'\n');
+    out
+}
+
+/// Any other answer (members, auth, stats) as Go's `json.Marshal` writes it: HTML characters
+/// escaped; its strings come from JSON bodies, so they carry no marked bytes.
+pub(crate) fn go_json_plain(v: &impl Serialize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, GoFormatter { marks: false });
+    let _ = v.serialize(&mut ser);
     out
 }
 
@@ -120,7 +130,10 @@ fn go_json(v: &impl Serialize, capacity: usize) -> Vec<u8> {
 /// from serde_json's: HTML characters and U+2028/U+2029 as `\u` escapes, backspace and form
 /// feed as `\u0008`/`\u000c`, and a byte that is not UTF-8 (kept in keys and values, see
 /// [`crate::form::MARK`]) as `\ufffd`.
-struct GoFormatter;
+struct GoFormatter {
+    /// Whether [`crate::form::MARK`] pairs stand for bytes (strings from decoded requests).
+    marks: bool,
+}
 
 impl serde_json::ser::Formatter for GoFormatter {
     fn write_string_fragment<W: ?Sized + std::io::Write>(
@@ -137,7 +150,7 @@ impl serde_json::ser::Formatter for GoFormatter {
                 '&' => "\\u0026",
                 '\u{2028}' => "\\u2028",
                 '\u{2029}' => "\\u2029",
-                crate::form::MARK => {
+                crate::form::MARK if self.marks => {
                     // Marks come in pairs inside one fragment (no escaped character between).
                     let next = chars.peek().map(|&(_, n)| n);
                     let out = match next {
