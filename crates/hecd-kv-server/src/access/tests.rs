@@ -1,3 +1,5 @@
+//! Framing refusals and CORS, checked against what etcd 3.4 answers.
+
 use super::*;
 
 fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

@@ -1,3 +1,5 @@
+//! The subject Common Name reader, on certificates built byte by byte.
+
 use super::*;
 
 /// One DER element (lengths above 127 in the long form).
