@@ -156,18 +156,50 @@ fn parse_cors(s: &str) -> Result<hecd_kv_server::Cors, hecd_kv_server::CorsError
     hecd_kv_server::Cors::parse(s)
 }
 
-/// Go's flag package accepts `-name` as well as `--name`: rewrite single-dash long flags.
-fn go_style_args() -> Vec<String> {
-    std::env::args()
-        .enumerate()
-        .map(|(i, a)| {
-            if i > 0 && a.len() > 2 && a.starts_with('-') && !a.starts_with("--") {
-                format!("-{a}")
-            } else {
-                a
+/// Rewrites a command line read as Go's flag package reads it into one clap reads the same
+/// way: `-name` and `--name` are one flag; a flag that takes a value takes `=value` or the
+/// next argument whatever it looks like (`--name -x` names the member `-x`); a boolean takes
+/// a value only after `=`; the first argument that is not a flag, and everything after it
+/// (or after `--`), is not a flag (etcd refuses those). Unknown flags pass through for clap
+/// to refuse.
+fn go_style_args(raw: Vec<String>, cmd: &clap::Command) -> Vec<String> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut args = raw.into_iter();
+    if let Some(program) = args.next() {
+        out.push(program);
+    }
+    while let Some(a) = args.next() {
+        if a == "--" || a.len() < 2 || !a.starts_with('-') {
+            out.push("--".into());
+            if a != "--" {
+                out.push(a);
             }
-        })
-        .collect()
+            out.extend(args);
+            break;
+        }
+        let body = a.strip_prefix("--").unwrap_or(&a[1..]);
+        let (name, value) = match body.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (body, None),
+        };
+        if name == "h" {
+            out.push("-h".into());
+            continue;
+        }
+        let takes_value =
+            cmd.get_arguments().find(|x| x.get_long() == Some(name)).is_some_and(|x| {
+                x.get_action().takes_values() && x.get_num_args().is_none_or(|n| n.min_values() > 0)
+            });
+        match (value, takes_value) {
+            (Some(v), _) => out.push(format!("--{name}={v}")),
+            (None, true) => match args.next() {
+                Some(v) => out.push(format!("--{name}={v}")),
+                None => out.push(format!("--{name}")),
+            },
+            (None, false) => out.push(format!("--{name}")),
+        }
+    }
+    out
 }
 
 fn split_urls(s: &str) -> Vec<String> {
@@ -395,7 +427,7 @@ fn main() -> ExitCode {
     let cmd = Args::command();
     let parsed = cmd
         .clone()
-        .try_get_matches_from(go_style_args())
+        .try_get_matches_from(go_style_args(std::env::args().collect(), &cmd))
         .and_then(|m| Args::from_arg_matches(&m).map(|a| (a, m)));
     let (args, matches) = match parsed {
         Ok(a) => a,
@@ -439,4 +471,48 @@ fn main() -> ExitCode {
         }
     };
     rt.block_on(serve(args))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn go(args: &[&str]) -> Vec<String> {
+        let raw = std::iter::once("hecd-kv").chain(args.iter().copied()).map(String::from);
+        go_style_args(raw.collect(), &Args::command())
+    }
+
+    fn parsed(args: &[&str]) -> Args {
+        let cmd = Args::command();
+        let m = cmd.try_get_matches_from(go(args)).expect("parses");
+        Args::from_arg_matches(&m).expect("fits")
+    }
+
+    #[test]
+    fn every_go_spelling_of_a_flag_is_one_flag_and_the_last_wins() {
+        let a = parsed(&["-name", "a", "--name=b", "-name=c", "--name", "d"]);
+        assert_eq!(a.name, "d");
+        let a = parsed(&["--name", "-x", "-data-dir", "--y"]);
+        assert_eq!(a.name, "-x");
+        assert_eq!(a.data_dir.as_deref(), Some(std::path::Path::new("--y")));
+    }
+
+    #[test]
+    fn booleans_take_a_value_only_after_an_equals_sign() {
+        assert_eq!(parsed(&["--enable-v2"]).enable_v2, Some(true));
+        assert_eq!(parsed(&["-enable-v2=false"]).enable_v2, Some(false));
+        assert_eq!(parsed(&["--enable-v2=0", "-enable-v2=T"]).enable_v2, Some(true));
+        let a = parsed(&["--enable-v2", "true"]);
+        assert_eq!(a.not_flags, ["true"]);
+    }
+
+    #[test]
+    fn the_first_non_flag_ends_the_flags() {
+        let a = parsed(&["--name", "a", "extra", "--name", "b"]);
+        assert_eq!(a.name, "a");
+        assert_eq!(a.not_flags, ["extra", "--name", "b"]);
+        let a = parsed(&["--", "--name", "b"]);
+        assert_eq!(a.not_flags, ["--name", "b"]);
+        assert_eq!(go(&["-h"]), ["hecd-kv", "-h"]);
+    }
 }
