@@ -142,6 +142,18 @@ fn shadowed_env(cmd: &clap::Command, m: &clap::ArgMatches) -> Vec<String> {
         .collect()
 }
 
+/// etcd sets a flag from its `ETCD_*` variable only when the variable is not empty.
+fn without_empty_env(cmd: clap::Command) -> clap::Command {
+    cmd.mut_args(|a| {
+        let empty = a.get_env().and_then(std::env::var_os).is_some_and(|v| v.is_empty());
+        if empty {
+            a.env(None)
+        } else {
+            a
+        }
+    })
+}
+
 /// `ETCD_*` variables that name no flag (etcd warns about them and goes on).
 fn unrecognized_env(cmd: &clap::Command) -> Vec<String> {
     let known: Vec<_> = cmd.get_arguments().filter_map(|a| a.get_env()).collect();
@@ -425,8 +437,7 @@ async fn serve(args: Args) -> ExitCode {
 
 fn main() -> ExitCode {
     let cmd = Args::command();
-    let parsed = cmd
-        .clone()
+    let parsed = without_empty_env(cmd.clone())
         .try_get_matches_from(go_style_args(std::env::args().collect(), &cmd))
         .and_then(|m| Args::from_arg_matches(&m).map(|a| (a, m)));
     let (args, matches) = match parsed {

@@ -220,6 +220,14 @@ fn bad_command_lines_are_refused_as_etcd_refuses_them() {
         (&["--name", "x"], &[("ETCD_NAME", "y")], 1, "conflicting environment variable"),
         (&["-name=x"], &[("ETCD_NAME", "")], 1, "\"ETCD_NAME\" is shadowed"),
         (&["--enable-v2", "true"], &[], 1, "'true' is not a valid flag"),
+        // Empty variables are ignored (an empty number would not parse): the command line
+        // gets as far as its stray argument.
+        (
+            &["extra"],
+            &[("ETCD_SNAPSHOT_COUNT", ""), ("ETCD_NAME", "")],
+            1,
+            "'extra' is not a valid flag",
+        ),
         (&["--cors", "http://a.example"], &[], 2, "host:port"),
     ];
     for (args, env, code, text) in cases {
