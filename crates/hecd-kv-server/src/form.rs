@@ -63,7 +63,7 @@ pub fn parse_query(s: &[u8]) -> (Form, Option<String>) {
     (form, err)
 }
 
-/// Marks, in a decoded string, a byte that is not UTF-8 (followed by [`byte_char`] of it) or
+/// Marks, in a decoded string, a byte that is not UTF-8 (followed by `byte_char` of it) or
 /// a literal `MARK` (followed by another). Go keeps such bytes in keys and values; a Rust
 /// string cannot, so they are kept by this injective escape: two different byte strings
 /// stay two different strings, and the JSON writer (`render`) writes each marked byte as
