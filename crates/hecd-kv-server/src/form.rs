@@ -86,6 +86,12 @@ pub fn marked_byte(c: char) -> Option<u8> {
 
 /// Decoded bytes as a string that keeps every byte (see [`MARK`]).
 pub fn keep_bytes(b: Vec<u8>) -> String {
+    // The common case, valid UTF-8 without a MARK, is the bytes themselves.
+    let b = match String::from_utf8(b) {
+        Ok(s) if !s.contains(MARK) => return s,
+        Ok(s) => s.into_bytes(),
+        Err(e) => e.into_bytes(),
+    };
     let mut out = String::with_capacity(b.len());
     for chunk in b.utf8_chunks() {
         for c in chunk.valid().chars() {

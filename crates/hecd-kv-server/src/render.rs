@@ -141,6 +141,11 @@ impl serde_json::ser::Formatter for GoFormatter {
         w: &mut W,
         fragment: &str,
     ) -> std::io::Result<()> {
+        // Most strings hold none of the characters below (their UTF-8 starts with one of
+        // these bytes: `<`, `>`, `&`, U+2028/9's 0xE2, MARK's and the byte characters' 0xF4).
+        if !fragment.bytes().any(|b| matches!(b, b'<' | b'>' | b'&' | 0xE2 | 0xF4)) {
+            return w.write_all(fragment.as_bytes());
+        }
         let mut start = 0;
         let mut chars = fragment.char_indices().peekable();
         while let Some((i, c)) = chars.next() {
