@@ -83,6 +83,20 @@ fn await_live_matches_dest(p: &Pipeline, what: &str) {
     });
 }
 
+/// A runtime-mode pipeline with backends web1 (registered, served) and web2 (not yet);
+/// `None` when HAProxy is missing outside CI.
+fn runtime_pipeline_serving_web1() -> Option<(Pipeline, Backend, Backend)> {
+    if !haproxy_available() {
+        return None;
+    }
+    let p = Pipeline::start_with(Mode::Runtime);
+    let web1 = Backend::start("web1");
+    let web2 = Backend::start("web2");
+    p.register(&["add", "web1", &web1.addr.to_string()]);
+    p.await_traffic(&web1, Instant::now());
+    Some((p, web1, web2))
+}
+
 fn set_key(p: &Pipeline, name: &str, value: &str) {
     put(&p.kv, &format!("/v2/keys/app/servers/{name}"), &format!("value={value}"));
 }
@@ -167,14 +181,7 @@ fn keep_alive_get(reader: &mut BufReader<TcpStream>) -> Option<String> {
 
 #[test]
 fn a_keep_alive_connection_survives_100_server_changes() {
-    if !haproxy_available() {
-        return;
-    }
-    let p = Pipeline::start_with(Mode::Runtime);
-    let web1 = Backend::start("web1");
-    let web2 = Backend::start("web2");
-    p.register(&["add", "web1", &web1.addr.to_string()]);
-    p.await_traffic(&web1, Instant::now());
+    let Some((p, _web1, web2)) = runtime_pipeline_serving_web1() else { return };
     let stream = TcpStream::connect(p.frontend).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let local = stream.local_addr().unwrap();
@@ -204,14 +211,7 @@ fn a_keep_alive_connection_survives_100_server_changes() {
 
 #[test]
 fn a_slow_request_to_a_removed_server_completes_before_the_server_is_deleted() {
-    if !haproxy_available() {
-        return;
-    }
-    let p = Pipeline::start_with(Mode::Runtime);
-    let web1 = Backend::start("web1");
-    let web2 = Backend::start("web2");
-    p.register(&["add", "web1", &web1.addr.to_string()]);
-    p.await_traffic(&web1, Instant::now());
+    let Some((p, _web1, web2)) = runtime_pipeline_serving_web1() else { return };
     let frontend = p.frontend;
     let slow = std::thread::spawn(move || {
         let mut s = TcpStream::connect(frontend).unwrap();
@@ -246,14 +246,7 @@ fn a_slow_request_to_a_removed_server_completes_before_the_server_is_deleted() {
 
 #[test]
 fn other_changes_and_refusals_reload_and_rejected_configs_change_nothing() {
-    if !haproxy_available() {
-        return;
-    }
-    let p = Pipeline::start_with(Mode::Runtime);
-    let web1 = Backend::start("web1");
-    let web2 = Backend::start("web2");
-    p.register(&["add", "web1", &web1.addr.to_string()]);
-    p.await_traffic(&web1, Instant::now());
+    let Some((p, web1, web2)) = runtime_pipeline_serving_web1() else { return };
     assert_eq!(p.reload_count(), 0);
 
     // A change outside server lines: exactly one reload.

@@ -16,6 +16,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::ci::root;
+use crate::demo::wait_for;
 
 const HAPROXY: &str = "/usr/sbin/haproxy";
 
@@ -88,19 +89,6 @@ fn free_port() -> Result<u16, String> {
     Ok(l.local_addr().map_err(|e| e.to_string())?.port())
 }
 
-fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> Result<T, String> {
-    let until = Instant::now() + limit;
-    loop {
-        if let Some(v) = f() {
-            return Ok(v);
-        }
-        if Instant::now() > until {
-            return Err(format!("timed out waiting for {what}"));
-        }
-        std::thread::park_timeout(Duration::from_micros(200));
-    }
-}
-
 fn request(addr: SocketAddr, method: &str, path: &str, form: &str) -> Option<u16> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
@@ -156,9 +144,7 @@ fn measure(bin: &Path, runtime: bool, rounds: usize) -> Result<Figures, String> 
             .arg(dir.join("kv"))
             .args(["--listen-client-urls", &kv_url, "--advertise-client-urls", &kv_url]),
     )?;
-    wait_for("hecd-kv", Duration::from_secs(30), || {
-        request(kv, "GET", "/v2/keys/", "").filter(|s| *s == 200)
-    })?;
+    wait_for("hecd-kv", 30, || request(kv, "GET", "/v2/keys/", "").filter(|s| *s == 200))?;
     let (fe_port, stats_port) = (free_port()?, free_port()?);
     let fe: SocketAddr = ([127, 0, 0, 1], fe_port).into();
     let (admin, master, pid, dest) = (
@@ -216,10 +202,8 @@ fn measure(bin: &Path, runtime: bool, rounds: usize) -> Result<Figures, String> 
             .arg("-f")
             .arg(&dest),
     )?;
-    wait_for("HAProxy", Duration::from_secs(15), || TcpStream::connect(fe).ok())?;
-    wait_for("HAProxy's master CLI", Duration::from_secs(15), || {
-        std::os::unix::net::UnixStream::connect(&master).ok()
-    })?;
+    wait_for("HAProxy", 15, || TcpStream::connect(fe).ok())?;
+    wait_for("HAProxy's master CLI", 15, || std::os::unix::net::UnixStream::connect(&master).ok())?;
     spawn(
         &mut stack,
         "hecd-confd",
@@ -231,7 +215,7 @@ fn measure(bin: &Path, runtime: bool, rounds: usize) -> Result<Figures, String> 
     let base = Probe::start()?;
     request(kv, "PUT", "/v2/keys/app/servers/base", &format!("value={}", base.addr))
         .ok_or("cannot register")?;
-    wait_for("the base server to get traffic", Duration::from_secs(15), || {
+    wait_for("the base server to get traffic", 15, || {
         request(fe, "GET", "/", "");
         base.first.get().copied()
     })
@@ -262,13 +246,11 @@ fn measure(bin: &Path, runtime: bool, rounds: usize) -> Result<Figures, String> 
         let key = format!("/v2/keys/app/servers/r{i}");
         let t0 = Instant::now();
         request(kv, "PUT", &key, &format!("value={}", probe.addr)).ok_or("cannot register")?;
-        let hit = wait_for(&format!("r{i} to get traffic"), Duration::from_secs(20), || {
-            probe.first.get().copied()
-        })?;
+        let hit = wait_for(&format!("r{i} to get traffic"), 20, || probe.first.get().copied())?;
         latencies.push(hit.saturating_duration_since(t0));
         request(kv, "DELETE", &key, "").ok_or("cannot deregister")?;
         let needle = format!("server r{i} ");
-        wait_for(&format!("r{i} to leave dest"), Duration::from_secs(20), || {
+        wait_for(&format!("r{i} to leave dest"), 20, || {
             std::fs::read_to_string(&dest).ok().filter(|d| !d.contains(&needle))
         })?;
         retired.push(probe);

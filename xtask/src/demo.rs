@@ -105,7 +105,11 @@ fn free_port() -> Result<u16, String> {
 }
 
 /// Polls `f` until it returns `Some` or `secs` pass.
-fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> Result<T, String> {
+pub(crate) fn wait_for<T>(
+    what: &str,
+    secs: u64,
+    mut f: impl FnMut() -> Option<T>,
+) -> Result<T, String> {
     let end = Instant::now() + Duration::from_secs(secs);
     loop {
         if let Some(v) = f() {

@@ -6,6 +6,7 @@
 //! The containers run an image imported offline from Debian's static busybox (no registry is
 //! needed). Everything this part starts is stopped and removed when the returned guard drops.
 
+use crate::demo::wait_for;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
@@ -271,17 +272,4 @@ fn get(addr: SocketAddr, path: &str) -> Option<String> {
         return None;
     }
     resp.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())
-}
-
-fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> Result<T, String> {
-    let end = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return Ok(v);
-        }
-        if Instant::now() > end {
-            return Err(format!("timed out after {secs}s waiting for {what}"));
-        }
-        std::thread::park_timeout(Duration::from_millis(20));
-    }
 }
