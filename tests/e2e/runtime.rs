@@ -370,15 +370,8 @@ fn a_missing_socket_or_a_stopped_haproxy_takes_the_reload_path_and_loses_nothing
 
 #[test]
 fn hecd_confd_repairs_haproxy_servers_that_differ_from_dest_at_start() {
-    if !haproxy_available() {
-        return;
-    }
-    let mut p = Pipeline::start_with(Mode::Runtime);
-    let web1 = Backend::start("web1");
-    let web2 = Backend::start("web2");
-    p.register(&["add", "web1", &web1.addr.to_string()]);
+    let Some((mut p, _web1, web2)) = runtime_pipeline_serving_web1() else { return };
     p.register(&["add", "web2", &web2.addr.to_string()]);
-    p.await_traffic(&web1, Instant::now());
     p.await_traffic(&web2, Instant::now());
     drop(p.confd.take());
     // Behind the renderer's back: a stray server, a weight and a missing server.
@@ -496,15 +489,8 @@ fn several_resources_share_one_socket() {
 
 #[test]
 fn onetime_exits_after_removed_servers_are_drained_and_deleted() {
-    if !haproxy_available() {
-        return;
-    }
-    let mut p = Pipeline::start_with(Mode::Runtime);
-    let web1 = Backend::start("web1");
-    let web2 = Backend::start("web2");
-    p.register(&["add", "web1", &web1.addr.to_string()]);
+    let Some((mut p, _web1, web2)) = runtime_pipeline_serving_web1() else { return };
     p.register(&["add", "web2", &web2.addr.to_string()]);
-    p.await_traffic(&web1, Instant::now());
     p.await_traffic(&web2, Instant::now());
     drop(p.confd.take());
     p.register(&["rm", "web1"]);

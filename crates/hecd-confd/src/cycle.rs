@@ -102,13 +102,8 @@ enum Step {
 impl Processor {
     /// A processor reading from `client`.
     pub fn new(client: Client, options: CycleOptions, metrics: Arc<Metrics>) -> Processor {
-        Processor {
-            client,
-            options,
-            state: HashMap::new(),
-            metrics,
-            runtime: RuntimeUpdater::default(),
-        }
+        let runtime = RuntimeUpdater::new(options.command_timeout);
+        Processor { client, options, state: HashMap::new(), metrics, runtime }
     }
 
     /// Processes `resources` in order and reports what happened. Errors are logged with
@@ -294,7 +289,8 @@ impl Processor {
                         "HAProxy's servers differ from {} and need a reload: {why}",
                         r.dest.display()
                     );
-                    crate::haproxy::reload_from_dest(r).await;
+                    let timeout = r.command_timeout.unwrap_or(self.options.command_timeout);
+                    crate::haproxy::reload_from_dest(r, timeout).await;
                 } else {
                     tracing::warn!(
                         "HAProxy's servers still differ from {} after the reload: {why}",

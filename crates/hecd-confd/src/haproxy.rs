@@ -48,8 +48,10 @@ struct Drain {
 }
 
 /// Applies plans through the runtime API and keeps track of draining servers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct RuntimeUpdater {
+    /// The daemon's `-command-timeout`, for the reload a failed deletion falls back to.
+    command_timeout: Duration,
     drains: Arc<Mutex<HashMap<DrainKey, Drain>>>,
     next_id: AtomicU64,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -74,6 +76,16 @@ fn fallback_of(e: &ApiError) -> Outcome {
 }
 
 impl RuntimeUpdater {
+    /// An updater with no drain in progress.
+    pub(crate) fn new(command_timeout: Duration) -> RuntimeUpdater {
+        RuntimeUpdater {
+            command_timeout,
+            drains: Arc::default(),
+            next_id: AtomicU64::new(0),
+            tasks: Mutex::default(),
+        }
+    }
+
     /// Tries to turn HAProxy's servers from `old` into `new` at run time.
     pub(crate) async fn update(
         &self,
@@ -359,6 +371,7 @@ impl RuntimeUpdater {
         let drains = self.drains.clone();
         let rt = Runtime::new(endpoint.clone());
         let (r, metrics, k) = (r.clone(), metrics.clone(), key.clone());
+        let timeout = r.command_timeout.unwrap_or(self.command_timeout);
         // Hold the lock while spawning so the task cannot finish before it is recorded.
         let mut map = self.lock();
         let task = tokio::spawn(async move {
@@ -378,7 +391,7 @@ impl RuntimeUpdater {
                     r.file.display()
                 );
                 metrics.runtime_fallback(&r, "delete_refused");
-                reload_from_dest(&r).await;
+                reload_from_dest(&r, timeout).await;
             }
         });
         if let Some(old) = map.insert(key, Drain { id, server, task: task.abort_handle() }) {
@@ -479,8 +492,7 @@ async fn delete_when_idle(
 }
 
 /// Checks dest with `check_cmd` and runs `reload_cmd`, when runtime repairs failed.
-pub(crate) async fn reload_from_dest(r: &Resource) {
-    let timeout = r.command_timeout.unwrap_or(Duration::from_secs(60));
+pub(crate) async fn reload_from_dest(r: &Resource, timeout: Duration) {
     if let Some(check) = &r.check_cmd {
         match check_command(check, &r.dest) {
             Ok(cmd) => {

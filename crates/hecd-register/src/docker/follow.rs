@@ -416,6 +416,12 @@ impl State {
                 }
             }
         }
+        self.delete_stale(&desired).await;
+    }
+
+    /// Deletes the keys written earlier that `desired` no longer holds (retained ones
+    /// excepted), stopping at the first failure.
+    async fn delete_stale(&mut self, desired: &BTreeMap<String, String>) {
         let stale: Vec<String> = self
             .written
             .keys()
@@ -554,18 +560,7 @@ impl State {
                 return;
             }
         }
-        let stale: Vec<String> = self
-            .written
-            .keys()
-            .filter(|k| !desired.contains_key(*k) && !self.retained.contains(*k))
-            .cloned()
-            .collect();
-        for key in stale {
-            self.delete(&key).await;
-            if self.dirty {
-                return;
-            }
-        }
+        self.delete_stale(&desired).await;
         debug!(desired = desired.len(), unchanged, dirty = self.dirty, "store compared");
     }
 }
