@@ -19,9 +19,10 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ("socat", "/usr/bin/socat"),
     ("curl", "/usr/bin/curl"),
     // hecd-register docker's tests start a private Docker engine and import an image holding
-    // only a static busybox (no registry needed).
+    // only a static busybox (no registry needed). Probed by its own file: Debian's dynamic
+    // `busybox` package also provides /bin/busybox, which would not run alone in the image.
     ("docker.io", "/usr/sbin/dockerd"),
-    ("busybox-static", "/bin/busybox"),
+    ("busybox-static", "/usr/share/doc/busybox-static/copyright"),
 ];
 
 /// Installs every missing package with apt-get (which needs root, as CI and fresh machines have).
