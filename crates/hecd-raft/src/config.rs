@@ -1,9 +1,11 @@
 //! Node configuration: identity, peers, storage and timing.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::fs::{Fs, OsFs};
 
 /// Configuration of one raft member.
 ///
@@ -39,6 +41,9 @@ pub struct Config {
     /// The cluster id to record in a new data directory instead of the one derived from `peers` and
     /// `cluster_token` (a member joining an existing cluster learns the id from its peers).
     pub cluster_id: Option<u64>,
+    /// The file system the data directory lives on ([`crate::fs::OsFs`]; tests inject faults with
+    /// [`crate::fs::FaultFs`]).
+    pub fs: Arc<dyn Fs>,
 }
 
 impl Config {
@@ -59,6 +64,7 @@ impl Config {
             inbox_capacity: 4096,
             cluster_token: "hecd-cluster".to_owned(),
             cluster_id: None,
+            fs: Arc::new(OsFs),
         }
     }
 
@@ -77,6 +83,12 @@ impl Config {
     /// Sets the snapshot interval, in applied entries.
     pub fn with_snapshot_count(mut self, count: u64) -> Self {
         self.snapshot_count = count;
+        self
+    }
+
+    /// Sets the file system the data directory lives on.
+    pub fn with_fs(mut self, fs: Arc<dyn Fs>) -> Self {
+        self.fs = fs;
         self
     }
 

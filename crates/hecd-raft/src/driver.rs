@@ -536,8 +536,14 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         meta.set_conf_state(store.conf_state().clone());
         let snap = Snapshot { data: self.sm.snapshot(), metadata: Some(meta) };
         tracing::info!(index = self.applied, term, bytes = snap.data.len(), "taking snapshot");
-        self.disk.compact(snap.clone()).await?;
-        self.raw.mut_store().compact_to_snapshot(snap);
+        match self.disk.compact(snap.clone()).await {
+            Ok(()) => self.raw.mut_store().compact_to_snapshot(snap),
+            // The log stays whole on disk and in memory; the snapshot is taken again later.
+            Err(err @ Error::NoSpace { .. }) => {
+                tracing::warn!(error = %err, "snapshot skipped: the disk is full");
+            }
+            Err(err) => return Err(err),
+        }
         Ok(())
     }
 

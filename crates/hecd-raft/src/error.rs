@@ -24,6 +24,24 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The disk of the data directory is full: the write was rolled back and nothing was acknowledged.
+    /// Reads go on; writes resume once space is freed.
+    #[error("no space left on the device of {path}")]
+    NoSpace {
+        /// The file that could not grow.
+        path: PathBuf,
+    },
+    /// The disk of the data directory failed (a sync failed, or a write failed other than for lack of
+    /// space): the node stopped for good and writes nothing more. A failed sync is never retried; restart
+    /// the member to recover from what is on disk.
+    #[error("raft storage failed on {path}; the node stopped")]
+    DiskFailed {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The data directory holds damaged data that cannot be repaired by dropping a torn tail.
     #[error("corrupt raft data in {path} at offset {offset}: {reason}")]
     Corrupt {
@@ -85,8 +103,21 @@ pub enum Error {
 }
 
 impl Error {
+    /// An I/O error on `path`: [`Error::NoSpace`] when the disk is full, [`Error::Io`] otherwise.
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        if crate::fs::is_no_space(&source) {
+            Error::NoSpace { path: path.into() }
+        } else {
+            Error::Io { path: path.into(), source }
+        }
+    }
+
+    /// Turns a storage error into the one that stops the node for good, unless it is a full disk.
+    pub(crate) fn fatal(self) -> Self {
+        match self {
+            Error::Io { path, source } => Error::DiskFailed { path, source },
+            other => other,
+        }
     }
 
     pub(crate) fn raft(err: raft::Error) -> Self {

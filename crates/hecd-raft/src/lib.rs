@@ -9,6 +9,7 @@
 //! - `driver`: the task owning `RawNode` (ticks, proposals, `Ready` handling, snapshots);
 //! - `node`: [`start`] and [`Handle`];
 //! - `storage`: meta file, WAL segments and snapshot files (see `docs/storage.md`), on an I/O thread;
+//! - [`fs`]: the narrow file-system interface storage goes through, and a fault-injecting one for tests;
 //! - `log_store`: the in-memory `raft::Storage` the driver keeps in step with the WAL;
 //! - `logger`: the slog → tracing bridge.
 //!
@@ -49,6 +50,7 @@
 mod config;
 mod driver;
 mod error;
+pub mod fs;
 mod log_store;
 mod logger;
 mod membership;
@@ -63,5 +65,5 @@ pub use error::{Error, Result};
 pub use membership::MemberChange;
 pub use node::{start, Handle};
 pub use state_machine::{Applied, StateMachine};
-pub use status::{Role, Status};
+pub use status::{DiskHealth, Role, Status};
 pub use transport::{NoopTransport, Transport};

@@ -1,7 +1,8 @@
 //! `start` and the `Handle` through which the rest of the server talks to the driver task.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use prost::Message as _;
@@ -16,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::log_store::LogStore;
 use crate::membership::MemberChange;
 use crate::state_machine::{Applied, StateMachine};
-use crate::status::Status;
+use crate::status::{DiskHealth, Status};
 use crate::storage::{self, Disk, Recovered};
 use crate::transport::Transport;
 
@@ -31,6 +32,10 @@ struct Shared<O> {
     task: Mutex<Option<JoinHandle<Result<()>>>>,
     cluster_id: u64,
     wal_syncs: Arc<AtomicU64>,
+    disk: watch::Receiver<DiskHealth>,
+    data_dir: PathBuf,
+    /// Tells the I/O thread to stop retrying a full disk.
+    stopping: Arc<AtomicBool>,
 }
 
 impl<S: StateMachine> Clone for Handle<S> {
@@ -64,6 +69,8 @@ where
 {
     cfg.validate()?;
     let wal_syncs;
+    let (health_tx, health_rx) = watch::channel(DiskHealth::Ok);
+    let stopping = Arc::new(AtomicBool::new(false));
     let (disk, recovered, sm) = match cfg.data_dir.clone() {
         None => {
             wal_syncs = Arc::default();
@@ -79,7 +86,9 @@ where
             .await
             .map_err(|_| Error::Stopped)??;
             wal_syncs = Arc::clone(&wal.syncs);
-            (Disk::spawn(wal, snap_dir)?, recovered, sm)
+            let disk =
+                Disk::spawn(wal, Arc::clone(&cfg.fs), snap_dir, health_tx, Arc::clone(&stopping))?;
+            (disk, recovered, sm)
         }
     };
     let Recovered { hard_state, conf_state, snapshot, entries, torn_bytes, cluster_id } = recovered;
@@ -127,6 +136,9 @@ where
             task: Mutex::new(Some(task)),
             cluster_id,
             wal_syncs,
+            disk: health_rx,
+            data_dir: cfg.data_dir.clone().unwrap_or_default(),
+            stopping,
         }),
     })
 }
@@ -161,7 +173,28 @@ impl<S: StateMachine> Handle<S> {
     ///
     /// [`Error::ProposalDropped`] when no leader is known, [`Error::Stopped`] when the node stops first.
     pub async fn propose(&self, data: Vec<u8>) -> Result<Applied<S::Output>> {
+        self.check_disk()?;
         self.call(|reply| Cmd::Propose { data, reply }).await
+    }
+
+    /// Refuses a proposal at once when the disk cannot take it.
+    fn check_disk(&self) -> Result<()> {
+        match *self.shared.disk.borrow() {
+            DiskHealth::Ok => Ok(()),
+            DiskHealth::Full => Err(Error::NoSpace { path: self.shared.data_dir.clone() }),
+            DiskHealth::Failed => Err(Error::Stopped),
+        }
+    }
+
+    /// The health of the data directory's disk.
+    pub fn disk_health(&self) -> DiskHealth {
+        *self.shared.disk.borrow()
+    }
+
+    /// A receiver of every change of the disk's health (a server stops when it turns
+    /// [`DiskHealth::Failed`]).
+    pub fn watch_disk(&self) -> watch::Receiver<DiskHealth> {
+        self.shared.disk.clone()
     }
 
     /// A linearizable read barrier: resolves, with the read index, once this node has applied everything
@@ -181,6 +214,7 @@ impl<S: StateMachine> Handle<S> {
     ///
     /// As [`Handle::propose`]; raft also drops a change while a previous one is still pending.
     pub async fn change_member(&self, change: MemberChange) -> Result<Applied<MemberChange>> {
+        self.check_disk()?;
         self.call(|reply| Cmd::ChangeMember { change, reply }).await
     }
 
@@ -251,6 +285,7 @@ impl<S: StateMachine> Handle<S> {
     ///
     /// The storage error that stopped the node, if one did, or the error of the final fsync.
     pub async fn shutdown(self) -> Result<()> {
+        self.shared.stopping.store(true, Ordering::Release);
         let (tx, rx) = oneshot::channel();
         if self.shared.inbox.send(Cmd::Shutdown { reply: tx }).await.is_ok() {
             let _ = rx.await;

@@ -52,3 +52,18 @@ impl Status {
         self.role == Role::Leader
     }
 }
+
+/// The state of a node's data directory disk, as its I/O thread last saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DiskHealth {
+    /// Writes succeed (or the node keeps its log in memory).
+    #[default]
+    Ok,
+    /// The disk is full: the pending batch is rolled back and retried until space is freed; new
+    /// proposals fail at once with [`crate::Error::NoSpace`]. Reads go on.
+    Full,
+    /// A sync or a write failed: the node stopped and writes nothing more. Restart it to recover from
+    /// what is on disk.
+    Failed,
+}

@@ -1,50 +1,57 @@
-//! Small durable-file helpers: atomic replace and directory fsync.
+//! Small durable-file helpers over [`Fs`]: atomic replace, directory fsync, listing.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::fs::{Fs, Open};
 
 /// Fsyncs a directory so that renames and creations inside it survive a crash.
-pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io(dir, e))
+pub(crate) fn sync_dir(fs: &dyn Fs, dir: &Path) -> Result<()> {
+    fs.sync_dir(dir).map_err(|e| Error::io(dir, e))
 }
 
-/// Writes `bytes` to `path` atomically: temp file, fsync, rename, directory fsync.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// A failed directory sync stops the node like any failed sync (never retried).
+pub(crate) fn sync_failed(err: Error) -> Error {
+    match err {
+        Error::Io { path, source } => Error::DiskFailed { path, source },
+        Error::NoSpace { path } => {
+            Error::DiskFailed { path, source: std::io::Error::from_raw_os_error(28) }
+        }
+        other => other,
+    }
+}
+
+/// Writes `bytes` to `path` atomically: temp file, fsync, rename, directory fsync. On failure the temp
+/// file is removed, so a full disk gets its space back.
+pub(crate) fn write_atomic(fs: &dyn Fs, path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
     tmp_name.push(".tmp");
     let tmp = dir.join(tmp_name);
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&tmp)
-        .map_err(|e| Error::io(&tmp, e))?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| Error::io(&tmp, e))?;
+    let mut f = fs.open_append(&tmp, Open::Truncate).map_err(|e| Error::io(&tmp, e))?;
+    if let Err(e) = f.write_all(bytes).and_then(|()| f.sync_all()) {
+        drop(f);
+        let _ = fs.remove_file(&tmp);
+        return Err(Error::io(&tmp, e));
+    }
     drop(f);
-    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
-    sync_dir(dir)
+    fs.rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+    sync_dir(fs, dir).map_err(sync_failed)
 }
 
 /// Creates a directory (and its parents) if missing.
-pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
+pub(crate) fn ensure_dir(fs: &dyn Fs, dir: &Path) -> Result<()> {
+    fs.create_dir_all(dir).map_err(|e| Error::io(dir, e))
 }
 
 /// File names in `dir` ending with `suffix`, sorted.
-pub(crate) fn list(dir: &Path, suffix: &str) -> Result<Vec<String>> {
-    let mut names = Vec::new();
-    for ent in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-        let ent = ent.map_err(|e| Error::io(dir, e))?;
-        if let Some(name) = ent.file_name().to_str() {
-            if name.ends_with(suffix) {
-                names.push(name.to_owned());
-            }
-        }
-    }
+pub(crate) fn list(fs: &dyn Fs, dir: &Path, suffix: &str) -> Result<Vec<String>> {
+    let mut names: Vec<String> = fs
+        .list(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .into_iter()
+        .filter(|n| n.ends_with(suffix))
+        .collect();
     names.sort();
     Ok(names)
 }

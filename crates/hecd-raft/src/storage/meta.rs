@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::fs::Fs;
 use crate::storage::fsutil;
 
 const MAGIC: &str = "hecd-raft-meta v1";
@@ -27,12 +28,17 @@ impl Meta {
         )
     }
 
-    pub(crate) fn write(&self, path: &Path) -> Result<()> {
-        fsutil::write_atomic(path, self.render().as_bytes())
+    pub(crate) fn write(&self, fs: &dyn Fs, path: &Path) -> Result<()> {
+        fsutil::write_atomic(fs, path, self.render().as_bytes())
     }
 
-    pub(crate) fn read(path: &Path) -> Result<Meta> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    pub(crate) fn read(fs: &dyn Fs, path: &Path) -> Result<Meta> {
+        let bytes = fs.read(path).map_err(|e| Error::io(path, e))?;
+        let text = String::from_utf8(bytes).map_err(|e| Error::Corrupt {
+            path: path.into(),
+            offset: e.utf8_error().valid_up_to() as u64,
+            reason: "the meta file is not UTF-8".into(),
+        })?;
         let corrupt = |reason: &str| Error::Corrupt {
             path: path.into(),
             offset: 0,

@@ -10,13 +10,18 @@ mod snap;
 mod wal;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
+use std::sync::Arc;
+use std::time::Duration;
 
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::fs::Fs;
+use crate::status::DiskHealth;
 use meta::Meta;
 use wal::Wal;
 
@@ -46,12 +51,13 @@ pub(crate) fn fresh(cfg: &Config) -> Recovered {
 
 /// Opens (creating it if needed) the data directory and recovers its content. Blocking.
 pub(crate) fn open(cfg: &Config, dir: &Path) -> Result<(Wal, Recovered, PathBuf)> {
-    fsutil::ensure_dir(dir)?;
+    let fs = &*cfg.fs;
+    fsutil::ensure_dir(fs, dir)?;
     let meta_path = dir.join("meta");
     let wal_dir = dir.join("wal");
     let snap_dir = dir.join("snap");
-    let meta = if meta_path.exists() {
-        let meta = Meta::read(&meta_path)?;
+    let meta = if fs.exists(&meta_path) {
+        let meta = Meta::read(fs, &meta_path)?;
         if meta.member_id != cfg.id {
             return Err(Error::DataDirMismatch {
                 path: dir.into(),
@@ -62,7 +68,7 @@ pub(crate) fn open(cfg: &Config, dir: &Path) -> Result<(Wal, Recovered, PathBuf)
         }
         meta
     } else {
-        if wal_dir.exists() && !fsutil::list(&wal_dir, ".wal")?.is_empty() {
+        if fs.exists(&wal_dir) && !fsutil::list(fs, &wal_dir, ".wal")?.is_empty() {
             return Err(Error::Corrupt {
                 path: meta_path,
                 offset: 0,
@@ -71,12 +77,12 @@ pub(crate) fn open(cfg: &Config, dir: &Path) -> Result<(Wal, Recovered, PathBuf)
         }
         let meta =
             Meta { member_id: cfg.id, cluster_id: cfg.cluster_id(), voters: cfg.initial_voters() };
-        meta.write(&meta_path)?;
+        meta.write(fs, &meta_path)?;
         meta
     };
-    fsutil::ensure_dir(&snap_dir)?;
-    let snapshot = snap::load_latest(&snap_dir)?.unwrap_or_default();
-    let (wal, replayed) = Wal::open(&wal_dir, cfg.segment_bytes)?;
+    fsutil::ensure_dir(fs, &snap_dir)?;
+    let snapshot = snap::load_latest(fs, &snap_dir)?.unwrap_or_default();
+    let (wal, replayed) = Wal::open(&cfg.fs, &wal_dir, cfg.segment_bytes)?;
     let snap_index = snapshot.get_metadata().index;
     if let Some(reset) = &replayed.reset {
         if reset.index > snap_index {
@@ -155,33 +161,101 @@ pub(crate) enum Disk {
     File { jobs: std_mpsc::Sender<Job>, thread: Option<std::thread::JoinHandle<()>> },
 }
 
-fn run_io_thread(mut wal: Wal, snap_dir: PathBuf, jobs: std_mpsc::Receiver<Job>) {
+/// The I/O thread's state: the WAL, and whether the disk has failed for good.
+struct Io {
+    wal: Wal,
+    fs: Arc<dyn Fs>,
+    snap_dir: PathBuf,
+    health: watch::Sender<DiskHealth>,
+    stopping: Arc<AtomicBool>,
+    failed: bool,
+}
+
+/// Longest pause between two attempts to write a batch to a full disk.
+const FULL_DISK_RETRY_MAX: Duration = Duration::from_secs(1);
+
+impl Io {
+    /// Runs one storage operation, unless the disk has failed; records the disk's health after it. A
+    /// full disk marks the health [`DiskHealth::Full`] only for a batch that will be retried (`retried`):
+    /// its success is what marks the disk healthy again.
+    fn guard(&mut self, retried: bool, op: impl FnOnce(&mut Io) -> Result<()>) -> Result<()> {
+        if self.failed {
+            return Err(Error::Stopped);
+        }
+        match op(self).map_err(Error::fatal) {
+            Ok(()) => {
+                self.health
+                    .send_if_modified(|h| std::mem::replace(h, DiskHealth::Ok) != DiskHealth::Ok);
+                Ok(())
+            }
+            Err(err @ Error::NoSpace { .. }) if !retried => {
+                tracing::warn!(error = %err, "disk full");
+                Err(err)
+            }
+            Err(err @ Error::NoSpace { .. }) => {
+                if self.health.send_if_modified(|h| {
+                    std::mem::replace(h, DiskHealth::Full) != DiskHealth::Full
+                }) {
+                    tracing::warn!(error = %err, "disk full: writes are refused until space is freed");
+                }
+                Err(err)
+            }
+            Err(err) => {
+                tracing::error!(error = %err, source = ?std::error::Error::source(&err), "raft storage failed; no more writes");
+                self.failed = true;
+                self.health.send_replace(DiskHealth::Failed);
+                Err(err)
+            }
+        }
+    }
+
+    /// Runs `op` until it succeeds, fails for good, or the node stops; a full disk is retried with a
+    /// growing pause (each failed attempt was rolled back, so retrying writes the batch once).
+    fn until_written(&mut self, mut op: impl FnMut(&mut Io) -> Result<()>) -> Result<()> {
+        let mut pause = Duration::from_millis(10);
+        loop {
+            match self.guard(true, &mut op) {
+                Err(Error::NoSpace { .. }) if !self.stopping.load(Ordering::Acquire) => {
+                    // Waiting for an operator to free space: nothing else can be done meanwhile.
+                    std::thread::park_timeout(pause);
+                    pause = (pause * 2).min(FULL_DISK_RETRY_MAX);
+                }
+                res => return res,
+            }
+        }
+    }
+}
+
+fn run_io_thread(mut io: Io, jobs: std_mpsc::Receiver<Job>) {
     while let Ok(job) = jobs.recv() {
         match job {
             Job::Write { snapshot, entries, hard_state, sync, reply } => {
-                let res = (|| {
+                let res = io.until_written(|io| {
                     let reset = match &snapshot {
                         Some(snap) => {
-                            snap::save(&snap_dir, snap)?;
-                            snap::purge(&snap_dir)?;
+                            snap::save(&*io.fs, &io.snap_dir, snap)?;
+                            snap::purge(&*io.fs, &io.snap_dir)?;
                             Some(snap.get_metadata())
                         }
                         None => None,
                     };
-                    wal.append(reset, &entries, hard_state.as_ref(), sync)
-                })();
+                    io.wal.append(reset, &entries, hard_state.as_ref(), sync)
+                });
                 let _ = reply.send(res);
             }
             Job::Compact { snapshot, reply } => {
-                let res = (|| {
-                    snap::save(&snap_dir, &snapshot)?;
-                    wal.compact(snapshot.get_metadata().index)?;
-                    snap::purge(&snap_dir)
-                })();
+                // Not retried: a snapshot that does not fit is taken again later.
+                let res = io.guard(false, |io| {
+                    snap::save(&*io.fs, &io.snap_dir, &snapshot)?;
+                    io.wal.compact(snapshot.get_metadata().index)?;
+                    snap::purge(&*io.fs, &io.snap_dir)
+                });
                 let _ = reply.send(res);
             }
             Job::Close { reply } => {
-                let _ = reply.send(wal.sync());
+                // After a failure nothing is synced again (a retried sync may lie).
+                let res = if io.failed { Ok(()) } else { io.guard(false, |io| io.wal.sync()) };
+                let _ = reply.send(res);
                 return;
             }
         }
@@ -189,12 +263,20 @@ fn run_io_thread(mut wal: Wal, snap_dir: PathBuf, jobs: std_mpsc::Receiver<Job>)
 }
 
 impl Disk {
-    /// Starts the I/O thread over an open WAL.
-    pub(crate) fn spawn(wal: Wal, snap_dir: PathBuf) -> Result<Disk> {
+    /// Starts the I/O thread over an open WAL. It reports the disk's health on `health` and gives up
+    /// retrying a full disk once `stopping` is set.
+    pub(crate) fn spawn(
+        wal: Wal,
+        fs: Arc<dyn Fs>,
+        snap_dir: PathBuf,
+        health: watch::Sender<DiskHealth>,
+        stopping: Arc<AtomicBool>,
+    ) -> Result<Disk> {
         let (tx, rx) = std_mpsc::channel();
+        let io = Io { wal, fs, snap_dir, health, stopping, failed: false };
         let thread = std::thread::Builder::new()
             .name("hecd-raft-wal".into())
-            .spawn(move || run_io_thread(wal, snap_dir, rx))
+            .spawn(move || run_io_thread(io, rx))
             .map_err(|e| Error::io("hecd-raft-wal thread", e))?;
         Ok(Disk::File { jobs: tx, thread: Some(thread) })
     }

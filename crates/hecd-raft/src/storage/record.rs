@@ -63,6 +63,23 @@ pub(crate) fn valid_record_after(data: &[u8], start: usize) -> bool {
     (start..data.len()).any(|p| matches!(read(data, p), Read::Record { .. }))
 }
 
+/// Bytes of a disk sector, the unit a torn write loses.
+pub(crate) const SECTOR: usize = 512;
+
+/// Whether `data[start..end]` holds a piece that starts on a sector boundary, runs to the next one (or
+/// to the end of the data) and is all zeros: what a write torn by a power cut leaves behind.
+pub(crate) fn has_zeroed_sector(data: &[u8], start: usize, end: usize) -> bool {
+    let mut at = start.div_ceil(SECTOR) * SECTOR;
+    while at < end {
+        let stop = (at + SECTOR).min(end);
+        if (stop == at + SECTOR || stop == data.len()) && data[at..stop].iter().all(|b| *b == 0) {
+            return true;
+        }
+        at += SECTOR;
+    }
+    false
+}
+
 /// Reads the record starting at `off` in `data`.
 pub(crate) fn read(data: &[u8], off: usize) -> Read<'_> {
     let rest = &data[off..];
@@ -88,7 +105,10 @@ pub(crate) fn read(data: &[u8], off: usize) -> Read<'_> {
     }
     let end = HEADER + len as usize;
     let payload = &rest[HEADER..end];
-    let reaches_end = end == rest.len();
+    // A whole record with a bad checksum at the end of the data is a torn write only if a sector of it
+    // reads back as zeros (never written before the crash); otherwise it is bit rot in data that was
+    // written, possibly synced and acknowledged, and must not be dropped silently.
+    let reaches_end = end == rest.len() && has_zeroed_sector(data, off, off + end);
     if crc32fast::hash(payload) != crc {
         return Read::Damaged { reason: "checksum mismatch", reaches_end };
     }

@@ -1,12 +1,12 @@
 //! Snapshot files: `snap/<index:016x>-<term:016x>.snap`, one framed `Snapshot` record each, written atomically.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use prost::Message as _;
 use raft::eraftpb::Snapshot;
 
 use crate::error::{Error, Result};
+use crate::fs::Fs;
 use crate::storage::fsutil;
 use crate::storage::record::{self, Kind, Read};
 
@@ -18,17 +18,17 @@ fn file_name(index: u64, term: u64) -> String {
 }
 
 /// Writes a snapshot file atomically.
-pub(crate) fn save(dir: &Path, snap: &Snapshot) -> Result<PathBuf> {
+pub(crate) fn save(fs: &dyn Fs, dir: &Path, snap: &Snapshot) -> Result<PathBuf> {
     let meta = snap.get_metadata();
     let path = dir.join(file_name(meta.index, meta.term));
     let mut buf = Vec::with_capacity(snap.encoded_len() + record::HEADER + 1);
     record::encode(&mut buf, Kind::Snapshot, snap);
-    fsutil::write_atomic(&path, &buf)?;
+    fsutil::write_atomic(fs, &path, &buf)?;
     Ok(path)
 }
 
-fn load(path: &Path) -> Result<Snapshot> {
-    let data = fs::read(path).map_err(|e| Error::io(path, e))?;
+fn load(fs: &dyn Fs, path: &Path) -> Result<Snapshot> {
+    let data = fs.read(path).map_err(|e| Error::io(path, e))?;
     let corrupt =
         |reason: &str| Error::Corrupt { path: path.into(), offset: 0, reason: reason.into() };
     match record::read(&data, 0) {
@@ -41,34 +41,31 @@ fn load(path: &Path) -> Result<Snapshot> {
     }
 }
 
-/// Loads the newest readable snapshot, removing leftover temp files. A damaged newer snapshot is
-/// skipped with a warning (the WAL check that follows refuses to start if entries are then missing).
-pub(crate) fn load_latest(dir: &Path) -> Result<Option<Snapshot>> {
-    for tmp in fsutil::list(dir, ".tmp")? {
+/// Loads the newest snapshot, removing leftover temp files.
+///
+/// Snapshot files are written whole (temp file, fsync, rename), so a crash never leaves one torn: a
+/// damaged file is bit rot, and [`Error::Corrupt`] names it rather than falling back silently to an
+/// older state.
+pub(crate) fn load_latest(fs: &dyn Fs, dir: &Path) -> Result<Option<Snapshot>> {
+    for tmp in fsutil::list(fs, dir, ".tmp")? {
         let path = dir.join(tmp);
-        fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        fs.remove_file(&path).map_err(|e| Error::io(&path, e))?;
     }
-    for name in fsutil::list(dir, ".snap")?.iter().rev() {
-        let path = dir.join(name);
-        match load(&path) {
-            Ok(snap) => return Ok(Some(snap)),
-            Err(err) => {
-                tracing::warn!(path = %path.display(), error = %err, "skipping unreadable snapshot")
-            }
-        }
+    match fsutil::list(fs, dir, ".snap")?.last() {
+        Some(name) => load(fs, &dir.join(name)).map(Some),
+        None => Ok(None),
     }
-    Ok(None)
 }
 
 /// Deletes all but the newest [`KEEP`] snapshot files.
-pub(crate) fn purge(dir: &Path) -> Result<()> {
-    let names = fsutil::list(dir, ".snap")?;
+pub(crate) fn purge(fs: &dyn Fs, dir: &Path) -> Result<()> {
+    let names = fsutil::list(fs, dir, ".snap")?;
     if names.len() <= KEEP {
         return Ok(());
     }
     for name in &names[..names.len() - KEEP] {
         let path = dir.join(name);
-        fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        fs.remove_file(&path).map_err(|e| Error::io(&path, e))?;
     }
-    fsutil::sync_dir(dir)
+    fsutil::sync_dir(fs, dir).map_err(fsutil::sync_failed)
 }

@@ -3,8 +3,6 @@
 //! Every segment starts with the hard state current when it was created, so deleting old segments never
 //! loses it. Segments are deleted only as a prefix, and only once a snapshot covers all their entries.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -13,6 +11,7 @@ use prost::Message as _;
 use raft::eraftpb::{Entry, HardState, SnapshotMetadata};
 
 use crate::error::{Error, Result};
+use crate::fs::{AppendFile, Fs, Open};
 use crate::storage::fsutil;
 use crate::storage::record::{self, Kind, Read};
 
@@ -39,9 +38,10 @@ pub(crate) struct Replayed {
 /// An open WAL, appending to its last segment.
 #[derive(Debug)]
 pub(crate) struct Wal {
+    fs: Arc<dyn Fs>,
     dir: PathBuf,
     segments: Vec<Segment>,
-    file: File,
+    file: Box<dyn AppendFile>,
     size: u64,
     segment_bytes: u64,
     hard_state: HardState,
@@ -96,13 +96,17 @@ impl Wal {
     ///
     /// A damaged record at the very end of the last segment is a torn write: the file is truncated there
     /// and the record dropped. Damage anywhere else is [`Error::Corrupt`].
-    pub(crate) fn open(dir: &Path, segment_bytes: u64) -> Result<(Wal, Replayed)> {
-        fsutil::ensure_dir(dir)?;
-        for tmp in fsutil::list(dir, ".tmp")? {
+    pub(crate) fn open(
+        fs: &Arc<dyn Fs>,
+        dir: &Path,
+        segment_bytes: u64,
+    ) -> Result<(Wal, Replayed)> {
+        fsutil::ensure_dir(&**fs, dir)?;
+        for tmp in fsutil::list(&**fs, dir, ".tmp")? {
             let path = dir.join(tmp);
-            fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+            fs.remove_file(&path).map_err(|e| Error::io(&path, e))?;
         }
-        let names = fsutil::list(dir, ".wal")?;
+        let names = fsutil::list(&**fs, dir, ".wal")?;
         let mut segments = Vec::with_capacity(names.len());
         let mut replayed = Replayed::default();
         for (i, name) in names.iter().enumerate() {
@@ -112,7 +116,7 @@ impl Wal {
                 .and_then(|s| u64::from_str_radix(s, 16).ok())
                 .ok_or_else(|| corrupt(&path, 0, "unexpected WAL file name"))?;
             let is_last = i + 1 == names.len();
-            let data = fs::read(&path).map_err(|e| Error::io(&path, e))?;
+            let data = fs.read(&path).map_err(|e| Error::io(&path, e))?;
             let mut off = 0;
             let mut max_index = 0;
             loop {
@@ -158,9 +162,8 @@ impl Wal {
                             reason,
                             "dropping torn record at the end of the WAL"
                         );
-                        let f = OpenOptions::new()
-                            .write(true)
-                            .open(&path)
+                        let mut f = fs
+                            .open_append(&path, Open::Existing)
                             .map_err(|e| Error::io(&path, e))?;
                         f.set_len(off as u64)
                             .and_then(|()| f.sync_all())
@@ -175,12 +178,13 @@ impl Wal {
         let hard_state = replayed.hard_state.clone().unwrap_or_default();
         let wal = match segments.last() {
             Some(last) => {
-                let file = OpenOptions::new()
-                    .append(true)
-                    .open(&last.path)
+                let file = fs
+                    .open_append(&last.path, Open::Existing)
                     .map_err(|e| Error::io(&last.path, e))?;
-                let size = file.metadata().map_err(|e| Error::io(&last.path, e))?.len();
+                let size =
+                    std::fs::metadata(&last.path).map_err(|e| Error::io(&last.path, e))?.len();
                 Wal {
+                    fs: Arc::clone(fs),
                     dir: dir.into(),
                     segments,
                     file,
@@ -191,38 +195,47 @@ impl Wal {
                     syncs: Arc::default(),
                 }
             }
-            None => Wal::create_segment(dir, 1, segment_bytes, hard_state)?,
+            None => Wal::create_segment(fs, dir, 1, segment_bytes, hard_state)?,
         };
         Ok((wal, replayed))
     }
 
     /// Creates segment `seq`, starting with `hard_state`, synced, with its directory entry synced.
-    fn new_segment(dir: &Path, seq: u64, hard_state: &HardState) -> Result<(PathBuf, File, u64)> {
+    ///
+    /// A full disk removes the half-created file and returns [`Error::NoSpace`]; a failed sync is
+    /// [`Error::DiskFailed`].
+    fn new_segment(
+        fs: &dyn Fs,
+        dir: &Path,
+        seq: u64,
+        hard_state: &HardState,
+    ) -> Result<(PathBuf, Box<dyn AppendFile>, u64)> {
         let path = dir.join(segment_name(seq));
-        let mut file = OpenOptions::new()
-            .append(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
+        let mut file = fs.open_append(&path, Open::CreateNew).map_err(|e| Error::io(&path, e))?;
         let mut buf = Vec::new();
         record::encode(&mut buf, Kind::HardState, hard_state);
-        if let Err(e) = file.write_all(&buf).and_then(|()| file.sync_data()) {
+        if let Err(e) = file.write_all(&buf) {
             drop(file);
-            let _ = fs::remove_file(&path);
-            return Err(Error::io(&path, e));
+            let _ = fs.remove_file(&path);
+            return Err(Error::io(&path, e).fatal());
         }
-        fsutil::sync_dir(dir)?;
+        if let Err(e) = file.sync_data() {
+            return Err(Error::DiskFailed { path, source: e });
+        }
+        fsutil::sync_dir(fs, dir).map_err(fsutil::sync_failed)?;
         Ok((path, file, buf.len() as u64))
     }
 
     fn create_segment(
+        fs: &Arc<dyn Fs>,
         dir: &Path,
         seq: u64,
         segment_bytes: u64,
         hard_state: HardState,
     ) -> Result<Wal> {
-        let (path, file, size) = Wal::new_segment(dir, seq, &hard_state)?;
+        let (path, file, size) = Wal::new_segment(&**fs, dir, seq, &hard_state)?;
         Ok(Wal {
+            fs: Arc::clone(fs),
             dir: dir.into(),
             segments: vec![Segment { seq, path, max_index: 0 }],
             file,
@@ -238,7 +251,7 @@ impl Wal {
     fn rotate(&mut self) -> Result<()> {
         self.sync()?;
         let seq = self.segments.last().map_or(1, |s| s.seq + 1);
-        let (path, file, size) = Wal::new_segment(&self.dir, seq, &self.hard_state)?;
+        let (path, file, size) = Wal::new_segment(&*self.fs, &self.dir, seq, &self.hard_state)?;
         self.segments.push(Segment { seq, path, max_index: 0 });
         self.file = file;
         self.size = size;
@@ -276,13 +289,31 @@ impl Wal {
         }
         if let Some(hs) = hard_state {
             record::encode(&mut buf, Kind::HardState, hs);
-            self.hard_state = hs.clone();
         }
         let seg = self.segments.last_mut().expect("the WAL always has a current segment");
-        self.file.write_all(&buf).map_err(|e| Error::io(&seg.path, e))?;
+        if let Err(e) = self.file.write_all(&buf) {
+            let err = Error::io(&seg.path, e);
+            if !matches!(err, Error::NoSpace { .. }) {
+                return Err(err.fatal());
+            }
+            // Roll the partial batch back, so the segment ends on a record boundary and the space is
+            // free again; the caller retries the whole batch later.
+            if let Err(e) = self.file.set_len(self.size) {
+                return Err(Error::DiskFailed { path: seg.path.clone(), source: e });
+            }
+            self.buf = buf;
+            return Err(err);
+        }
         if sync || reset.is_some() {
-            self.file.sync_data().map_err(|e| Error::io(&seg.path, e))?;
+            // Never retried: after a failed fdatasync the kernel may have dropped the pages it could not
+            // write, and a second call would report success without them.
+            if let Err(e) = self.file.sync_data() {
+                return Err(Error::DiskFailed { path: seg.path.clone(), source: e });
+            }
             self.syncs.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(hs) = hard_state {
+            self.hard_state = hs.clone();
         }
         seg.max_index = seg.max_index.max(max_index);
         self.size += buf.len() as u64;
@@ -302,15 +333,15 @@ impl Wal {
             return Ok(());
         }
         for seg in self.segments.drain(..removable) {
-            fs::remove_file(&seg.path).map_err(|e| Error::io(&seg.path, e))?;
+            self.fs.remove_file(&seg.path).map_err(|e| Error::io(&seg.path, e))?;
         }
-        fsutil::sync_dir(&self.dir)
+        fsutil::sync_dir(&*self.fs, &self.dir).map_err(fsutil::sync_failed)
     }
 
     /// Flushes the current segment to disk.
     pub(crate) fn sync(&mut self) -> Result<()> {
         let path = &self.segments.last().expect("the WAL always has a current segment").path;
-        self.file.sync_all().map_err(|e| Error::io(path, e))
+        self.file.sync_all().map_err(|e| Error::DiskFailed { path: path.clone(), source: e })
     }
 }
 

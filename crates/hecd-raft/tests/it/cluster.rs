@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hecd_raft::{start, Error, Handle, MemberChange, Transport};
+use hecd_raft::fs::{Fault, FaultFs};
+use hecd_raft::{start, DiskHealth, Error, Handle, MemberChange, Transport};
 
 use crate::support::{config, expected, propose_seq, Recorder};
 
@@ -52,6 +53,16 @@ impl Cluster {
 
     /// Starts `n` members; with `base`, member `id` keeps its data in `base/<id>`.
     async fn start_in(n: u64, snapshot_count: u64, base: Option<&std::path::Path>) -> Cluster {
+        Cluster::start_on(n, snapshot_count, base, &HashMap::new()).await
+    }
+
+    /// As [`Cluster::start_in`], member `id` on the file system `fss[id]` when there is one.
+    async fn start_on(
+        n: u64,
+        snapshot_count: u64,
+        base: Option<&std::path::Path>,
+        fss: &HashMap<u64, FaultFs>,
+    ) -> Cluster {
         let net = Arc::new(Net::default());
         let peers: Vec<(u64, String)> = (1..=n).map(|id| (id, format!("mem://{id}"))).collect();
         let mut sms = HashMap::new();
@@ -60,6 +71,9 @@ impl Cluster {
             let mut cfg = config(id).with_peers(peers.clone()).with_snapshot_count(snapshot_count);
             if let Some(base) = base {
                 cfg = cfg.with_data_dir(base.join(id.to_string()));
+            }
+            if let Some(fs) = fss.get(&id) {
+                cfg = cfg.with_fs(Arc::new(fs.clone()));
             }
             let link = Link { from: id, net: Arc::clone(&net) };
             let node = start(cfg, sm.clone(), link, std::future::pending()).await.expect("start");
@@ -302,4 +316,40 @@ async fn leadership_can_be_handed_over() {
         .expect("status");
     propose_seq(&c.node(to), "b", 1).await;
     c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_whose_fdatasync_failed_no_longer_counts_toward_the_quorum() {
+    let dir = tempfile::tempdir().unwrap();
+    let fss: HashMap<u64, FaultFs> = (1..=3).map(|id| (id, FaultFs::new())).collect();
+    let c = Cluster::start_on(3, 0, Some(dir.path()), &fss).await;
+    let leader = c.leader(&[1, 2, 3]).await;
+    let followers: Vec<u64> = (1..=3).filter(|id| *id != leader).collect();
+    let node = c.node(leader);
+    propose_seq(&node, "before", 2).await;
+
+    // One follower's disk fails: the other follower and the leader still make a quorum.
+    fss[&followers[0]].inject_next("sync_data", Fault::Eio);
+    propose_seq(&node, "one-failed", 3).await;
+    let mut health = c.node(followers[0]).watch_disk();
+    tokio::time::timeout(DEADLINE, health.wait_for(|h| *h == DiskHealth::Failed))
+        .await
+        .expect("the follower saw its disk fail")
+        .unwrap();
+
+    // The second follower's disk fails too: the failed members cannot acknowledge, so nothing commits.
+    fss[&followers[1]].inject_next("sync_data", Fault::Eio);
+    let res =
+        tokio::time::timeout(Duration::from_secs(3), node.propose(b"no-quorum".to_vec())).await;
+    assert!(
+        !matches!(res, Ok(Ok(_))),
+        "a write must not be acknowledged by members whose disk failed: {res:?}"
+    );
+    let committed: Vec<Vec<u8>> = c.sms[&leader].datas();
+    assert!(!committed.contains(&b"no-quorum".to_vec()), "{committed:?}");
+    let nodes: Vec<_> = c.net.nodes.lock().unwrap().drain().collect();
+    for (id, node) in nodes {
+        let res = node.shutdown().await;
+        assert_eq!(res.is_err(), id != leader, "member {id}: {res:?}");
+    }
 }

@@ -3,6 +3,7 @@
 
 mod cluster;
 mod durability;
+mod faults;
 mod logging;
 mod single;
 mod support;
