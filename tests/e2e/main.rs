@@ -4,6 +4,7 @@
 mod auth;
 mod cluster;
 mod confd;
+mod disk;
 mod docker;
 mod durability;
 mod hostile;

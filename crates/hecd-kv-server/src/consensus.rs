@@ -159,6 +159,11 @@ impl Consensus {
         self.handle.watch_status()
     }
 
+    /// A receiver of every change of the data directory disk's health.
+    pub fn watch_disk(&self) -> tokio::sync::watch::Receiver<hecd_raft::DiskHealth> {
+        self.handle.watch_disk()
+    }
+
     /// The current state of the log.
     pub fn status(&self) -> LogStatus {
         let s = self.handle.status();

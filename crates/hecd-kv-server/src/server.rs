@@ -205,10 +205,16 @@ pub async fn run_with_peers(
     drop(done_tx);
 
     let mut removed = state.membership.removed();
+    let mut disk = state.log.watch_disk();
     tokio::select! {
         () = shutdown => {}
         _ = removed.wait_for(|r| *r) => {
             warn!("this member was removed from the cluster; stopping");
+        }
+        // A member whose disk failed stops serving (stale reads included); its next start recovers
+        // from what is on disk.
+        _ = disk.wait_for(|h| *h == hecd_raft::DiskHealth::Failed) => {
+            tracing::error!("the data directory's disk failed; stopping");
         }
     }
     info!("shutting down");

@@ -280,6 +280,17 @@ impl Cluster {
         self.wait_answering(i);
     }
 
+    /// Starts member `i` again with the same flags and data dir, without waiting for it to answer
+    /// (for a start that is expected to fail); the caller owns the process.
+    pub fn spawn_member(&self, i: usize) -> Proc {
+        self.spawn(i)
+    }
+
+    /// Member `i`'s data dir.
+    pub fn data_dir(&self, i: usize) -> std::path::PathBuf {
+        self.dir.path().join(&self.members[i].name)
+    }
+
     /// Deletes member `i`'s data dir (it must be stopped).
     pub fn wipe(&self, i: usize) {
         let _ = std::fs::remove_dir_all(self.dir.path().join(&self.members[i].name));

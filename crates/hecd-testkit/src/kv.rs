@@ -170,6 +170,17 @@ impl KvServer {
         self.proc.wait_exit(Duration::from_secs(30)).expect("server exits")
     }
 
+    /// Starts the server again with the same flags, ports and data dir, without waiting for it to
+    /// answer (for a start that is expected to fail).
+    ///
+    /// # Panics
+    /// When the binary cannot be run.
+    pub fn spawn_again(&self) -> Proc {
+        let mut cmd = Command::new(self.kind.binary());
+        cmd.args(&self.args);
+        Proc::spawn(&format!("{:?}", self.kind), cmd).expect("server binary runs")
+    }
+
     /// Starts the server again with the same flags, ports and data dir (after [`KvServer::stop`]),
     /// and waits until it answers.
     ///
