@@ -4,6 +4,7 @@
 mod auth;
 mod cluster;
 mod confd;
+mod connections;
 mod disk;
 mod docker;
 mod durability;

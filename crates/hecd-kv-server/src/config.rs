@@ -26,7 +26,10 @@ pub struct Config {
     /// keep-alive connection stays open (etcd never closes one; clients with connection pools
     /// then meet fewer closed connections the longer this is).
     pub header_read_timeout: Duration,
-    /// Most concurrent client connections; further ones wait to be accepted.
+    /// Most concurrent client connections (capped by the file-descriptor limit, which the server
+    /// raises to its hard maximum). At the limit, the connection idle the longest (no request in
+    /// flight: keep-alive or a slow request head) is closed for the new one; if every connection
+    /// is busy, the new one waits.
     pub max_connections: usize,
     /// How long shutdown waits for in-flight requests (watches are cut after it).
     pub shutdown_grace: Duration,
@@ -57,7 +60,7 @@ impl Config {
             snapshot_count: 100_000,
             history_size: 1000,
             header_read_timeout: Duration::from_secs(120),
-            max_connections: 4096,
+            max_connections: 65_536,
             shutdown_grace: Duration::from_secs(2),
             sync_interval: Duration::from_millis(100),
             client_tls: None,

@@ -29,6 +29,7 @@ pub mod body;
 mod cluster;
 pub mod command;
 mod config;
+mod conns;
 pub mod consensus;
 mod error;
 pub mod form;

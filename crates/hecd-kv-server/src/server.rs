@@ -24,6 +24,7 @@ use tracing::{debug, info, warn};
 
 use crate::body::Body;
 use crate::command::{to_nanos, Command};
+use crate::conns::{Conns, Registration};
 use crate::consensus::{Consensus, LogConfig};
 use crate::form::{decode_path, escape_path, mux_clean_path};
 use crate::metrics::Metrics;
@@ -178,7 +179,15 @@ pub async fn run_with_peers(
             info!(%addr, "serving peer requests");
         }
         let (stop, done) = (stop_rx.clone(), done_tx.clone());
-        tokio::spawn(accept_loop(l, Kind::Peer, state.clone(), stop, done, peer_limit.clone()));
+        tokio::spawn(accept_loop(
+            l,
+            Kind::Peer,
+            state.clone(),
+            stop,
+            done,
+            peer_limit.clone(),
+            None,
+        ));
     }
     tokio::spawn(crate::peer::probe_loop(
         state.membership.clone(),
@@ -187,7 +196,11 @@ pub async fn run_with_peers(
     ));
     state.log.wait_ready().await;
     tokio::spawn(publish(state.clone(), stop_rx.clone(), done_tx.clone()));
-    let limit = Arc::new(Semaphore::new(state.config.max_connections.max(1)));
+    let fd_limit = crate::conns::raise_fd_limit();
+    let max_conns = crate::conns::connection_limit(state.config.max_connections, fd_limit);
+    info!(max_connections = max_conns, fd_limit = ?fd_limit, "client connection limit");
+    let limit = Arc::new(Semaphore::new(max_conns));
+    let conns = Arc::new(crate::conns::Conns::default());
     for l in listeners {
         if let Ok(addr) = l.local_addr() {
             info!(%addr, "serving client requests");
@@ -199,6 +212,7 @@ pub async fn run_with_peers(
             stop_rx.clone(),
             done_tx.clone(),
             limit.clone(),
+            Some(conns.clone()),
         ));
     }
     tokio::spawn(sync_loop(state.clone(), stop_rx.clone(), done_tx.clone()));
@@ -247,14 +261,20 @@ async fn accept_loop(
     mut stop: watch::Receiver<bool>,
     done: mpsc::Sender<()>,
     limit: Arc<Semaphore>,
+    conns: Option<Arc<Conns>>,
 ) {
     let mut backoff = Duration::from_millis(5);
     loop {
-        let permit = tokio::select! {
-            _ = stop.changed() => return,
-            p = limit.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => return,
+        // Peers wait for a slot before being accepted. Clients are accepted first: at the limit,
+        // the idlest client connection is closed to make room (see `conns`).
+        let early_permit = match conns {
+            Some(_) => None,
+            None => tokio::select! {
+                _ = stop.changed() => return,
+                p = limit.clone().acquire_owned() => match p {
+                    Ok(p) => Some(p),
+                    Err(_) => return,
+                },
             },
         };
         let accepted = tokio::select! {
@@ -273,6 +293,15 @@ async fn accept_loop(
                 continue;
             }
         };
+        let permit = match (early_permit, &conns) {
+            (Some(p), _) => p,
+            (None, Some(conns)) => match client_slot(&limit, conns, &mut stop).await {
+                Some(p) => p,
+                None => return,
+            },
+            (None, None) => return,
+        };
+        let registration = conns.as_ref().map(|c| c.register());
         let _ = stream.set_nodelay(true);
         let state = state.clone();
         let stop = stop.clone();
@@ -295,13 +324,13 @@ async fn accept_loop(
                                     crate::tls::chain_common_names(chain).into(),
                                 )
                             });
-                            serve_connection(s, kind, state, stop, names).await
+                            serve_connection(s, kind, state, stop, names, registration).await
                         }
                         Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => debug!(%peer, "TLS handshake timed out"),
                     }
                 }
-                _ => serve_connection(stream, kind, state, stop, None).await,
+                _ => serve_connection(stream, kind, state, stop, None, registration).await,
             }
             debug!(%peer, "connection closed");
             drop(permit);
@@ -316,17 +345,21 @@ async fn serve_connection<S>(
     state: Arc<State>,
     mut stop: watch::Receiver<bool>,
     client_cert: Option<crate::auth::ClientCertNames>,
+    registration: Option<Registration>,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let grace = state.config.shutdown_grace;
     let svc_state = state.clone();
+    let activity = registration.as_ref().map(|r| r.conn.clone());
     let svc = service_fn(move |mut req: Request<Incoming>| {
         let st = svc_state.clone();
         if let Some(names) = &client_cert {
             req.extensions_mut().insert(names.clone());
         }
+        let busy = activity.as_ref().map(|c| c.request());
         async move {
+            let _busy = busy;
             let resp = match kind {
                 Kind::Client => route(&st, req).await,
                 Kind::Peer => route_peer(&st, req).await,
@@ -339,13 +372,45 @@ async fn serve_connection<S>(
         .header_read_timeout(state.config.header_read_timeout)
         .serve_connection(TokioIo::new(stream), svc);
     tokio::pin!(conn);
+    let evicted = async {
+        match &registration {
+            Some(r) => r.conn.close.notified().await,
+            None => std::future::pending().await,
+        }
+    };
     let stopped = tokio::select! {
         _ = conn.as_mut() => false,
         r = stop.wait_for(|s| *s) => r.is_ok(),
+        () = evicted => true,
     };
     if stopped {
         conn.as_mut().graceful_shutdown();
         let _ = tokio::time::timeout(grace, conn).await;
+    }
+}
+
+/// Waits for a client connection slot; at the limit, closes the idlest client connection (one
+/// without a request in flight) every 50 ms until a slot frees. `None` when the server stops.
+async fn client_slot(
+    limit: &Arc<Semaphore>,
+    conns: &Conns,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    loop {
+        match limit.clone().try_acquire_owned() {
+            Ok(p) => return Some(p),
+            Err(tokio::sync::TryAcquireError::Closed) => return None,
+            Err(tokio::sync::TryAcquireError::NoPermits) => {}
+        }
+        let closing = conns.close_idlest();
+        debug!(closing, "at the client connection limit");
+        tokio::select! {
+            _ = stop.changed() => return None,
+            p = limit.clone().acquire_owned() => return p.ok(),
+            // Evicted connections release their slot when they close; if none was idle, or the
+            // one asked is slow to go, ask again.
+            () = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
     }
 }
 

@@ -261,3 +261,17 @@ pub fn bin(name: &str) -> PathBuf {
 
 #[cfg(test)]
 mod tests;
+
+/// Raises this process's soft `RLIMIT_NOFILE` to its hard limit and returns the soft limit now in
+/// force (`u64::MAX` when unlimited), for tests that open thousands of connections.
+pub fn raise_fd_limit() -> u64 {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let lim = getrlimit(Resource::Nofile);
+    if lim.current < lim.maximum
+        && setrlimit(Resource::Nofile, Rlimit { current: lim.maximum, maximum: lim.maximum })
+            .is_ok()
+    {
+        return lim.maximum.unwrap_or(u64::MAX);
+    }
+    lim.current.unwrap_or(u64::MAX)
+}
