@@ -227,7 +227,8 @@ pub async fn run_with_peers(
         }
         // A member whose disk failed stops serving (stale reads included); its next start recovers
         // from what is on disk.
-        _ = disk.wait_for(|h| *h == hecd_raft::DiskHealth::Failed) => {
+        // (An in-memory log has no disk: its health channel closes at once and this branch is off.)
+        Ok(_) = disk.wait_for(|h| *h == hecd_raft::DiskHealth::Failed) => {
             tracing::error!("the data directory's disk failed; stopping");
         }
     }
