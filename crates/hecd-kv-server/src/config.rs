@@ -43,6 +43,9 @@ pub struct Config {
     /// TLS for peer traffic (`--peer-cert-file`, `--peer-key-file`, `--peer-client-cert-auth`,
     /// `--peer-trusted-ca-file`): HTTPS on the peer listeners and for `https://` peer URLs.
     pub peer_tls: Option<crate::TlsFiles>,
+    /// The file system the data dir lives on (the operating system's; tests inject disk faults
+    /// with [`hecd_raft::fs::FaultFs`]).
+    pub fs: std::sync::Arc<dyn hecd_raft::fs::Fs>,
     /// `--cors`: the origins that get etcd's `Access-Control-Allow-*` headers (default `*`).
     pub cors: crate::Cors,
 }
@@ -67,6 +70,7 @@ impl Config {
             join_existing: false,
             peer_tls: None,
             cors: crate::Cors::Any,
+            fs: std::sync::Arc::new(hecd_raft::fs::OsFs),
         }
     }
 

@@ -63,6 +63,8 @@ pub struct LogConfig {
     pub membership: std::sync::Arc<crate::members::Membership>,
     /// The HTTP(S) client for peer traffic.
     pub peer_client: crate::peer::PeerClient,
+    /// The file system the data directory lives on.
+    pub fs: std::sync::Arc<dyn hecd_raft::fs::Fs>,
 }
 
 impl Consensus {
@@ -77,6 +79,7 @@ impl Consensus {
             rc = rc.with_data_dir(dir);
         }
         rc.cluster_token = cfg.cluster_token;
+        rc = rc.with_fs(cfg.fs);
         rc.cluster_id = cfg.cluster_id;
         if cfg.peers.len() > 1 {
             rc = rc.with_peers(cfg.peers);

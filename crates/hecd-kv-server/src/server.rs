@@ -147,6 +147,7 @@ pub async fn run_with_peers(
         cluster_id,
         membership: membership.clone(),
         peer_client: peer_client.clone(),
+        fs: config.fs.clone(),
     };
     let client_tls = config.client_tls.as_ref().map(crate::tls::acceptor).transpose()?;
     let published = MemberAttributes::default();

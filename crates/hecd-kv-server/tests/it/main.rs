@@ -5,6 +5,7 @@ mod support;
 mod auth;
 mod cluster;
 mod cluster_members;
+mod disk;
 mod keys;
 mod misc;
 mod watch;

@@ -84,6 +84,12 @@ impl Server {
             .expect("join")
     }
 
+    /// Waits for `run` to return by itself (without asking it to stop).
+    pub async fn exited(mut self) -> hecd_kv_server::Result<()> {
+        let task = self.task.take().expect("task");
+        tokio::time::timeout(DEADLINE, task).await.expect("run returns by itself").expect("join")
+    }
+
     pub async fn req(&self, method: &str, target: &str, body: &str) -> Reply {
         request(
             self.addr,
