@@ -2,20 +2,16 @@
 
 use std::time::{Duration, SystemTime};
 
-use hecd_store::{Event, GetOptions, WatchOptions};
-use hecd_v2api::header::{X_ETCD_INDEX, X_RAFT_INDEX, X_RAFT_TERM};
-use hecd_v2api::ErrorCode;
+use hecd_store::{GetOptions, WatchOptions};
 use hyper::body::Bytes;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
-use hyper::{Response, StatusCode};
+use hyper::Response;
 
 use crate::body::{Body, WatchBody};
 use crate::command::{to_nanos, Command};
-use crate::render::{error_json, event_json, is_created, status_of};
+use crate::reply::method_not_allowed;
 use crate::request::{parse_key_request, KeyMethod, KeyRequest, KeyRequestError};
-use crate::server::{method_not_allowed, Parts, State};
-
-const JSON: HeaderValue = HeaderValue::from_static("application/json");
+use crate::state::Parts;
+use crate::state::State;
 
 /// Handles one `/v2/keys` request.
 pub(crate) async fn handle(state: &State, parts: &Parts, body: &Bytes) -> Response<Body> {
@@ -34,50 +30,6 @@ pub(crate) async fn handle(state: &State, parts: &Parts, body: &Bytes) -> Respon
         KeyMethod::Get | KeyMethod::Head if req.wait => watch(state, &req),
         KeyMethod::Get | KeyMethod::Head => get(state, &req, now).await,
         KeyMethod::Put | KeyMethod::Post | KeyMethod::Delete => write(state, req, now).await,
-    }
-}
-
-impl State {
-    /// A v2 error answer: etcd's status, `X-Etcd-Index` = the error's index, no Raft headers.
-    pub(crate) fn v2_error(&self, code: ErrorCode, cause: &str, index: u64) -> Response<Body> {
-        let mut r = Response::new(Body::full(error_json(code, cause, index)));
-        *r.status_mut() = status_of(code);
-        let h = r.headers_mut();
-        h.insert(CONTENT_TYPE, JSON);
-        h.insert(X_ETCD_INDEX, HeaderValue::from(index));
-        self.cluster_header(h);
-        r
-    }
-
-    fn event_response(&self, ev: &Event, raft: (u64, u64), no_value: bool) -> Response<Body> {
-        let mut r = Response::new(Body::full(event_json(ev, no_value)));
-        if is_created(ev) {
-            *r.status_mut() = StatusCode::CREATED;
-        }
-        self.key_headers(r.headers_mut(), ev.index, raft);
-        r
-    }
-
-    fn key_headers(
-        &self,
-        h: &mut hyper::HeaderMap,
-        etcd_index: u64,
-        (raft_index, term): (u64, u64),
-    ) {
-        h.insert(CONTENT_TYPE, JSON);
-        h.insert(X_ETCD_INDEX, HeaderValue::from(etcd_index));
-        h.insert(X_RAFT_INDEX, HeaderValue::from(raft_index));
-        h.insert(X_RAFT_TERM, HeaderValue::from(term));
-        self.cluster_header(h);
-    }
-
-    fn raft_position(&self) -> (u64, u64) {
-        let s = self.log.status();
-        (s.commit_index, s.term)
-    }
-
-    fn raft_error(&self, e: impl std::fmt::Display) -> Response<Body> {
-        self.v2_error(ErrorCode::RaftInternal, &e.to_string(), 0)
     }
 }
 

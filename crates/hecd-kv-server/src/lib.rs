@@ -33,13 +33,17 @@ mod conns;
 pub mod consensus;
 mod error;
 pub mod form;
+mod join;
 mod keys;
 pub mod members;
+mod members_api;
 mod metrics;
 pub mod peer;
 pub mod render;
+mod reply;
 pub mod request;
 mod server;
+mod state;
 pub mod state_machine;
 pub mod tls;
 

@@ -5,15 +5,14 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use hecd_store::Store;
-use hecd_v2api::header::X_ETCD_CLUSTER_ID;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE, LOCATION};
+use hyper::header::{HeaderValue, CONTENT_TYPE, LOCATION};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -28,68 +27,11 @@ use crate::conns::{Conns, Registration};
 use crate::consensus::{Consensus, LogConfig};
 use crate::form::{decode_path, escape_path, mux_clean_path};
 use crate::metrics::Metrics;
+use crate::reply::{not_found, text};
 use crate::request::MAX_FORM_BYTES;
+use crate::state::{Parts, State};
 use crate::state_machine::{KvStateMachine, MemberAttributes};
-use crate::{cluster, keys, Config, Error, Result};
-
-/// The request head.
-pub(crate) type Parts = hyper::http::request::Parts;
-
-/// Everything a request handler needs.
-#[derive(Debug)]
-pub(crate) struct State {
-    pub store: Arc<RwLock<Store>>,
-    /// Member attributes published through the log.
-    pub published: MemberAttributes,
-    pub log: Consensus,
-    pub config: Config,
-    pub member_id: u64,
-    cluster_id: HeaderValue,
-    pub metrics: Metrics,
-    pub start_time: SystemTime,
-    /// TLS for the client listeners, when configured.
-    pub client_tls: Option<crate::tls::ServerTls>,
-    /// Every member's peer URLs, as the log says.
-    pub membership: Arc<crate::members::Membership>,
-    /// TLS for the peer listeners, when configured.
-    pub peer_tls: Option<crate::tls::ServerTls>,
-    /// The client for peer traffic (HTTPS when peer TLS is configured).
-    pub peer_client: crate::peer::PeerClient,
-    /// v2 auth: the verified-credentials cache.
-    pub auth: crate::auth::Auth,
-}
-
-impl State {
-    /// A short shared lock on the store; never held across an `.await`.
-    pub fn store_read(&self) -> RwLockReadGuard<'_, Store> {
-        self.store.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn cluster_header(&self, h: &mut hyper::HeaderMap) {
-        h.insert(X_ETCD_CLUSTER_ID, self.cluster_id.clone());
-    }
-}
-
-/// Go's `http.Error(w, "Method Not Allowed", 405)` with an `Allow` header.
-pub(crate) fn method_not_allowed(allow: &'static str) -> Response<Body> {
-    let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed\n");
-    r.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
-    r
-}
-
-/// Go's `http.NotFound`.
-pub(crate) fn not_found() -> Response<Body> {
-    text(StatusCode::NOT_FOUND, "404 page not found\n")
-}
-
-fn text(status: StatusCode, body: &'static str) -> Response<Body> {
-    let mut r = Response::new(Body::full(body));
-    *r.status_mut() = status;
-    let h = r.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-    h.insert("X-Content-Type-Options", HeaderValue::from_static("nosniff"));
-    r
-}
+use crate::{cluster, keys, members_api, Config, Error, Result};
 
 /// Serves the etcd v2 client API on `listeners` until `shutdown` resolves (single member,
 /// or a member whose peers reach it through another process's peer listener).
@@ -126,11 +68,11 @@ pub async fn run_with_peers(
         config.members().into_iter().map(|(id, _, url)| (id, url)).collect();
     let membership = Arc::new(crate::members::Membership::new(member_id, &initial));
     // A data directory that already has a log knows its cluster id.
-    let has_log = config.data_dir.as_ref().is_some_and(|d| d.join("meta").exists());
+    let has_log = config.data_dir.as_ref().is_some_and(|d| hecd_raft::has_state(&*config.fs, d));
     let peer_tls = config.peer_tls.as_ref().map(crate::tls::acceptor).transpose()?;
     let peer_client = crate::peer::peer_client(config.peer_tls.as_ref())?;
     let cluster_id = if config.join_existing && !has_log {
-        Some(crate::members::join_cluster(member_id, &initial, &peer_client).await?)
+        Some(crate::join::join_cluster(member_id, &initial, &peer_client).await?)
     } else {
         None
     };
@@ -166,7 +108,7 @@ pub async fn run_with_peers(
         metrics: Metrics::default(),
         start_time: SystemTime::now(),
         client_tls,
-        auth: crate::auth::Auth::default(),
+        auth: crate::auth::cache::Auth::default(),
         membership,
         peer_tls,
         peer_client,
@@ -190,7 +132,7 @@ pub async fn run_with_peers(
             None,
         ));
     }
-    tokio::spawn(crate::peer::probe_loop(
+    tokio::spawn(crate::peer::transport::probe_loop(
         state.membership.clone(),
         state.peer_client.clone(),
         stop_rx.clone(),
@@ -253,6 +195,7 @@ enum Kind {
 
 /// Most concurrent peer connections.
 const PEER_CONNECTIONS: usize = 64;
+
 /// Largest peer request (a batch of Raft messages, possibly a whole-store snapshot).
 const MAX_PEER_BODY: usize = 512 << 20;
 
@@ -482,8 +425,8 @@ async fn read_body(body: Incoming) -> Option<Bytes> {
 async fn route_peer(state: &State, req: Request<Incoming>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     match Limited::new(body, MAX_PEER_BODY).collect().await {
-        Ok(_) if parts.uri.path() == "/members" => cluster::peer_members(state),
-        Ok(b) => crate::peer::handle(&state.log, &state.membership, &parts, b.to_bytes()),
+        Ok(_) if parts.uri.path() == "/members" => members_api::peer_members(state),
+        Ok(b) => crate::peer::handler::handle(&state.log, &state.membership, &parts, b.to_bytes()),
         Err(_) => text(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n"),
     }
 }
@@ -559,7 +502,7 @@ async fn handle(
                 if let Some(r) = crate::auth::check_members(state, parts).await {
                     break 'resp r;
                 }
-                cluster::members(state, parts, &body).await
+                members_api::members(state, parts, &body).await
             }
             p if p.starts_with("/v2/auth") => crate::auth::handle(state, parts, &body).await,
             _ => not_found(),

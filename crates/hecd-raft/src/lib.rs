@@ -66,4 +66,5 @@ pub use membership::MemberChange;
 pub use node::{start, Handle};
 pub use state_machine::{Applied, StateMachine};
 pub use status::{DiskHealth, Role, Status};
+pub use storage::has_state;
 pub use transport::{NoopTransport, Transport};

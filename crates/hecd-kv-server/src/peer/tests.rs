@@ -1,6 +1,8 @@
 //! Framing of peer message batches.
 
-use super::*;
+use bytes::{BufMut, Bytes, BytesMut};
+
+use super::decode_batch;
 
 #[test]
 fn batches_round_trip_and_reject_truncation() {

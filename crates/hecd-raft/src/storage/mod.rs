@@ -49,6 +49,12 @@ pub(crate) fn fresh(cfg: &Config) -> Recovered {
     }
 }
 
+/// Whether `dir` holds a node's state (a data directory this crate created), so that a starting
+/// member recovers it instead of bootstrapping or joining.
+pub fn has_state(fs: &dyn Fs, dir: &Path) -> bool {
+    fs.exists(&dir.join("meta"))
+}
+
 /// Opens (creating it if needed) the data directory and recovers its content. Blocking.
 pub(crate) fn open(cfg: &Config, dir: &Path) -> Result<(Wal, Recovered, PathBuf)> {
     let fs = &*cfg.fs;

@@ -264,3 +264,14 @@ async fn a_copy_taken_mid_write_recovers_every_acknowledged_entry() {
     }
     node.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn has_state_tells_a_data_directory_from_an_empty_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = hecd_raft::fs::OsFs;
+    assert!(!hecd_raft::has_state(&fs, dir.path()), "an empty directory has no state");
+    let (node, _) = durable(dir.path(), 0).await;
+    node.shutdown().await.unwrap();
+    assert!(hecd_raft::has_state(&fs, dir.path()), "a directory a node ran on has state");
+    assert!(!hecd_raft::has_state(&fs, &dir.path().join("elsewhere")));
+}
