@@ -29,7 +29,8 @@ fn tls_error(path: &Path, reason: impl std::fmt::Display) -> Error {
     Error::Tls { path: path.display().to_string(), reason: reason.to_string() }
 }
 
-fn certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
+/// The certificates of a PEM file (at least one). The one place PEM certificates are read.
+pub(crate) fn certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
     let certs = CertificateDer::pem_file_iter(path)
         .map_err(|e| tls_error(path, e))?
         .collect::<std::result::Result<Vec<_>, _>>()
@@ -38,6 +39,20 @@ fn certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
         return Err(tls_error(path, "no certificate found in the file"));
     }
     Ok(certs)
+}
+
+/// The private key of a PEM file. The one place PEM keys are read.
+pub(crate) fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>> {
+    PrivateKeyDer::from_pem_file(path).map_err(|e| tls_error(path, e))
+}
+
+/// A root store holding every certificate of a CA file.
+pub(crate) fn roots(ca: &Path) -> Result<RootCertStore> {
+    let mut roots = RootCertStore::empty();
+    for cert in certs(ca)? {
+        roots.add(cert).map_err(|e| tls_error(ca, e))?;
+    }
+    Ok(roots)
 }
 
 /// A TLS acceptor built from [`TlsFiles`].
@@ -74,11 +89,8 @@ pub fn acceptor(files: &TlsFiles) -> Result<ServerTls> {
         .map_err(|e| tls_error(&files.cert_file, e))?;
     let builder = match &files.trusted_ca_file {
         Some(ca) => {
-            let mut roots = RootCertStore::empty();
-            for cert in certs(ca)? {
-                roots.add(cert).map_err(|e| tls_error(ca, e))?;
-            }
-            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
+            let verifier =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots(ca)?), provider);
             let verifier =
                 if files.client_cert_auth { verifier } else { verifier.allow_unauthenticated() };
             builder.with_client_cert_verifier(verifier.build().map_err(|e| tls_error(ca, e))?)
@@ -88,8 +100,7 @@ pub fn acceptor(files: &TlsFiles) -> Result<ServerTls> {
         }
         None => builder.with_no_client_auth(),
     };
-    let key =
-        PrivateKeyDer::from_pem_file(&files.key_file).map_err(|e| tls_error(&files.key_file, e))?;
+    let key = private_key(&files.key_file)?;
     let mut config = builder
         .with_single_cert(certs(&files.cert_file)?, key)
         .map_err(|e| tls_error(&files.cert_file, e))?;

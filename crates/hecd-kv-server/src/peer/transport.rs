@@ -52,35 +52,24 @@ pub type PeerClient = Client<
 /// # Errors
 /// [`crate::Error::Tls`] naming a file that cannot be read or used.
 pub fn peer_client(tls: Option<&crate::TlsFiles>) -> crate::Result<PeerClient> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let err = |path: &std::path::Path, e: &dyn std::fmt::Display| crate::Error::Tls {
         path: path.display().to_string(),
         reason: e.to_string(),
     };
-    let certs = |path: &std::path::Path| -> crate::Result<Vec<CertificateDer<'static>>> {
-        CertificateDer::pem_file_iter(path)
-            .map_err(|e| err(path, &e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| err(path, &e))
-    };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    if let Some(ca) = tls.and_then(|t| t.trusted_ca_file.as_deref()) {
-        for c in certs(ca)? {
-            roots.add(c).map_err(|e| err(ca, &e))?;
-        }
-    }
+    let roots = match tls.and_then(|t| t.trusted_ca_file.as_deref()) {
+        Some(ca) => crate::tls::roots(ca)?,
+        None => rustls::RootCertStore::empty(),
+    };
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| err(std::path::Path::new("peer TLS"), &e))?
         .with_root_certificates(roots);
     let config = match tls {
         Some(t) => {
-            let key =
-                PrivateKeyDer::from_pem_file(&t.key_file).map_err(|e| err(&t.key_file, &e))?;
+            let key = crate::tls::private_key(&t.key_file)?;
             builder
-                .with_client_auth_cert(certs(&t.cert_file)?, key)
+                .with_client_auth_cert(crate::tls::certs(&t.cert_file)?, key)
                 .map_err(|e| err(&t.cert_file, &e))?
         }
         None => builder.with_no_client_auth(),
