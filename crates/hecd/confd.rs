@@ -13,6 +13,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+#[path = "common.rs"]
+#[allow(dead_code)] // not every binary uses every helper
+mod common;
+
 /// `hecd-confd render`: render one template the way confd does.
 #[derive(Debug, Parser)]
 #[command(name = "hecd-confd render", about = "Render one confd template to standard output")]
@@ -244,23 +248,8 @@ fn render(args: &[std::ffi::OsString]) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("{}", one_line(&e));
+            eprintln!("{}", common::one_line(&e));
             ExitCode::from(if e.is_template_error() { 1 } else { 2 })
         }
     }
-}
-
-/// The error and its sources on one line.
-fn one_line(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
-    text
 }

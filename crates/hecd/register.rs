@@ -9,6 +9,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hecd_register::{from_inspect, Address, Check, Registrar, Registration, RunOptions};
 
+#[path = "common.rs"]
+#[allow(dead_code)] // not every binary uses every helper
+mod common;
+
 const EXAMPLES: &str = "\
 Examples:
   hecd-register add web1 192.168.1.22:49153
@@ -371,7 +375,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 opts.check_interval = secs(s, "--check-interval")?;
             }
             opts.validate().map_err(|m| Failure(2, m))?;
-            hecd_register::run(&registrar, &reg, &opts, shutdown_signal()).await?;
+            hecd_register::run(&registrar, &reg, &opts, common::shutdown_signal()).await?;
         }
         Command::Docker(d) => docker(&cli, d).await?,
     }
@@ -416,7 +420,7 @@ async fn docker(cli: &Cli, d: &DockerArgs) -> Result<(), Failure> {
     let engine = Engine::new(&d.docker_host)?;
     // The store client retries each request over the endpoints; the loop retries the rest.
     let client = registrar(cli)?.client().clone();
-    hecd_register::docker::follow(engine, client, opts, shutdown_signal()).await?;
+    hecd_register::docker::follow(engine, client, opts, common::shutdown_signal()).await?;
     Ok(())
 }
 
@@ -440,21 +444,5 @@ fn print_entries(entries: &[hecd_register::Entry], output: Output) {
                 println!("{:<w$}  {:<v$}  {ttl}", e.name, e.value);
             }
         }
-    }
-}
-
-/// Resolves on SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) =
-        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
-    else {
-        // Without signal handlers the process can only be killed; run until then.
-        std::future::pending::<()>().await;
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
     }
 }

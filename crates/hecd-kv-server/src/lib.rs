@@ -32,6 +32,7 @@ mod config;
 mod conns;
 pub mod consensus;
 mod error;
+pub mod flags;
 pub mod form;
 mod join;
 mod keys;
