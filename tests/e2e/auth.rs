@@ -176,8 +176,7 @@ fn check_etcdctl(kv: &KvServer, args: &[&str], stdin: &str, ok: bool, want: &str
 
 #[test]
 fn etcdctl_v2_manages_auth() {
-    if !std::path::Path::new("/usr/bin/etcdctl").exists() {
-        eprintln!("SKIPPING: /usr/bin/etcdctl is missing");
+    if !hecd_testkit::require_program("/usr/bin/etcdctl") {
         return;
     }
     let Some(kv) = KvServer::start(Kind::HecdKv) else { return };

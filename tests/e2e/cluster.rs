@@ -300,8 +300,7 @@ fn three_members_replicate_and_etcdctl_works() {
     assert_eq!((st, node_value(&body).as_deref()), (200, Some("seen")), "{body}");
 
     let etcdctl = std::path::Path::new("/usr/bin/etcdctl");
-    if !etcdctl.exists() {
-        eprintln!("SKIPPING etcdctl checks: /usr/bin/etcdctl is missing");
+    if !hecd_testkit::require_program("/usr/bin/etcdctl") {
         return;
     }
     let run = |args: &[&str]| {
@@ -606,8 +605,7 @@ fn members_api_answers_as_etcd() {
 #[test]
 fn etcdctl_member_add_update_remove() {
     let etcdctl = std::path::Path::new("/usr/bin/etcdctl");
-    if !etcdctl.exists() {
-        eprintln!("SKIPPING: /usr/bin/etcdctl is missing");
+    if !hecd_testkit::require_program("/usr/bin/etcdctl") {
         return;
     }
     let Some(c) = Cluster::start(Kind::HecdKv, 3, &[]) else { return };

@@ -275,3 +275,21 @@ pub fn raise_fd_limit() -> u64 {
     }
     lim.current.unwrap_or(u64::MAX)
 }
+
+/// Whether the reference program at `path` is installed. Outside CI a missing one skips the
+/// calling test (saying so on stderr); in CI (`CI` set) it is a failure, because
+/// `cargo xtask test` installs every reference.
+///
+/// # Panics
+/// In CI, when the program is missing.
+pub fn require_program(path: &str) -> bool {
+    if Path::new(path).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{path} is missing in CI (cargo xtask deps installs it)"
+    );
+    eprintln!("SKIPPING: {path} is missing");
+    false
+}
