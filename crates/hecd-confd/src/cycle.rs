@@ -25,12 +25,12 @@ use crate::backend;
 use crate::command::run_command;
 use crate::error::{CommandError, SyncError};
 use crate::funcs::func_map;
-use crate::goquote::quote;
 use crate::haproxy::{Outcome, RuntimeUpdater};
 use crate::md5::hex_digest;
 use crate::metrics::Metrics;
 use crate::render::template_name;
 use crate::resource::Resource;
+use hecd_gostd::strconv::quote;
 
 /// How a cycle treats dest files.
 #[derive(Debug, Clone, Default)]
@@ -626,7 +626,7 @@ fn log_output(output: &[u8], failed: bool) {
     if output.is_empty() {
         return;
     }
-    let text = quote(&String::from_utf8_lossy(output));
+    let text = quote(String::from_utf8_lossy(output).as_bytes());
     if failed {
         tracing::error!("{text}");
     } else {

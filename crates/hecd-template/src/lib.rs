@@ -108,7 +108,6 @@ mod json;
 mod lex;
 mod numparse;
 mod parse;
-mod strconv;
 mod template;
 mod types;
 mod value;
@@ -126,5 +125,5 @@ pub use json::from_json;
 /// round-trip, in exponent form when the decimal exponent is < -4 or >= 6
 /// (`1e+06`, `100000`, `1e-05`, `0.0001`).
 pub fn format_float(f: f64) -> String {
-    strconv::format_float_g(f)
+    hecd_gostd::strconv::format_float_g(f)
 }
