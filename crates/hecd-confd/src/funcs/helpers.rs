@@ -24,7 +24,7 @@ fn math_fn(f: fn(i64, i64) -> Result<i64, FuncError>) -> Function {
 }
 
 /// Every helper function.
-pub(super) fn helper_map(types: &ConfdTypes) -> FuncMap {
+pub(super) fn helper_map(types: &ConfdTypes, resolver: Option<crate::dns::Resolver>) -> FuncMap {
     let mut m = FuncMap::new();
     let s = Type::string;
 
@@ -189,7 +189,7 @@ pub(super) fn helper_map(types: &ConfdTypes) -> FuncMap {
         }),
     );
 
-    net::register(&mut m, types);
+    net::register(&mut m, types, resolver);
     time::register(&mut m, types);
     m
 }
