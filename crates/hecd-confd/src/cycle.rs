@@ -18,8 +18,8 @@
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Write;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::io::Write as _;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +35,6 @@ use crate::dns::Resolver;
 use crate::error::{CommandError, SyncError};
 use crate::funcs::func_map_with;
 use crate::haproxy::{Outcome, RuntimeUpdater};
-use crate::md5::hex_digest;
 use crate::metrics::Metrics;
 use crate::render::template_name;
 use crate::resource::Resource;
@@ -584,17 +583,17 @@ impl Stage {
     fn create(r: &Resource, content: &[u8]) -> Result<Stage, SyncError> {
         let dir = dest_dir(&r.dest);
         let base = r.dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let mut attempt = 0u32;
-        let (path, mut file) = loop {
-            let path = dir.join(format!(".{base}{}", random_suffix(attempt)));
-            match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
-                Ok(f) => break (path, f),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
-                    attempt += 1
-                }
-                Err(source) => return Err(SyncError::Io { op: "open", path, source }),
-            }
-        };
+        // Like Go's `ioutil.TempFile(dir, "."+base)`: created exclusively, mode 0600, kept.
+        let (mut file, path) = tempfile::Builder::new()
+            .prefix(&format!(".{base}"))
+            .permissions(std::fs::Permissions::from_mode(0o600))
+            .tempfile_in(&dir)
+            .and_then(|t| t.keep().map_err(|e| e.error))
+            .map_err(|source| SyncError::Io {
+                op: "open",
+                path: dir.join(format!(".{base}")),
+                source,
+            })?;
         let io = |op: &'static str, path: &Path| {
             let path = path.to_owned();
             move |source| SyncError::Io { op, path, source }
@@ -703,6 +702,12 @@ impl Stage {
             let _ = std::fs::remove_file(&self.path);
         }
     }
+}
+
+/// The hex MD5 digest of `data`, for confd's log line `DEST has md5sum OLD should be NEW`.
+fn hex_digest(data: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A regular file's mode as Go's `os.FileMode.String` prints it (`-rw-r--r--`,

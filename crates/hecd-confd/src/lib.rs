@@ -60,7 +60,6 @@ pub mod error;
 pub mod flags;
 pub mod funcs;
 mod haproxy;
-pub mod md5;
 pub mod metrics;
 pub mod render;
 pub mod resource;

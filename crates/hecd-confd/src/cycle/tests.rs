@@ -23,6 +23,23 @@ fn check_cmd_is_a_template_with_only_src() {
     assert_eq!(e, "template: checkcmd:1: unclosed action");
 }
 
+#[test]
+fn md5_rfc_vectors() {
+    assert_eq!(hex_digest(b""), "d41d8cd98f00b204e9800998ecf8427e");
+    assert_eq!(hex_digest(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
+    assert_eq!(
+        hex_digest(
+            b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"
+        ),
+        "57edf4a22be3c955ac49da2e2107b67a"
+    );
+    // What confd logged for a two-server file in the recorded scenarios.
+    assert_eq!(
+        hex_digest(b"server a 10.0.0.1:80\nserver b 10.0.0.2:80\n"),
+        "61d3fb4e22448e6cf116944d4814ba6a"
+    );
+}
+
 fn resource(dir: &Path, name: &str, template: &str) -> Resource {
     let src = dir.join(format!("{name}.tmpl"));
     std::fs::write(&src, template).unwrap();
