@@ -492,8 +492,8 @@ impl Processor {
     }
 
     async fn check(&self, r: &Resource, check: &str, stage: &Path) -> Result<(), SyncError> {
-        let cmd =
-            check_command(check, stage).map_err(|e| SyncError::Check(CommandError::Template(e)))?;
+        let cmd = render_check_cmd(check, stage)
+            .map_err(|e| SyncError::Check(CommandError::Template(e)))?;
         tracing::debug!("Running {cmd}");
         let out =
             run_command(&cmd, r.command_timeout.unwrap_or(self.options.command_timeout)).await;
@@ -507,7 +507,7 @@ impl Processor {
 /// # Errors
 ///
 /// The template's parse or execution error (`template: checkcmd:1: ...`).
-pub fn check_command(check: &str, stage: &Path) -> Result<String, hecd_template::Error> {
+pub fn render_check_cmd(check: &str, stage: &Path) -> Result<String, hecd_template::Error> {
     let data = Value::interface_map([("src", Value::string(stage.to_string_lossy().as_ref()))]);
     let out = Template::new("checkcmd").parse(check)?.render(&data)?;
     Ok(String::from_utf8_lossy(&out).into_owned())
@@ -533,7 +533,7 @@ async fn render_task(
     }
     let src = r.src.clone();
     let staged = tokio::task::spawn_blocking(move || {
-        let content = render(&r, &pairs, resolver)?;
+        let content = render_resource(&r, &pairs, resolver)?;
         let stage = Stage::create(&r, &content)?;
         Ok((content, stage))
     })
@@ -550,7 +550,8 @@ fn task_lost(r: &Resource) -> SyncError {
     SyncError::Io { op: "render", path: r.src.clone(), source }
 }
 
-fn render(
+/// Reads, parses and executes a resource's template over its keys, as confd does.
+fn render_resource(
     r: &Resource,
     pairs: &BTreeMap<String, String>,
     resolver: Option<Resolver>,

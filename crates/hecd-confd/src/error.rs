@@ -65,7 +65,7 @@ pub type Result<T, E = RenderError> = std::result::Result<T, E>;
 /// `error calling NAME: `.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum FuncError {
+pub enum HelperError {
     /// `strconv` rejected the input (`strconv.Atoi: parsing "x": invalid syntax`, or
     /// `value out of range`).
     #[error(transparent)]

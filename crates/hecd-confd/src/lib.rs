@@ -68,7 +68,7 @@ pub mod store;
 pub use config::{Config, Invocation, Mode};
 pub use daemon::{run, RunReport, Signal};
 pub use error::{
-    CommandError, ConfigError, FuncError, LoadError, RenderError, StoreError, SyncError,
+    CommandError, ConfigError, HelperError, LoadError, RenderError, StoreError, SyncError,
 };
 pub use resource::Resource;
 pub use store::{KvPair, KvStore};

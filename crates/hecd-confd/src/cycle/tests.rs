@@ -16,10 +16,10 @@ fn modes_print_like_go() {
 fn check_cmd_is_a_template_with_only_src() {
     let stage = Path::new("/out/.a.conf123");
     assert_eq!(
-        check_command("check {{.src}} '{{.dest}}'", stage).unwrap(),
+        render_check_cmd("check {{.src}} '{{.dest}}'", stage).unwrap(),
         "check /out/.a.conf123 '<no value>'"
     );
-    let e = check_command("check {{.src", stage).unwrap_err().to_string();
+    let e = render_check_cmd("check {{.src", stage).unwrap_err().to_string();
     assert_eq!(e, "template: checkcmd:1: unclosed action");
 }
 

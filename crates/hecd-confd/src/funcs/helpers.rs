@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use hecd_template::{FuncMap, Function, Signature, Str, Type, Value};
 
 use super::{bytes, convert, fail, int, net, pair_key, text, time, ConfdTypes};
-use crate::error::FuncError;
+use crate::error::HelperError;
 use hecd_gostd::{base64, json as gojson, path, strconv, strings};
 
 fn string_fn(f: fn(&str) -> String) -> Function {
@@ -17,7 +17,7 @@ fn bytes_fn(f: fn(&[u8]) -> Vec<u8>) -> Function {
     Function::new(Signature::new([Type::string()]), move |a| Ok(Value::string(f(bytes(&a[0])))))
 }
 
-fn math_fn(f: fn(i64, i64) -> Result<i64, FuncError>) -> Function {
+fn math_fn(f: fn(i64, i64) -> Result<i64, HelperError>) -> Function {
     Function::new(Signature::new([Type::int(), Type::int()]), move |a| {
         f(int(&a[0]), int(&a[1])).map(Value::int).map_err(fail)
     })
@@ -171,12 +171,14 @@ pub(super) fn helper_map(types: &ConfdTypes, resolver: Option<crate::dns::Resolv
         math_fn(|a, b| {
             a.checked_div(b)
                 .or((b == -1).then_some(a.wrapping_neg()))
-                .ok_or(FuncError::DivideByZero)
+                .ok_or(HelperError::DivideByZero)
         }),
     );
     m.insert(
         "mod",
-        math_fn(|a, b| a.checked_rem(b).or((b == -1).then_some(0)).ok_or(FuncError::DivideByZero)),
+        math_fn(|a, b| {
+            a.checked_rem(b).or((b == -1).then_some(0)).ok_or(HelperError::DivideByZero)
+        }),
     );
     let t = types.clone();
     m.insert(
@@ -195,7 +197,7 @@ pub(super) fn helper_map(types: &ConfdTypes, resolver: Option<crate::dns::Resolv
 }
 
 /// `json`: a JSON object as `map[string]interface {}` (numbers are `float64`).
-fn json_object(types: &ConfdTypes, src: &str) -> Result<Value, FuncError> {
+fn json_object(types: &ConfdTypes, src: &str) -> Result<Value, HelperError> {
     match gojson::parse(src)? {
         gojson::Json::Null => Ok(Value::map(types.object.clone(), BTreeMap::new())),
         v @ gojson::Json::Object(_) => Ok(convert::json_to_value(&v, convert::JsonNumbers::Float)?),
@@ -208,7 +210,7 @@ fn json_object(types: &ConfdTypes, src: &str) -> Result<Value, FuncError> {
 }
 
 /// `jsonArray`: a JSON array as `[]interface {}`.
-fn json_array(types: &ConfdTypes, src: &str) -> Result<Value, FuncError> {
+fn json_array(types: &ConfdTypes, src: &str) -> Result<Value, HelperError> {
     match gojson::parse(src)? {
         gojson::Json::Null => Ok(Value::list(types.array.clone(), Vec::new())),
         v @ gojson::Json::Array(_) => Ok(convert::json_to_value(&v, convert::JsonNumbers::Float)?),
@@ -221,14 +223,14 @@ fn json_array(types: &ConfdTypes, src: &str) -> Result<Value, FuncError> {
 }
 
 /// `map`: alternating string keys and values; a later duplicate key wins.
-fn make_map(types: &ConfdTypes, args: &[Value]) -> Result<Value, FuncError> {
+fn make_map(types: &ConfdTypes, args: &[Value]) -> Result<Value, HelperError> {
     if args.len() % 2 == 1 {
-        return Err(FuncError::InvalidMapCall);
+        return Err(HelperError::InvalidMapCall);
     }
     let mut entries: BTreeMap<Str, Value> = BTreeMap::new();
     for pair in args.chunks(2) {
         let Value::String(key) = &pair[0] else {
-            return Err(FuncError::MapKeyNotString);
+            return Err(HelperError::MapKeyNotString);
         };
         entries.insert(key.clone(), pair[1].clone());
     }
