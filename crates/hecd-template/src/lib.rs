@@ -38,8 +38,8 @@
 //! `lex` (nom token recognisers driven by Go's lexer state machine) →
 //! `parse` (recursive descent with Go's look-ahead, producing `ast` trees
 //! with byte positions) → `exec` (the walker; `builtins` for Go's builtin
-//! functions, `gofmt` for `fmt`, `strconv`/`numparse` for Go's number and
-//! string syntax). Golden fixtures recorded from Go live in
+//! functions, `gofmt` for `fmt`, `numparse` for Go's number syntax; Go's
+//! `strconv` and `utf8` come from `hecd-gostd`, shared with `hecd-confd`). Golden fixtures recorded from Go live in
 //! `fixtures/template/` (see its README).
 //!
 //! # Limits
