@@ -16,6 +16,7 @@ use std::process::ExitCode;
 
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser};
+use hecd_client::split_urls;
 
 /// mimalloc: fewer cycles per request than glibc malloc for the many small, short-lived
 /// allocations a request makes across threads (docs/adr/0005-allocator.md).
@@ -212,10 +213,6 @@ fn go_style_args(raw: Vec<String>, cmd: &clap::Command) -> Vec<String> {
         }
     }
     out
-}
-
-fn split_urls(s: &str) -> Vec<String> {
-    s.split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect()
 }
 
 fn with_scheme(addr: &str) -> String {

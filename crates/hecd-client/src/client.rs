@@ -567,6 +567,13 @@ fn header_u64(h: &HeaderMap, name: &str) -> u64 {
 }
 
 /// Accepts `http://host:port[/]`, `https://…` and `host:port` (as http).
+/// Splits a comma-separated list of URLs as flags and environment variables carry them
+/// (`CONFD_NODE`, `ETCDCTL_PEERS`, `--listen-client-urls`): items trimmed, empty ones
+/// dropped.
+pub fn split_urls(list: &str) -> Vec<String> {
+    list.split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect()
+}
+
 fn normalize_endpoint(e: &str) -> Result<String> {
     let e = e.trim().trim_end_matches('/');
     let url = if e.contains("://") { e.to_owned() } else { format!("http://{e}") };

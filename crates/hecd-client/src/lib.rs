@@ -60,7 +60,7 @@ mod options;
 mod tls;
 mod watch;
 
-pub use client::{Client, ClientBuilder, Member, Reply};
+pub use client::{split_urls, Client, ClientBuilder, Member, Reply};
 pub use error::{Error, Result};
 pub use hecd_v2api::{Action, ErrorBody, ErrorCode, Node, Response};
 pub use options::{DeleteOptions, GetOptions, Precondition, SetOptions};
