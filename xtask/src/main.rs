@@ -27,7 +27,7 @@ commands:
               with real containers when a Docker engine is reachable (--docker: start a private one)
   mutants [--in-diff [REV]] [CRATE...]
               mutation testing with cargo-mutants (a measurement, not part of `test`); see docs/testing.md
-  golden      re-record the template fixtures' expectations with real Go (needs golang-go)
+  golden      re-record the fixtures' expectations with real Go (template, confd-funcs, hecd-gostd; needs golang-go)
   bench [kv|template|raft|pipeline|all]  benchmarks against the reference implementations
               (pipeline: registration -> traffic, runtime API vs reload, [--rounds N])";
 

@@ -48,3 +48,24 @@ fn source_rules() {
     check_source("crates/a/src/x.rs", &sleepy, &mut p);
     assert_eq!(p.len(), 1, "only the file under tests/ is flagged: {p:?}");
 }
+
+#[test]
+fn go_library_copies_are_reported() {
+    let copy = format!(
+        "//! Doc.\npub(crate) fn {}(b: &[u8]) -> (char, usize) {{ todo!() }}\n",
+        "decode_rune"
+    );
+    let mut p = Vec::new();
+    check_source("crates/hecd-confd/src/x.rs", &copy, &mut p);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].contains("hecd-gostd"), "{p:?}");
+    p.clear();
+    check_source("crates/hecd-gostd/src/utf8.rs", &copy, &mut p);
+    assert!(p.is_empty(), "{p:?}");
+    let table = format!(
+        "//! Doc.\nconst T: &str = \"{}{}\";\n",
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", "0123456789+/"
+    );
+    check_source("crates/hecd-client/src/x.rs", &table, &mut p);
+    assert_eq!(p.len(), 1, "{p:?}");
+}

@@ -567,6 +567,13 @@ fn header_u64(h: &HeaderMap, name: &str) -> u64 {
 }
 
 /// Accepts `http://host:port[/]`, `https://…` and `host:port` (as http).
+/// Splits a comma-separated list of URLs as flags and environment variables carry them
+/// (`CONFD_NODE`, `ETCDCTL_PEERS`, `--listen-client-urls`): items trimmed, empty ones
+/// dropped.
+pub fn split_urls(list: &str) -> Vec<String> {
+    list.split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect()
+}
+
 fn normalize_endpoint(e: &str) -> Result<String> {
     let e = e.trim().trim_end_matches('/');
     let url = if e.contains("://") { e.to_owned() } else { format!("http://{e}") };
@@ -623,20 +630,8 @@ impl Query {
 
 /// Standard base64 with padding, for the basic-auth header.
 fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(input)
 }
 
 #[cfg(test)]

@@ -42,3 +42,9 @@ fn forms_encode_like_etcd_clients() {
 fn key_paths_are_escaped_but_keep_slashes() {
     assert_eq!(utf8_percent_encode("/a b/c?d#e%", PATH).to_string(), "/a%20b/c%3Fd%23e%25");
 }
+
+#[test]
+fn url_lists_split_on_commas() {
+    assert_eq!(split_urls(" http://a:1 ,http://b:2,, "), ["http://a:1", "http://b:2"]);
+    assert!(split_urls("").is_empty());
+}

@@ -87,7 +87,7 @@ pub async fn run_command(cmd: &str, timeout: Duration) -> CommandOutput {
         Ok(Err(e)) => CommandOutput { output, result: Err(CommandError::Spawn(e)) },
         Err(_) => {
             if let Some(pid) = pid {
-                kill_group(pid).await;
+                kill_group(pid);
             }
             let _ = child.kill().await;
             CommandOutput { output, result: Err(CommandError::Timeout(timeout)) }
@@ -95,14 +95,11 @@ pub async fn run_command(cmd: &str, timeout: Duration) -> CommandOutput {
     }
 }
 
-/// Kills process group `pid` with the system's `kill` (the crate forbids `unsafe`, so no
-/// direct `kill(2)`).
-async fn kill_group(pid: u32) {
-    let _ = tokio::process::Command::new("kill")
-        .args(["-KILL", "--", &format!("-{pid}")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .await;
+/// Sends `SIGKILL` to process group `pid` (`killpg(2)` through rustix: the crate forbids
+/// `unsafe`).
+fn kill_group(pid: u32) {
+    use rustix::process::{kill_process_group, Pid, Signal};
+    if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
+        let _ = kill_process_group(pid, Signal::KILL);
+    }
 }

@@ -289,7 +289,7 @@ where
     let mut nodes: Vec<String> = flags.nodes().to_vec();
     if nodes.is_empty() {
         if let Some(v) = env("CONFD_NODE").or_else(|| env("CONFD_NODES")) {
-            nodes = split_list(&v);
+            nodes = hecd_client::split_urls(&v);
         }
     }
     if nodes.is_empty() {
@@ -297,7 +297,7 @@ where
     }
     if nodes.is_empty() {
         if let Some(v) = env("ETCDCTL_PEERS") {
-            nodes = split_list(&v);
+            nodes = hecd_client::split_urls(&v);
         }
     }
     if nodes.is_empty() {
@@ -388,10 +388,6 @@ where
             .unwrap_or(false),
         config_file,
     })))
-}
-
-fn split_list(v: &str) -> Vec<String> {
-    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
 /// A node as a URL: `host:port` gets `scheme://` (confd 0.6 accepted such nodes).

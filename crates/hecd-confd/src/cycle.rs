@@ -1,6 +1,12 @@
 //! One processing cycle: for each resource, fetch → render → stage → compare → check →
 //! rename → reload, with confd's log lines and hecd's safety guards.
 //!
+//! Every resource of a cycle is fetched, rendered and staged at once, each in its own task;
+//! rendering and staging run on tokio's blocking pool, because template functions may wait
+//! on DNS (`lookupSRV`, `lookupIP`: up to 2 × 5 s) and the stage file is fsynced. The rest
+//! (compare, check, rename, reload) follows the resources' order, except that a resource
+//! whose render is still running after [`SLOW_RENDER`] lets the ready ones after it go first.
+//!
 //! The stage file is `.<dest name><random>` beside dest, written, fsynced and chmod/chown-ed
 //! before the compare, so a mode or owner difference alone makes dest out of sync. dest is
 //! replaced with `rename(2)` and the directory fsynced after it. When `reload_cmd` fails
@@ -11,26 +17,28 @@
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write as _;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use hecd_client::Client;
 use hecd_template::{Template, Value};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use crate::backend;
 use crate::command::run_command;
+use crate::dns::Resolver;
 use crate::error::{CommandError, SyncError};
-use crate::funcs::func_map;
-use crate::goquote::quote;
+use crate::funcs::func_map_with;
 use crate::haproxy::{Outcome, RuntimeUpdater};
-use crate::md5::hex_digest;
 use crate::metrics::Metrics;
 use crate::render::template_name;
 use crate::resource::Resource;
+use hecd_gostd::strconv::quote;
 
 /// How a cycle treats dest files.
 #[derive(Debug, Clone, Default)]
@@ -47,6 +55,21 @@ pub struct CycleOptions {
     pub command_timeout: Duration,
     /// A listed key that does not exist renders as an empty directory.
     pub missing_keys_empty: bool,
+    /// Where `lookupSRV` asks; `None`: the nameservers of `/etc/resolv.conf`, read at each
+    /// lookup, as Go does.
+    pub resolver: Option<Resolver>,
+}
+
+/// How long a cycle waits for a resource's render before the resources after it that are
+/// already rendered go first.
+pub const SLOW_RENDER: Duration = Duration::from_millis(500);
+
+/// What a resource's render task hands back.
+struct Rendered {
+    /// Keys fetched.
+    keys: usize,
+    /// The rendered content and its stage file.
+    staged: Result<(Vec<u8>, Stage), SyncError>,
 }
 
 /// What the processor remembers about one dest between cycles.
@@ -111,9 +134,68 @@ impl Processor {
     pub async fn cycle(&mut self, resources: &[Resource]) -> CycleReport {
         let mut report = CycleReport::default();
         let mut pending: BTreeMap<String, Vec<Swapped>> = BTreeMap::new();
+        let (tx, mut rx) = mpsc::unbounded_channel();
         for (i, resource) in resources.iter().enumerate() {
             self.metrics.render_started(resource);
-            match self.prepare(resource, &mut report).await {
+            let task = render_task(
+                self.client.clone(),
+                resource.clone(),
+                self.options.missing_keys_empty,
+                self.options.resolver.clone(),
+            );
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                if let Err(mpsc::error::SendError((
+                    _,
+                    Ok(Rendered { staged: Ok((_, stage)), .. }),
+                ))) = tx.send((i, task.await))
+                {
+                    // The cycle is gone; nobody else will remove the stage file.
+                    stage.discard(false);
+                }
+            });
+        }
+        drop(tx);
+        let mut results: Vec<Option<Result<Rendered, SyncError>>> =
+            resources.iter().map(|_| None).collect();
+        let mut todo: BTreeSet<usize> = (0..resources.len()).collect();
+        let (mut head, mut head_since) = (usize::MAX, Instant::now());
+        while let Some(&first) = todo.first() {
+            if first != head {
+                (head, head_since) = (first, Instant::now());
+            }
+            let next = if results[first].is_some() {
+                Some(first)
+            } else if head_since.elapsed() >= SLOW_RENDER {
+                todo.iter().copied().find(|&j| results[j].is_some())
+            } else {
+                None
+            };
+            let Some(i) = next else {
+                let wake = head_since + SLOW_RENDER;
+                let received = if Instant::now() < wake {
+                    match tokio::time::timeout_at(wake, rx.recv()).await {
+                        Ok(received) => received,
+                        Err(_elapsed) => continue,
+                    }
+                } else {
+                    rx.recv().await
+                };
+                match received {
+                    Some((j, result)) => results[j] = Some(result),
+                    None => {
+                        // Every task has ended: one that panicked sent nothing.
+                        for j in &todo {
+                            results[*j].get_or_insert_with(|| Err(task_lost(&resources[*j])));
+                        }
+                    }
+                }
+                continue;
+            };
+            todo.remove(&i);
+            let resource = &resources[i];
+            let rendered = results[i].take().unwrap_or_else(|| Err(task_lost(resource)));
+            match self.prepare(resource, rendered, &mut report).await {
                 Ok(Step::Unchanged { keys }) => {
                     self.state.entry(resource.dest.clone()).or_default().last_keys = Some(keys);
                     self.metrics.success(resource, false);
@@ -141,11 +223,12 @@ impl Processor {
                     log_error(resource, &e);
                 }
             }
-            // Reload every group that no later resource of this cycle can join.
-            let rest = &resources[i + 1..];
+            // Reload every group that no resource still to come in this cycle can join.
             let ready: Vec<String> = pending
                 .keys()
-                .filter(|cmd| !rest.iter().any(|r| r.reload_cmd.as_deref() == Some(cmd.as_str())))
+                .filter(|cmd| {
+                    !todo.iter().any(|&j| resources[j].reload_cmd.as_deref() == Some(cmd.as_str()))
+                })
                 .cloned()
                 .collect();
             for cmd in ready {
@@ -301,30 +384,33 @@ impl Processor {
         }
     }
 
-    /// Everything up to the rename: fetch, render, stage, compare, check, swap.
-    async fn prepare(&mut self, r: &Resource, report: &mut CycleReport) -> Result<Step, SyncError> {
-        tracing::debug!("Retrieving keys from store");
-        tracing::debug!("Key prefix set to {}", r.prefix);
-        let pairs = backend::fetch(&self.client, &r.keys, self.options.missing_keys_empty).await?;
-        let keys = pairs.len();
-        if tracing::enabled!(tracing::Level::DEBUG) {
-            let shown: BTreeMap<String, &String> =
-                pairs.iter().map(|(k, v)| (crate::store::normalise_key(k, &r.prefix), v)).collect();
-            let shown: Vec<String> = shown.iter().map(|(k, v)| format!("{k}:{v}")).collect();
-            tracing::debug!("Got the following map from store: map[{}]", shown.join(" "));
-        }
-        if keys < r.min_keys {
-            return Err(SyncError::TooFewKeys { found: keys, min: r.min_keys });
-        }
-        if keys == 0 && !r.allow_empty {
-            if let Some(before) =
-                self.state.get(&r.dest).and_then(|s| s.last_keys).filter(|n| *n > 0)
-            {
-                return Err(SyncError::Collapsed { before });
+    /// Everything after the render up to the rename: guards, compare, check, swap.
+    async fn prepare(
+        &mut self,
+        r: &Resource,
+        rendered: Result<Rendered, SyncError>,
+        report: &mut CycleReport,
+    ) -> Result<Step, SyncError> {
+        let Rendered { keys, staged } = rendered?;
+        let guard = if keys < r.min_keys {
+            Some(SyncError::TooFewKeys { found: keys, min: r.min_keys })
+        } else if keys == 0 && !r.allow_empty {
+            self.state
+                .get(&r.dest)
+                .and_then(|s| s.last_keys)
+                .filter(|n| *n > 0)
+                .map(|before| SyncError::Collapsed { before })
+        } else {
+            None
+        };
+        if let Some(e) = guard {
+            // The guards come first: this render is not used, whatever its outcome.
+            if let Ok((_, stage)) = staged {
+                stage.discard(false);
             }
+            return Err(e);
         }
-        let content = render(r, &pairs)?;
-        let stage = Stage::create(r, &content)?;
+        let (content, stage) = staged?;
         let keep = self.options.keep_stage_file;
         if keep {
             // confd says so before comparing, whatever happens to the file afterwards.
@@ -367,7 +453,7 @@ impl Processor {
                         stage.discard(keep);
                         return Err(SyncError::Io { op: "rename", path: r.dest.clone(), source });
                     }
-                    sync_dir(&r.dest);
+                    sync_dir_off_executor(&r.dest).await;
                     tracing::info!(
                         "Target config {} updated through HAProxy's runtime API, no reload: {}",
                         r.dest.display(),
@@ -401,13 +487,13 @@ impl Processor {
             stage.discard(keep);
             return Err(SyncError::Io { op: "rename", path: r.dest.clone(), source });
         }
-        sync_dir(&r.dest);
+        sync_dir_off_executor(&r.dest).await;
         Ok(Step::Swapped(Box::new(Swapped { resource: r.clone(), backup, keys, runtime: false })))
     }
 
     async fn check(&self, r: &Resource, check: &str, stage: &Path) -> Result<(), SyncError> {
-        let cmd =
-            check_command(check, stage).map_err(|e| SyncError::Check(CommandError::Template(e)))?;
+        let cmd = render_check_cmd(check, stage)
+            .map_err(|e| SyncError::Check(CommandError::Template(e)))?;
         tracing::debug!("Running {cmd}");
         let out =
             run_command(&cmd, r.command_timeout.unwrap_or(self.options.command_timeout)).await;
@@ -421,13 +507,55 @@ impl Processor {
 /// # Errors
 ///
 /// The template's parse or execution error (`template: checkcmd:1: ...`).
-pub fn check_command(check: &str, stage: &Path) -> Result<String, hecd_template::Error> {
+pub fn render_check_cmd(check: &str, stage: &Path) -> Result<String, hecd_template::Error> {
     let data = Value::interface_map([("src", Value::string(stage.to_string_lossy().as_ref()))]);
     let out = Template::new("checkcmd").parse(check)?.render(&data)?;
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
-fn render(r: &Resource, pairs: &BTreeMap<String, String>) -> Result<Vec<u8>, SyncError> {
+/// Fetches a resource's keys, then renders and stages it on the blocking pool (template
+/// functions may wait on DNS; the stage file is written and fsynced).
+async fn render_task(
+    client: Client,
+    r: Resource,
+    missing_keys_empty: bool,
+    resolver: Option<Resolver>,
+) -> Result<Rendered, SyncError> {
+    tracing::debug!("Retrieving keys from store");
+    tracing::debug!("Key prefix set to {}", r.prefix);
+    let pairs = backend::fetch(&client, &r.keys, missing_keys_empty).await?;
+    let keys = pairs.len();
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let shown: BTreeMap<String, &String> =
+            pairs.iter().map(|(k, v)| (crate::store::normalise_key(k, &r.prefix), v)).collect();
+        let shown: Vec<String> = shown.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        tracing::debug!("Got the following map from store: map[{}]", shown.join(" "));
+    }
+    let src = r.src.clone();
+    let staged = tokio::task::spawn_blocking(move || {
+        let content = render_resource(&r, &pairs, resolver)?;
+        let stage = Stage::create(&r, &content)?;
+        Ok((content, stage))
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(SyncError::Io { op: "render", path: src, source: std::io::Error::other(e.to_string()) })
+    });
+    Ok(Rendered { keys, staged })
+}
+
+/// The error of a resource whose render task ended without a result (it panicked).
+fn task_lost(r: &Resource) -> SyncError {
+    let source = std::io::Error::other("the render task ended without a result");
+    SyncError::Io { op: "render", path: r.src.clone(), source }
+}
+
+/// Reads, parses and executes a resource's template over its keys, as confd does.
+fn render_resource(
+    r: &Resource,
+    pairs: &BTreeMap<String, String>,
+    resolver: Option<Resolver>,
+) -> Result<Vec<u8>, SyncError> {
     tracing::debug!("Using source template {}", r.src.display());
     let source = match std::fs::read(&r.src) {
         Ok(s) => s,
@@ -439,7 +567,7 @@ fn render(r: &Resource, pairs: &BTreeMap<String, String>) -> Result<Vec<u8>, Syn
     tracing::debug!("Compiling source template {}", r.src.display());
     let store = Arc::new(backend::snapshot(pairs, &r.prefix));
     let template = Template::new(template_name(&r.src))
-        .funcs(&func_map(store))
+        .funcs(&func_map_with(store, resolver))
         .parse_bytes(&source)
         .map_err(|source| SyncError::Parse { path: r.src.clone(), source })?;
     template.render(&Value::Missing).map_err(SyncError::Execute)
@@ -456,17 +584,17 @@ impl Stage {
     fn create(r: &Resource, content: &[u8]) -> Result<Stage, SyncError> {
         let dir = dest_dir(&r.dest);
         let base = r.dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let mut attempt = 0u32;
-        let (path, mut file) = loop {
-            let path = dir.join(format!(".{base}{}", random_suffix(attempt)));
-            match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
-                Ok(f) => break (path, f),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
-                    attempt += 1
-                }
-                Err(source) => return Err(SyncError::Io { op: "open", path, source }),
-            }
-        };
+        // Like Go's `ioutil.TempFile(dir, "."+base)`: created exclusively, mode 0600, kept.
+        let (mut file, path) = tempfile::Builder::new()
+            .prefix(&format!(".{base}"))
+            .permissions(std::fs::Permissions::from_mode(0o600))
+            .tempfile_in(&dir)
+            .and_then(|t| t.keep().map_err(|e| e.error))
+            .map_err(|source| SyncError::Io {
+                op: "open",
+                path: dir.join(format!(".{base}")),
+                source,
+            })?;
         let io = |op: &'static str, path: &Path| {
             let path = path.to_owned();
             move |source| SyncError::Io { op, path, source }
@@ -577,6 +705,12 @@ impl Stage {
     }
 }
 
+/// The hex MD5 digest of `data`, for confd's log line `DEST has md5sum OLD should be NEW`.
+fn hex_digest(data: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A regular file's mode as Go's `os.FileMode.String` prints it (`-rw-r--r--`,
 /// `ugrwxr-xr-x` with setuid and setgid, `t` for sticky).
 pub fn go_mode_string(mode: u32) -> String {
@@ -600,6 +734,12 @@ fn dest_dir(dest: &Path) -> PathBuf {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     }
+}
+
+/// [`sync_dir`] on the blocking pool.
+async fn sync_dir_off_executor(path: &Path) {
+    let path = path.to_owned();
+    let _ = tokio::task::spawn_blocking(move || sync_dir(&path)).await;
 }
 
 /// fsyncs the directory holding `path`, so a rename survives a crash.
@@ -626,7 +766,7 @@ fn log_output(output: &[u8], failed: bool) {
     if output.is_empty() {
         return;
     }
-    let text = quote(&String::from_utf8_lossy(output));
+    let text = quote(String::from_utf8_lossy(output).as_bytes());
     if failed {
         tracing::error!("{text}");
     } else {

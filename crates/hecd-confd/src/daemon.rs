@@ -82,6 +82,7 @@ pub async fn run(config: Config, mut signals: mpsc::UnboundedReceiver<Signal>) -
         collect_diffs: config.noop && config.mode == Mode::Onetime,
         command_timeout: config.command_timeout,
         missing_keys_empty: config.missing_keys_empty,
+        resolver: None,
     };
     let mut processor = Processor::new(client.clone(), options, metrics);
     match config.mode {

@@ -42,6 +42,31 @@ pub enum DnsError {
     BadName,
 }
 
+/// Where `lookupSRV` sends its question, and how long it waits for each answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolver {
+    /// The nameservers, asked in order; the whole list is tried twice.
+    pub servers: Vec<SocketAddr>,
+    /// How long each question waits for its answer.
+    pub timeout: Duration,
+}
+
+impl Resolver {
+    /// The nameservers of `/etc/resolv.conf` with Go's 5 s timeout.
+    pub fn system() -> Resolver {
+        Resolver { servers: system_nameservers(), timeout: Duration::from_secs(5) }
+    }
+
+    /// [`lookup_srv`] against these nameservers.
+    ///
+    /// # Errors
+    ///
+    /// [`DnsError`] when no usable answer arrives.
+    pub fn lookup_srv(&self, service: &str, proto: &str, name: &str) -> Result<Vec<Srv>, DnsError> {
+        lookup_srv_with(&self.servers, service, proto, name, self.timeout)
+    }
+}
+
 const SRV: u16 = 33;
 const CLASS_IN: u16 = 1;
 
@@ -52,7 +77,7 @@ const CLASS_IN: u16 = 1;
 ///
 /// [`DnsError`] when no usable answer arrives.
 pub fn lookup_srv(service: &str, proto: &str, name: &str) -> Result<Vec<Srv>, DnsError> {
-    lookup_srv_with(&system_nameservers(), service, proto, name, Duration::from_secs(5))
+    Resolver::system().lookup_srv(service, proto, name)
 }
 
 /// [`lookup_srv`] against explicit nameservers.

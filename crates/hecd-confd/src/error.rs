@@ -14,7 +14,7 @@ pub enum StoreError {
     },
     /// A malformed `gets`/`getvs` pattern.
     #[error(transparent)]
-    BadPattern(#[from] crate::glob::BadPattern),
+    BadPattern(#[from] hecd_gostd::path::BadPattern),
 }
 
 /// A failed `hecd-confd render`.
@@ -65,32 +65,17 @@ pub type Result<T, E = RenderError> = std::result::Result<T, E>;
 /// `error calling NAME: `.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum FuncError {
-    /// `strconv` rejected the input (`strconv.Atoi: parsing "x": invalid syntax`).
-    #[error("strconv.{func}: parsing {}: invalid syntax", crate::goquote::quote(input))]
-    NumSyntax {
-        /// The Go function name (`Atoi`, `ParseBool`).
-        func: &'static str,
-        /// The rejected text.
-        input: String,
-    },
-    /// The number does not fit (`strconv.Atoi: parsing "9...9": value out of range`).
-    #[error("strconv.{func}: parsing {}: value out of range", crate::goquote::quote(input))]
-    NumRange {
-        /// The Go function name.
-        func: &'static str,
-        /// The rejected text.
-        input: String,
-    },
-    /// `base64Decode` of malformed input.
-    #[error("illegal base64 data at input byte {offset}")]
-    Base64 {
-        /// The byte offset Go reports.
-        offset: usize,
-    },
+pub enum HelperError {
+    /// `strconv` rejected the input (`strconv.Atoi: parsing "x": invalid syntax`, or
+    /// `value out of range`).
+    #[error(transparent)]
+    Num(#[from] hecd_gostd::strconv::NumError),
+    /// `base64Decode` of malformed input (`illegal base64 data at input byte 4`).
+    #[error(transparent)]
+    Base64(#[from] hecd_gostd::base64::CorruptInputError),
     /// `json`/`jsonArray` of malformed or mistyped input.
     #[error(transparent)]
-    Json(#[from] crate::gojson::JsonError),
+    Json(#[from] hecd_gostd::json::JsonError),
     /// A store function failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -27,8 +27,14 @@ pub use time::GoTime;
 /// Every confd function: the store functions over `store` merged over the helpers
 /// (confd master / v0.16 function set).
 pub fn func_map(store: Arc<KvStore>) -> FuncMap {
+    func_map_with(store, None)
+}
+
+/// [`func_map`] with `lookupSRV` asking `resolver` (`None`: the nameservers of
+/// `/etc/resolv.conf`, read at each lookup).
+pub fn func_map_with(store: Arc<KvStore>, resolver: Option<crate::dns::Resolver>) -> FuncMap {
     let types = ConfdTypes::new();
-    let mut map = helpers::helper_map(&types);
+    let mut map = helpers::helper_map(&types, resolver);
     map.extend(&store_fns::store_map(store, &types));
     map
 }

@@ -19,7 +19,7 @@ use hecd_haproxy::{
 };
 
 use crate::command::run_command;
-use crate::cycle::check_command;
+use crate::cycle::render_check_cmd;
 use crate::metrics::Metrics;
 use crate::resource::Resource;
 
@@ -494,7 +494,7 @@ async fn delete_when_idle(
 /// Checks dest with `check_cmd` and runs `reload_cmd`, when runtime repairs failed.
 pub(crate) async fn reload_from_dest(r: &Resource, timeout: Duration) {
     if let Some(check) = &r.check_cmd {
-        match check_command(check, &r.dest) {
+        match render_check_cmd(check, &r.dest) {
             Ok(cmd) => {
                 let out = run_command(&cmd, timeout).await;
                 if let Err(e) = out.result {

@@ -15,8 +15,8 @@
 //!
 //! **Invariant:** no HTTP server framework (the `--metrics-addr` responder in [`metrics`]
 //! is a few lines over a `TcpListener`); the Go semantics (path matching, JSON, `strconv`,
-//! case mapping, base64) are reimplemented here, each in its own module, so the
-//! template engine stays free of confd knowledge.
+//! case mapping, base64, `sort.Sort`) come from `hecd-gostd`, shared with the template
+//! engine, which stays free of confd knowledge.
 //!
 //! # Example: confd's classic HAProxy backend list
 //!
@@ -59,14 +59,7 @@ pub mod dns;
 pub mod error;
 pub mod flags;
 pub mod funcs;
-pub mod glob;
-pub mod gojson;
-pub mod gopath;
-pub mod goquote;
-pub mod gosort;
-pub mod gostr;
 mod haproxy;
-pub mod md5;
 pub mod metrics;
 pub mod render;
 pub mod resource;
@@ -75,7 +68,7 @@ pub mod store;
 pub use config::{Config, Invocation, Mode};
 pub use daemon::{run, RunReport, Signal};
 pub use error::{
-    CommandError, ConfigError, FuncError, LoadError, RenderError, StoreError, SyncError,
+    CommandError, ConfigError, HelperError, LoadError, RenderError, StoreError, SyncError,
 };
 pub use resource::Resource;
 pub use store::{KvPair, KvStore};

@@ -12,8 +12,8 @@ use hecd_template::{Template, Value};
 
 use crate::error::{RenderError, Result};
 use crate::funcs::{data_from_json, func_map};
-use crate::gojson::{self, Json};
 use crate::store::{normalise_key, KvStore};
+use hecd_gostd::json::{self as gojson, Json};
 
 /// What to render.
 #[derive(Debug, Clone, Default)]

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::config::one_line;
 use crate::error::LoadError;
 use crate::flags::parse_go_duration;
-use crate::gopath;
+use hecd_gostd::path as gopath;
 
 /// One template resource, with paths and keys resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]

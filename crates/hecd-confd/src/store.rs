@@ -11,8 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::RwLock;
 
 use crate::error::StoreError;
-use crate::glob;
-use crate::gopath;
+use hecd_gostd::path as gopath;
 
 /// One key and its value, what `get` and `gets` hand to templates (`memkv.KVPair`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -146,7 +145,7 @@ impl KvStore {
         let map = self.read();
         let mut out = Vec::new();
         for (key, value) in map.iter() {
-            if glob::matches(pattern, key)? {
+            if gopath::matches(pattern, key)? {
                 out.push(KvPair { key: key.clone(), value: value.clone() });
             }
         }

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use bytes::Bytes;
+use http_body_util::Empty;
+use hyper::Request;
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 /// How `run` decides that the container is healthy.
@@ -55,24 +58,28 @@ pub fn parse_http_url(url: &str) -> Result<(String, String), String> {
     Ok((authority, path.to_owned()))
 }
 
+/// GET `url` with hyper's HTTP/1 client on one connection, driven here (no spawned task
+/// outlives the check); healthy on a 2xx status.
 async fn http_ok(url: &str) -> std::io::Result<bool> {
     let (authority, path) = parse_http_url(url).map_err(std::io::Error::other)?;
-    let mut s = TcpStream::connect(authority.as_str()).await?;
-    let host = authority.clone();
-    let req = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: hecd-register\r\n\r\n");
-    s.write_all(req.as_bytes()).await?;
-    let mut head = [0u8; 32];
-    let mut n = 0;
-    while n < 12 {
-        let r = s.read(&mut head[n..]).await?;
-        if r == 0 {
-            break;
-        }
-        n += r;
-    }
-    let line = String::from_utf8_lossy(&head[..n]);
-    let status = line.split_whitespace().nth(1).and_then(|c| c.parse::<u16>().ok());
-    Ok(matches!(status, Some(200..=299)))
+    let stream = TcpStream::connect(authority.as_str()).await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(std::io::Error::other)?;
+    let req = Request::get(path)
+        .header(hyper::header::HOST, authority)
+        .header(hyper::header::USER_AGENT, "hecd-register")
+        .body(Empty::<Bytes>::new())
+        .map_err(std::io::Error::other)?;
+    let send = sender.send_request(req);
+    tokio::pin!(send, conn);
+    let response = tokio::select! {
+        biased;
+        r = &mut send => r,
+        // The connection may end right after handing over the response.
+        _ = &mut conn => send.await,
+    };
+    Ok(response.is_ok_and(|r| r.status().is_success()))
 }
 
 #[cfg(test)]

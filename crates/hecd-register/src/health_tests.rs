@@ -1,6 +1,7 @@
 //! Tests of the health checks against listeners made in the test.
 
 use super::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 #[test]

@@ -269,7 +269,7 @@ impl fmt::Display for NodeDisplay<'_> {
             Node::Range(b) => write_branch(f, tree, "range", b),
             Node::With(b) => write_branch(f, tree, "with", b),
             Node::Template(t) => {
-                write!(f, "{{{{template {}", crate::strconv::quote(t.name.as_bytes()))?;
+                write!(f, "{{{{template {}", hecd_gostd::strconv::quote(t.name.as_bytes()))?;
                 if let Some(p) = &t.pipe {
                     write!(f, " {p}")?;
                 }

@@ -455,8 +455,8 @@ fn js_escape(b: &[u8]) -> Vec<u8> {
             }
             i += 1;
         } else {
-            let (r, w) = crate::strconv::decode_rune(&b[i..]);
-            if crate::strconv::is_print(r) && !(r == '\u{FFFD}' && w == 1) {
+            let (r, w) = hecd_gostd::utf8::decode_rune(&b[i..]);
+            if hecd_gostd::strconv::is_print(r) && !(r == '\u{FFFD}' && w == 1) {
                 out.extend_from_slice(&b[i..i + w]);
             } else {
                 out.extend_from_slice(format!("\\u{:04X}", r as u32).as_bytes());

@@ -194,7 +194,8 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
             At::Cmd(c) => (c.pos, c.to_string()),
             At::Arg(a) => (a.pos(), a.to_string()),
             At::Template(t) => (t.pos, {
-                let mut s = format!("{{{{template {}", crate::strconv::quote(t.name.as_bytes()));
+                let mut s =
+                    format!("{{{{template {}", hecd_gostd::strconv::quote(t.name.as_bytes()));
                 if let Some(p) = &t.pipe {
                     s.push(' ');
                     s.push_str(&p.to_string());
@@ -349,7 +350,7 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
         let Some(tree) = tmpl.set.get(&*t.name) else {
             return self.errorf(format!(
                 "template {} not defined",
-                crate::strconv::quote(t.name.as_bytes())
+                hecd_gostd::strconv::quote(t.name.as_bytes())
             ));
         };
         if self.depth >= MAX_EXEC_DEPTH || self.nesting >= MAX_EXEC_NESTING {
@@ -560,7 +561,7 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
             if self.tmpl.missing_key == MissingKey::Error {
                 return self.errorf(format!(
                     "nil data; no entry for key {}",
-                    crate::strconv::quote(name.as_bytes())
+                    hecd_gostd::strconv::quote(name.as_bytes())
                 ));
             }
             return Ok(V::missing());
@@ -607,7 +608,7 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
                         }
                         MissingKey::Error => self.errorf(format!(
                             "map has no entry for key {}",
-                            crate::strconv::quote(name.as_bytes())
+                            hecd_gostd::strconv::quote(name.as_bytes())
                         )),
                     },
                 };

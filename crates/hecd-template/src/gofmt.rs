@@ -3,9 +3,10 @@
 //! flags, width/precision (including `*`), and the `%!verb(type=val)`,
 //! `%!verb(MISSING)`, `%!(EXTRA ...)` error forms.
 
-use crate::strconv::{decode_rune, quote_with};
 use crate::types::Kind;
 use crate::value::Value;
+use hecd_gostd::strconv::quote_with;
+use hecd_gostd::utf8::decode_rune;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Flags {

@@ -9,7 +9,7 @@ use nom::combinator::opt;
 use nom::error::{ErrorKind, ParseError};
 use nom::{IResult, Parser};
 
-use crate::strconv::decode_rune;
+use hecd_gostd::utf8::decode_rune;
 
 /// Our nom error: where scanning stopped and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,10 +121,10 @@ impl Token {
                         n += 1;
                     }
                     if end < v.len() {
-                        return format!("{}...", crate::strconv::quote(&v[..end]));
+                        return format!("{}...", hecd_gostd::strconv::quote(&v[..end]));
                     }
                 }
-                crate::strconv::quote(v)
+                hecd_gostd::strconv::quote(v)
             }
         }
     }
@@ -605,14 +605,15 @@ impl<'a> Lexer<'a> {
         self.pos = self.src.len() - rest.len();
         if !ok {
             let v = &self.src[self.start..self.pos];
-            return self.errorf(format!("bad number syntax: {}", crate::strconv::quote(v)));
+            return self.errorf(format!("bad number syntax: {}", hecd_gostd::strconv::quote(v)));
         }
         if matches!(self.rest().first(), Some(b'+' | b'-')) {
             let (rest, ok) = scan_number(self.rest());
             self.pos = self.src.len() - rest.len();
             if !ok || self.src[self.pos - 1] != b'i' {
                 let v = &self.src[self.start..self.pos];
-                return self.errorf(format!("bad number syntax: {}", crate::strconv::quote(v)));
+                return self
+                    .errorf(format!("bad number syntax: {}", hecd_gostd::strconv::quote(v)));
             }
             self.emit(Tok::Complex);
         } else {
@@ -652,7 +653,7 @@ impl<'a> Lexer<'a> {
 
 /// Go's `%#U`: `U+002D '-'`.
 pub(crate) fn sharp_u(c: char) -> String {
-    if crate::strconv::is_print(c) {
+    if hecd_gostd::strconv::is_print(c) {
         format!("U+{:04X} '{}'", c as u32, c)
     } else {
         format!("U+{:04X}", c as u32)

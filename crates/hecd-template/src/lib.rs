@@ -38,8 +38,8 @@
 //! `lex` (nom token recognisers driven by Go's lexer state machine) →
 //! `parse` (recursive descent with Go's look-ahead, producing `ast` trees
 //! with byte positions) → `exec` (the walker; `builtins` for Go's builtin
-//! functions, `gofmt` for `fmt`, `strconv`/`numparse` for Go's number and
-//! string syntax). Golden fixtures recorded from Go live in
+//! functions, `gofmt` for `fmt`, `numparse` for Go's number syntax; Go's
+//! `strconv` and `utf8` come from `hecd-gostd`, shared with `hecd-confd`). Golden fixtures recorded from Go live in
 //! `fixtures/template/` (see its README).
 //!
 //! # Limits
@@ -108,7 +108,6 @@ mod json;
 mod lex;
 mod numparse;
 mod parse;
-mod strconv;
 mod template;
 mod types;
 mod value;
@@ -126,5 +125,5 @@ pub use json::from_json;
 /// round-trip, in exponent form when the decimal exponent is < -4 or >= 6
 /// (`1e+06`, `100000`, `1e-05`, `0.0001`).
 pub fn format_float(f: f64) -> String {
-    strconv::format_float_g(f)
+    hecd_gostd::strconv::format_float_g(f)
 }

@@ -253,7 +253,7 @@ pub(crate) fn new_number(
     };
     if is_char {
         let body = &text[1..];
-        let Some((r, _, tail)) = crate::strconv::unquote_char(body, text[0]) else {
+        let Some((r, _, tail)) = hecd_gostd::strconv::unquote_char(body, text[0]) else {
             return Err("invalid syntax".into());
         };
         if tail != b"'" {
@@ -305,7 +305,7 @@ pub(crate) fn new_number(
         n.float = n.uint as f64;
     } else if let Some(f) = parse_float(text) {
         if !text.iter().any(|b| b".eEpP".contains(b)) {
-            return Err(format!("integer overflow: {}", crate::strconv::quote(text)));
+            return Err(format!("integer overflow: {}", hecd_gostd::strconv::quote(text)));
         }
         n.is_float = true;
         n.float = f;
@@ -319,7 +319,7 @@ pub(crate) fn new_number(
         }
     }
     if !n.is_int && !n.is_uint && !n.is_float {
-        return Err(format!("illegal number syntax: {}", crate::strconv::quote(text)));
+        return Err(format!("illegal number syntax: {}", hecd_gostd::strconv::quote(text)));
     }
     Ok(n)
 }

@@ -242,7 +242,7 @@ impl<'a> Parser<'a> {
                 } else if !tree.is_empty() {
                     return self.errorf(format!(
                         "template: multiple definition of template {}",
-                        crate::strconv::quote(tree.name.as_bytes())
+                        hecd_gostd::strconv::quote(tree.name.as_bytes())
                     ));
                 }
             }
@@ -280,7 +280,7 @@ impl<'a> Parser<'a> {
         if t.typ != Tok::String && t.typ != Tok::RawString {
             return self.unexpected(&t, context);
         }
-        let Some(name) = crate::strconv::unquote(t.val(self.src)) else {
+        let Some(name) = hecd_gostd::strconv::unquote(t.val(self.src)) else {
             return self.errorf("invalid syntax");
         };
         self.expect(Tok::RightDelim, context)?;
@@ -417,7 +417,7 @@ impl<'a> Parser<'a> {
 
     fn parse_template_name(&mut self, t: &Token, context: &str) -> PResult<Arc<str>> {
         match t.typ {
-            Tok::String | Tok::RawString => match crate::strconv::unquote(t.val(self.src)) {
+            Tok::String | Tok::RawString => match hecd_gostd::strconv::unquote(t.val(self.src)) {
                 Some(s) => Ok(String::from_utf8_lossy(&s).into()),
                 None => self.errorf("invalid syntax"),
             },
@@ -620,7 +620,7 @@ impl<'a> Parser<'a> {
                 let s = node.to_string();
                 return self.errorf(format!(
                     "unexpected . after term {}",
-                    crate::strconv::quote(s.as_bytes())
+                    hecd_gostd::strconv::quote(s.as_bytes())
                 ));
             }
             other => Arg::Chain { pos: chain_pos, node: Box::new(other), fields: fields.into() },
@@ -635,7 +635,7 @@ impl<'a> Parser<'a> {
                 if !self.has_function(&name) {
                     return self.errorf(format!(
                         "function {} not defined",
-                        crate::strconv::quote(name.as_bytes())
+                        hecd_gostd::strconv::quote(name.as_bytes())
                     ));
                 }
                 let func = match self.funcs.get(&name) {
@@ -657,7 +657,7 @@ impl<'a> Parser<'a> {
                 if !self.st.vars.contains(&first) {
                     return self.errorf(format!(
                         "undefined variable {}",
-                        crate::strconv::quote(first.as_bytes())
+                        hecd_gostd::strconv::quote(first.as_bytes())
                     ));
                 }
                 let fields: Vec<Arc<str>> =
@@ -682,7 +682,7 @@ impl<'a> Parser<'a> {
                 Arg::Pipe(Box::new(p))
             }
             Tok::String | Tok::RawString => {
-                let Some(s) = crate::strconv::unquote(t.val(self.src)) else {
+                let Some(s) = hecd_gostd::strconv::unquote(t.val(self.src)) else {
                     return self.errorf("invalid syntax");
                 };
                 Arg::String {

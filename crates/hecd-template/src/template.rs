@@ -144,7 +144,7 @@ impl Template {
                     location: None,
                     message: format!(
                         "{} is an incomplete or empty template",
-                        crate::strconv::quote(name.as_bytes())
+                        hecd_gostd::strconv::quote(name.as_bytes())
                     ),
                 })));
             }
@@ -153,8 +153,8 @@ impl Template {
                 location: None,
                 message: format!(
                     "no template {} associated with template {}",
-                    crate::strconv::quote(name.as_bytes()),
-                    crate::strconv::quote(self.name.as_bytes())
+                    hecd_gostd::strconv::quote(name.as_bytes()),
+                    hecd_gostd::strconv::quote(self.name.as_bytes())
                 ),
             })));
         };

@@ -1,6 +1,7 @@
 //! Unit tests of the cycle's helpers.
 
 use std::path::Path;
+use std::time::Duration;
 
 use super::*;
 
@@ -15,9 +16,96 @@ fn modes_print_like_go() {
 fn check_cmd_is_a_template_with_only_src() {
     let stage = Path::new("/out/.a.conf123");
     assert_eq!(
-        check_command("check {{.src}} '{{.dest}}'", stage).unwrap(),
+        render_check_cmd("check {{.src}} '{{.dest}}'", stage).unwrap(),
         "check /out/.a.conf123 '<no value>'"
     );
-    let e = check_command("check {{.src", stage).unwrap_err().to_string();
+    let e = render_check_cmd("check {{.src", stage).unwrap_err().to_string();
     assert_eq!(e, "template: checkcmd:1: unclosed action");
+}
+
+#[test]
+fn md5_rfc_vectors() {
+    assert_eq!(hex_digest(b""), "d41d8cd98f00b204e9800998ecf8427e");
+    assert_eq!(hex_digest(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
+    assert_eq!(
+        hex_digest(
+            b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"
+        ),
+        "57edf4a22be3c955ac49da2e2107b67a"
+    );
+    // What confd logged for a two-server file in the recorded scenarios.
+    assert_eq!(
+        hex_digest(b"server a 10.0.0.1:80\nserver b 10.0.0.2:80\n"),
+        "61d3fb4e22448e6cf116944d4814ba6a"
+    );
+}
+
+fn resource(dir: &Path, name: &str, template: &str) -> Resource {
+    let src = dir.join(format!("{name}.tmpl"));
+    std::fs::write(&src, template).unwrap();
+    Resource {
+        file: dir.join(format!("{name}.toml")),
+        src,
+        dest: dir.join(format!("{name}.conf")),
+        prefix: "/".to_owned(),
+        keys: Vec::new(),
+        mode: None,
+        uid: None,
+        gid: None,
+        check_cmd: None,
+        reload_cmd: None,
+        min_keys: 0,
+        allow_empty: false,
+        command_timeout: None,
+        haproxy_socket: None,
+        drain_timeout: crate::resource::DEFAULT_DRAIN_TIMEOUT,
+    }
+}
+
+/// A `lookupSRV` whose nameserver never answers holds up neither the executor (this test
+/// runs on a single-threaded runtime) nor the resource after it in the same cycle.
+#[tokio::test]
+async fn a_hanging_dns_lookup_does_not_delay_other_resources() {
+    let dir = tempfile::tempdir().unwrap();
+    // A nameserver that reads the question and never answers.
+    let silent = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let timeout = Duration::from_secs(2);
+    let resolver = Resolver { servers: vec![silent.local_addr().unwrap()], timeout };
+    let slow = resource(
+        dir.path(),
+        "slow",
+        "{{range lookupSRV \"xmpp\" \"tcp\" \"example.com\"}}{{.Target}}{{end}}slow\n",
+    );
+    let fast = resource(dir.path(), "fast", "fast\n");
+    let options = CycleOptions {
+        command_timeout: Duration::from_secs(5),
+        resolver: Some(resolver),
+        ..CycleOptions::default()
+    };
+    // No keys to fetch: the client is never used.
+    let client = Client::builder().endpoints(["http://127.0.0.1:9"]).build().unwrap();
+    let mut processor = Processor::new(client, options, Arc::new(Metrics::new()));
+    let resources = vec![slow.clone(), fast.clone()];
+    let cycle = tokio::spawn(async move { processor.cycle(&resources).await });
+
+    let mut question = [0u8; 512];
+    let (_, _) = tokio::time::timeout(Duration::from_secs(30), silent.recv_from(&mut question))
+        .await
+        .expect("the slow resource's lookupSRV never asked")
+        .unwrap();
+    let asked = Instant::now();
+    // The slow lookup waits `timeout` twice; the fast resource must be written long before.
+    while std::fs::read(&fast.dest).ok().as_deref() != Some(&b"fast\n"[..]) {
+        assert!(
+            asked.elapsed() < timeout,
+            "the fast resource waited for the slow resource's DNS lookup"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!cycle.is_finished(), "the slow lookup should still be waiting");
+    assert!(!slow.dest.exists());
+
+    let report = cycle.await.unwrap();
+    assert_eq!((report.failed, report.changed), (0, 2), "{:?}", report.last_error);
+    assert_eq!(std::fs::read_to_string(&slow.dest).unwrap(), "slow\n");
 }

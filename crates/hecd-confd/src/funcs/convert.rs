@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use hecd_template::{Str, Type, Value};
 
-use crate::gojson::{self, Json, JsonError};
+use hecd_gostd::json::{self as gojson, Json, JsonError};
 
 /// How JSON numbers become Go values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

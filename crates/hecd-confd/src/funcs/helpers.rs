@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use hecd_template::{FuncMap, Function, Signature, Str, Type, Value};
 
 use super::{bytes, convert, fail, int, net, pair_key, text, time, ConfdTypes};
-use crate::error::FuncError;
-use crate::{gojson, gopath, gostr};
+use crate::error::HelperError;
+use hecd_gostd::{base64, json as gojson, path, strconv, strings};
 
 fn string_fn(f: fn(&str) -> String) -> Function {
     Function::new(Signature::new([Type::string()]), move |a| Ok(Value::from(f(&text(&a[0])))))
@@ -17,30 +17,30 @@ fn bytes_fn(f: fn(&[u8]) -> Vec<u8>) -> Function {
     Function::new(Signature::new([Type::string()]), move |a| Ok(Value::string(f(bytes(&a[0])))))
 }
 
-fn math_fn(f: fn(i64, i64) -> Result<i64, FuncError>) -> Function {
+fn math_fn(f: fn(i64, i64) -> Result<i64, HelperError>) -> Function {
     Function::new(Signature::new([Type::int(), Type::int()]), move |a| {
         f(int(&a[0]), int(&a[1])).map(Value::int).map_err(fail)
     })
 }
 
 /// Every helper function.
-pub(super) fn helper_map(types: &ConfdTypes) -> FuncMap {
+pub(super) fn helper_map(types: &ConfdTypes, resolver: Option<crate::dns::Resolver>) -> FuncMap {
     let mut m = FuncMap::new();
     let s = Type::string;
 
-    m.insert("base", string_fn(gopath::base));
-    m.insert("dir", string_fn(gopath::dir));
-    m.insert("toUpper", bytes_fn(gostr::to_upper_bytes));
-    m.insert("toLower", bytes_fn(gostr::to_lower_bytes));
+    m.insert("base", string_fn(path::base));
+    m.insert("dir", string_fn(path::dir));
+    m.insert("toUpper", bytes_fn(strings::to_upper_bytes));
+    m.insert("toLower", bytes_fn(strings::to_lower_bytes));
     m.insert("base64Encode", {
         Function::new(Signature::new([s()]), |a| {
-            Ok(Value::from(gostr::base64_encode(a[0].as_bytes().unwrap_or(b""))))
+            Ok(Value::from(base64::encode(a[0].as_bytes().unwrap_or(b""))))
         })
     });
     m.insert(
         "base64Decode",
         Function::new(Signature::new([s()]).returns_error(), |a| {
-            gostr::base64_decode(&text(&a[0])).map(Value::string).map_err(fail)
+            base64::decode(text(&a[0]).as_bytes()).map(Value::string).map_err(fail)
         }),
     );
 
@@ -48,7 +48,7 @@ pub(super) fn helper_map(types: &ConfdTypes) -> FuncMap {
     m.insert(
         "split",
         Function::new(Signature::new([s(), s()]), move |a| {
-            let parts = gostr::split_bytes(bytes(&a[0]), bytes(&a[1]));
+            let parts = strings::split_bytes(bytes(&a[0]), bytes(&a[1]));
             Ok(Value::list(t.strings.clone(), parts.into_iter().map(Value::string).collect()))
         }),
     );
@@ -70,13 +70,13 @@ pub(super) fn helper_map(types: &ConfdTypes) -> FuncMap {
     m.insert(
         "contains",
         Function::new(Signature::new([s(), s()]), |a| {
-            Ok(Value::bool(gostr::contains(bytes(&a[0]), bytes(&a[1]))))
+            Ok(Value::bool(strings::contains(bytes(&a[0]), bytes(&a[1]))))
         }),
     );
     m.insert(
         "replace",
         Function::new(Signature::new([s(), s(), s(), Type::int()]), |a| {
-            Ok(Value::string(gostr::replace_bytes(
+            Ok(Value::string(strings::replace_bytes(
                 bytes(&a[0]),
                 bytes(&a[1]),
                 bytes(&a[2]),
@@ -94,13 +94,13 @@ pub(super) fn helper_map(types: &ConfdTypes) -> FuncMap {
     m.insert(
         "parseBool",
         Function::new(Signature::new([s()]).returns_error(), |a| {
-            gostr::parse_bool(&text(&a[0])).map(Value::bool).map_err(fail)
+            strconv::parse_bool(&text(&a[0])).map(Value::bool).map_err(fail)
         }),
     );
     m.insert(
         "atoi",
         Function::new(Signature::new([s()]).returns_error(), |a| {
-            gostr::atoi(&text(&a[0])).map(Value::int).map_err(fail)
+            strconv::atoi(&text(&a[0])).map(Value::int).map_err(fail)
         }),
     );
 
@@ -171,12 +171,14 @@ pub(super) fn helper_map(types: &ConfdTypes) -> FuncMap {
         math_fn(|a, b| {
             a.checked_div(b)
                 .or((b == -1).then_some(a.wrapping_neg()))
-                .ok_or(FuncError::DivideByZero)
+                .ok_or(HelperError::DivideByZero)
         }),
     );
     m.insert(
         "mod",
-        math_fn(|a, b| a.checked_rem(b).or((b == -1).then_some(0)).ok_or(FuncError::DivideByZero)),
+        math_fn(|a, b| {
+            a.checked_rem(b).or((b == -1).then_some(0)).ok_or(HelperError::DivideByZero)
+        }),
     );
     let t = types.clone();
     m.insert(
@@ -189,13 +191,13 @@ pub(super) fn helper_map(types: &ConfdTypes) -> FuncMap {
         }),
     );
 
-    net::register(&mut m, types);
+    net::register(&mut m, types, resolver);
     time::register(&mut m, types);
     m
 }
 
 /// `json`: a JSON object as `map[string]interface {}` (numbers are `float64`).
-fn json_object(types: &ConfdTypes, src: &str) -> Result<Value, FuncError> {
+fn json_object(types: &ConfdTypes, src: &str) -> Result<Value, HelperError> {
     match gojson::parse(src)? {
         gojson::Json::Null => Ok(Value::map(types.object.clone(), BTreeMap::new())),
         v @ gojson::Json::Object(_) => Ok(convert::json_to_value(&v, convert::JsonNumbers::Float)?),
@@ -208,7 +210,7 @@ fn json_object(types: &ConfdTypes, src: &str) -> Result<Value, FuncError> {
 }
 
 /// `jsonArray`: a JSON array as `[]interface {}`.
-fn json_array(types: &ConfdTypes, src: &str) -> Result<Value, FuncError> {
+fn json_array(types: &ConfdTypes, src: &str) -> Result<Value, HelperError> {
     match gojson::parse(src)? {
         gojson::Json::Null => Ok(Value::list(types.array.clone(), Vec::new())),
         v @ gojson::Json::Array(_) => Ok(convert::json_to_value(&v, convert::JsonNumbers::Float)?),
@@ -221,14 +223,14 @@ fn json_array(types: &ConfdTypes, src: &str) -> Result<Value, FuncError> {
 }
 
 /// `map`: alternating string keys and values; a later duplicate key wins.
-fn make_map(types: &ConfdTypes, args: &[Value]) -> Result<Value, FuncError> {
+fn make_map(types: &ConfdTypes, args: &[Value]) -> Result<Value, HelperError> {
     if args.len() % 2 == 1 {
-        return Err(FuncError::InvalidMapCall);
+        return Err(HelperError::InvalidMapCall);
     }
     let mut entries: BTreeMap<Str, Value> = BTreeMap::new();
     for pair in args.chunks(2) {
         let Value::String(key) = &pair[0] else {
-            return Err(FuncError::MapKeyNotString);
+            return Err(HelperError::MapKeyNotString);
         };
         entries.insert(key.clone(), pair[1].clone());
     }
@@ -272,6 +274,6 @@ fn reverse(v: &Value) -> Value {
 /// order confd prints them.
 fn sorted_by_len(v: &Value, ty: Type, len: impl Fn(&Value) -> usize) -> Value {
     let mut items = v.as_list().map(|l| l.items().to_vec()).unwrap_or_default();
-    crate::gosort::sort_by(&mut items, |a, b| len(a) < len(b));
+    hecd_gostd::sort::sort_by(&mut items, |a, b| len(a) < len(b));
     Value::list(ty, items)
 }

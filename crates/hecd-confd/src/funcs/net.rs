@@ -9,7 +9,7 @@ use super::{text, ConfdTypes};
 use crate::dns;
 
 /// Registers the lookup functions.
-pub(super) fn register(m: &mut FuncMap, types: &ConfdTypes) {
+pub(super) fn register(m: &mut FuncMap, types: &ConfdTypes, resolver: Option<dns::Resolver>) {
     let s = Type::string;
     let t = types.clone();
     m.insert(
@@ -30,8 +30,12 @@ pub(super) fn register(m: &mut FuncMap, types: &ConfdTypes) {
     m.insert(
         "lookupSRV",
         Function::new(Signature::new([s(), s(), s()]), move |a| {
-            let records =
-                dns::lookup_srv(&text(&a[0]), &text(&a[1]), &text(&a[2])).unwrap_or_default();
+            let (service, proto, name) = (text(&a[0]), text(&a[1]), text(&a[2]));
+            let records = match &resolver {
+                Some(r) => r.lookup_srv(&service, &proto, &name),
+                None => dns::lookup_srv(&service, &proto, &name),
+            }
+            .unwrap_or_default();
             let items = records
                 .into_iter()
                 .map(|r| {

@@ -4,12 +4,12 @@
 //! `UnixMicro`, `UnixNano`, `IsZero`, `Before`, `After`, `Equal`.
 //!
 //! The local zone follows Go's rules for `TZ` (unset: `/etc/localtime`; empty or `UTC`:
-//! UTC; otherwise a zoneinfo file), reading the offset of the last transition in the
-//! TZif file. Known gaps: `Month` and `Weekday` print their names (`November`) and have
-//! the right `%T`, but as records they do not compare equal to integers as Go's named
-//! integer types do; the monotonic reading that `String` prints (`m=+0.000466455`) counts from
-//! the creation of the function map rather than from process start, and zones whose
-//! current rule is only in the TZif footer use their last recorded transition.
+//! UTC; otherwise a zoneinfo file); `jiff` reads the TZif file (transitions, then the
+//! footer's POSIX rule, as Go does). Known gaps: `Month` and `Weekday` print their names
+//! (`November`) and have the right `%T`, but as records they do not compare equal to
+//! integers as Go's named integer types do; the monotonic reading that `String` prints
+//! (`m=+0.000466455`) counts from the creation of the function map rather than from
+//! process start.
 
 #[cfg(test)]
 mod tests;
@@ -365,54 +365,12 @@ fn local_zone(unix: i64) -> (i32, String) {
     std::fs::read(file).ok().and_then(|data| tzif_zone(&data, unix)).unwrap_or_else(utc)
 }
 
-/// The offset and abbreviation in effect at `unix` according to a TZif file (the
-/// 64-bit block when present): the last transition at or before `unix`, else the
-/// first standard-time type.
+/// The offset and abbreviation in effect at `unix` according to a TZif file (jiff reads
+/// it: transitions, then the footer's POSIX rule after the last one, as Go does).
 pub(crate) fn tzif_zone(data: &[u8], unix: i64) -> Option<(i32, String)> {
-    let header = |d: &[u8]| -> Option<[usize; 6]> {
-        if !d.starts_with(b"TZif") || d.len() < 44 {
-            return None;
-        }
-        let mut c = [0usize; 6];
-        for (k, slot) in c.iter_mut().enumerate() {
-            let o = 20 + 4 * k;
-            *slot = u32::from_be_bytes(d[o..o + 4].try_into().ok()?) as usize;
-        }
-        Some(c)
-    };
-    // Counts: isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt.
-    let c = header(data)?;
-    let v1_len = c[3] * 5 + c[4] * 6 + c[5] + c[2] * 8 + c[1] + c[0];
-    let (block, c, time_size) = if data[4] >= b'2' {
-        let d2 = data.get(44 + v1_len..)?;
-        (d2, header(d2)?, 8)
-    } else {
-        (data, c, 4)
-    };
-    let [_, _, _, timecnt, typecnt, charcnt] = c;
-    let body = block.get(44..)?;
-    let times = body.get(..timecnt * time_size)?;
-    let idx = body.get(timecnt * time_size..timecnt * (time_size + 1))?;
-    let types = body.get(timecnt * (time_size + 1)..timecnt * (time_size + 1) + typecnt * 6)?;
-    let chars_start = timecnt * (time_size + 1) + typecnt * 6;
-    let chars = body.get(chars_start..chars_start + charcnt)?;
-    let time_at = |i: usize| -> i64 {
-        let t = &times[i * time_size..(i + 1) * time_size];
-        if time_size == 8 {
-            i64::from_be_bytes(t.try_into().unwrap_or([0; 8]))
-        } else {
-            i64::from(i32::from_be_bytes(t.try_into().unwrap_or([0; 4])))
-        }
-    };
-    let current = (0..timecnt).rev().find(|&i| time_at(i) <= unix).map(|i| usize::from(idx[i]));
-    let ty =
-        current.or_else(|| (0..typecnt).find(|&t| types.get(t * 6 + 4) == Some(&0))).unwrap_or(0);
-    let info = types.get(ty * 6..ty * 6 + 6)?;
-    let offset = i32::from_be_bytes(info[..4].try_into().ok()?);
-    let abbr_start = usize::from(info[5]);
-    let abbr = chars.get(abbr_start..)?;
-    let abbr = &abbr[..abbr.iter().position(|b| *b == 0).unwrap_or(abbr.len())];
-    Some((offset, String::from_utf8_lossy(abbr).into_owned()))
+    let zone = jiff::tz::TimeZone::tzif("Local", data).ok()?;
+    let info = zone.to_offset_info(jiff::Timestamp::from_second(unix).ok()?);
+    Some((info.offset().seconds(), info.abbreviation().to_owned()))
 }
 
 /// The `time.Time` type with its methods.

@@ -2,8 +2,8 @@
 //! `%c %q %U`), floats (`%e %f %g %x %b`, `#` forms) and complex numbers.
 
 use super::Printer;
-use crate::strconv::{format_float, is_print, quote_rune};
 use crate::value::Value;
+use hecd_gostd::strconv::{format_float, is_print, quote_rune};
 
 impl Printer<'_> {
     pub(super) fn fmt_bool(&mut self, b: bool, verb: char, v: &Value) {

@@ -82,3 +82,25 @@ fn string_carries_the_monotonic_reading() {
     assert_eq!(t.go_string(), "2009-11-10 23:00:00.000000005 +0000 UTC m=+1.000466455");
     assert_eq!(t.utc().go_string(), "2009-11-10 23:00:00.000000005 +0000 UTC");
 }
+
+#[test]
+fn tzif_footer_rules_apply_after_the_last_transition() {
+    // A version-2 TZif file with no transitions, only CET and the footer
+    // `CET-1CEST,M3.5.0,M10.5.0/3`, as Debian's slim zoneinfo files are; the expectations
+    // are Go 1.19's `time.LoadLocationFromTZData` on the same bytes.
+    let mut f = Vec::new();
+    for _ in 0..2 {
+        f.extend_from_slice(b"TZif2");
+        f.extend_from_slice(&[0; 15]);
+        for count in [0u32, 0, 0, 0, 1, 4] {
+            f.extend_from_slice(&count.to_be_bytes());
+        }
+        f.extend_from_slice(&3600i32.to_be_bytes());
+        f.extend_from_slice(&[0, 0]);
+        f.extend_from_slice(b"CET\0");
+    }
+    f.extend_from_slice(b"\nCET-1CEST,M3.5.0,M10.5.0/3\n");
+    assert_eq!(tzif_zone(&f, 0), Some((3600, "CET".to_owned())));
+    assert_eq!(tzif_zone(&f, 1_796_000_000), Some((3600, "CET".to_owned())));
+    assert_eq!(tzif_zone(&f, 2_200_000_000), Some((7200, "CEST".to_owned())));
+}

@@ -1,10 +1,13 @@
-//! Go's `path` package on `/`-separated strings: `Clean`, `Join`, `Base`, `Dir`.
+//! Go's `path` package on `/`-separated strings: `Clean`, `Join`, `Base`, `Dir` and `Match`.
 //!
 //! confd normalises store keys with these and exposes `base` and `dir` to templates,
 //! so the corner cases (`""` → `.`, `/` stays `/`, `..` at the root) follow Go exactly.
 
+mod matching;
 #[cfg(test)]
 mod tests;
+
+pub use matching::{matches, BadPattern};
 
 /// The shortest path equivalent to `p` by purely lexical processing (Go's `path.Clean`).
 pub fn clean(p: &str) -> String {

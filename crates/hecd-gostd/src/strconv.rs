@@ -1,10 +1,12 @@
-//! Go `strconv` pieces: float formatting (`FormatFloat`), quoting
-//! (`Quote`, `QuoteRune`, `Unquote`) and Unicode printability.
+//! Go's `strconv`: float formatting (`FormatFloat`), quoting (`Quote`, `QuoteToASCII`,
+//! `QuoteRune`, `Unquote`, `UnquoteChar`), `IsPrint`, `ParseBool` and `Atoi`.
 
 mod print_table;
 
+use crate::utf8::decode_rune;
+
 /// Go's `unicode.IsPrint`: graphic characters plus ASCII space.
-pub(crate) fn is_print(c: char) -> bool {
+pub fn is_print(c: char) -> bool {
     let u = c as u32;
     if u < 0x80 {
         return (0x20..0x7f).contains(&u);
@@ -14,35 +16,7 @@ pub(crate) fn is_print(c: char) -> bool {
     !(i < t.len() && t[i].0 <= u)
 }
 
-/// Decodes one UTF-8 rune from `b` like Go's `utf8.DecodeRune`: invalid
-/// input yields (U+FFFD, 1).
-pub(crate) fn decode_rune(b: &[u8]) -> (char, usize) {
-    if b.is_empty() {
-        return ('\u{FFFD}', 0);
-    }
-    if b[0] < 0x80 {
-        return (b[0] as char, 1);
-    }
-    let n = match b[0] {
-        0xC2..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        0xF0..=0xF4 => 4,
-        _ => return ('\u{FFFD}', 1),
-    };
-    if b.len() < n {
-        return ('\u{FFFD}', 1);
-    }
-    match std::str::from_utf8(&b[..n]) {
-        Ok(s) => match s.chars().next() {
-            Some(c) => (c, n),
-            None => ('\u{FFFD}', 1),
-        },
-        Err(_) => ('\u{FFFD}', 1),
-    }
-}
-
-/// True when `b` starts with a valid encoding of U+FFFD itself (so a decoded
-/// U+FFFD of width 3 is a real character, not an error).
+/// Appends `c` as it appears inside a Go quoted literal delimited by `quote`.
 fn push_escaped_rune(out: &mut String, c: char, quote: char, ascii_only: bool) {
     if c == quote || c == '\\' {
         out.push('\\');
@@ -75,7 +49,7 @@ fn push_escaped_rune(out: &mut String, c: char, quote: char, ascii_only: bool) {
 }
 
 /// Go's `strconv.Quote` (or `QuoteToASCII` when `ascii_only`) over bytes.
-pub(crate) fn quote_with(b: &[u8], quote: char, ascii_only: bool) -> String {
+pub fn quote_with(b: &[u8], quote: char, ascii_only: bool) -> String {
     let mut out = String::with_capacity(b.len() + 2);
     out.push(quote);
     let mut i = 0;
@@ -94,12 +68,12 @@ pub(crate) fn quote_with(b: &[u8], quote: char, ascii_only: bool) -> String {
 }
 
 /// Go's `strconv.Quote`.
-pub(crate) fn quote(b: &[u8]) -> String {
+pub fn quote(b: &[u8]) -> String {
     quote_with(b, '"', false)
 }
 
 /// Go's `strconv.QuoteRune` (`QuoteRuneToASCII` when `ascii_only`).
-pub(crate) fn quote_rune(r: i64, ascii_only: bool) -> String {
+pub fn quote_rune(r: i64, ascii_only: bool) -> String {
     let c = u32::try_from(r).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}');
     let mut out = String::from("'");
     push_escaped_rune(&mut out, c, '\'', ascii_only);
@@ -110,7 +84,7 @@ pub(crate) fn quote_rune(r: i64, ascii_only: bool) -> String {
 /// Go's `strconv.UnquoteChar`: one (possibly escaped) character from `s`,
 /// inside a literal delimited by `quote`. Returns the value (a rune, or a
 /// byte for `\x`/octal escapes flagged by `true`), and the rest.
-pub(crate) fn unquote_char(s: &[u8], quote: u8) -> Option<(u32, bool, &[u8])> {
+pub fn unquote_char(s: &[u8], quote: u8) -> Option<(u32, bool, &[u8])> {
     let c = *s.first()?;
     if c == quote && (quote == b'\'' || quote == b'"') {
         return None;
@@ -196,7 +170,7 @@ fn push_rune(out: &mut Vec<u8>, v: u32, is_byte: bool) {
 
 /// Go's `strconv.Unquote` for `"..."` and `` `...` `` literals (the
 /// template lexer never hands it anything else). `None` = invalid syntax.
-pub(crate) fn unquote(s: &[u8]) -> Option<Vec<u8>> {
+pub fn unquote(s: &[u8]) -> Option<Vec<u8>> {
     if s.len() < 2 {
         return None;
     }
@@ -229,9 +203,91 @@ pub(crate) fn unquote(s: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
+/// Why a number did not parse (Go's `strconv.ErrSyntax`, `strconv.ErrRange`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumErrorKind {
+    /// `invalid syntax`.
+    Syntax,
+    /// `value out of range`.
+    Range,
+}
+
+/// A failed conversion; prints as Go's `*strconv.NumError`
+/// (`strconv.Atoi: parsing "x": invalid syntax`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("strconv.{func}: parsing {}: {}", quote(input.as_bytes()), match kind {
+    NumErrorKind::Syntax => "invalid syntax",
+    NumErrorKind::Range => "value out of range",
+})]
+pub struct NumError {
+    /// The Go function name (`Atoi`, `ParseBool`).
+    pub func: &'static str,
+    /// The rejected text.
+    pub input: String,
+    /// What was wrong with it.
+    pub kind: NumErrorKind,
+}
+
+impl NumError {
+    fn new(func: &'static str, input: &str, kind: NumErrorKind) -> Self {
+        NumError { func, input: input.to_owned(), kind }
+    }
+}
+
+/// Go's `strconv.ParseBool`.
+///
+/// # Errors
+///
+/// a [`NumError`] with [`NumErrorKind::Syntax`] for anything but `1 t T TRUE true True 0 f F FALSE false False`.
+pub fn parse_bool(s: &str) -> Result<bool, NumError> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(NumError::new("ParseBool", s, NumErrorKind::Syntax)),
+    }
+}
+
+/// Go's `strconv.Atoi` on a 64-bit platform: decimal digits with an optional sign.
+///
+/// # Errors
+///
+/// a [`NumError`] with [`NumErrorKind::Syntax`] for a malformed number, [`NumErrorKind::Range`] when it
+/// overflows `int64` (an overflow seen before a bad character wins, as in Go).
+pub fn atoi(s: &str) -> Result<i64, NumError> {
+    let syntax = || NumError::new("Atoi", s, NumErrorKind::Syntax);
+    let range = || NumError::new("Atoi", s, NumErrorKind::Range);
+    let (negative, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() {
+        return Err(syntax());
+    }
+    let mut n: u64 = 0;
+    let mut overflow = false;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            return Err(syntax());
+        }
+        match n.checked_mul(10).and_then(|m| m.checked_add(u64::from(b - b'0'))) {
+            Some(m) => n = m,
+            None => {
+                overflow = true;
+                break;
+            }
+        }
+    }
+    let limit = 1u64 << 63;
+    if overflow || (!negative && n >= limit) || (negative && n > limit) {
+        return Err(range());
+    }
+    Ok(if negative { 0i64.wrapping_sub_unsigned(n) } else { n as i64 })
+}
+
 /// Shortest decimal digits and exponent of a finite, non-zero `f`:
 /// value = 0.DIGITS × 10^dp.
-pub(crate) fn shortest_digits(f: f64) -> (Vec<u8>, i32) {
+pub fn shortest_digits(f: f64) -> (Vec<u8>, i32) {
     let s = format!("{:e}", f.abs());
     let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
@@ -240,7 +296,7 @@ pub(crate) fn shortest_digits(f: f64) -> (Vec<u8>, i32) {
 }
 
 /// Digits rounded to `prec` significant digits (`prec` ≥ 1).
-pub(crate) fn precise_digits(f: f64, prec: usize) -> (Vec<u8>, i32) {
+pub fn precise_digits(f: f64, prec: usize) -> (Vec<u8>, i32) {
     let s = format!("{:.*e}", prec.saturating_sub(1), f.abs());
     let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
@@ -263,7 +319,7 @@ fn push_exp(out: &mut String, exp: i32, ch: char) {
 }
 
 /// `%e` layout of digits (d.ddde±XX) with `prec` fraction digits (pads zeros).
-pub(crate) fn fmt_e(out: &mut String, digits: &[u8], dp: i32, prec: usize, ch: char) {
+pub fn fmt_e(out: &mut String, digits: &[u8], dp: i32, prec: usize, ch: char) {
     out.push(if digits.is_empty() { '0' } else { digits[0] as char });
     if prec > 0 {
         out.push('.');
@@ -276,7 +332,7 @@ pub(crate) fn fmt_e(out: &mut String, digits: &[u8], dp: i32, prec: usize, ch: c
 }
 
 /// `%f` layout of digits with `prec` fraction digits.
-pub(crate) fn fmt_f(out: &mut String, digits: &[u8], dp: i32, prec: usize) {
+pub fn fmt_f(out: &mut String, digits: &[u8], dp: i32, prec: usize) {
     if dp > 0 {
         for i in 0..dp as usize {
             out.push(digits.get(i).map_or('0', |&d| d as char));
@@ -296,7 +352,7 @@ pub(crate) fn fmt_f(out: &mut String, digits: &[u8], dp: i32, prec: usize) {
 
 /// Go's `strconv.FormatFloat(f, fmt, prec, 64)` for fmt in `eEfgG`
 /// (`prec` < 0 = shortest).
-pub(crate) fn format_float(f: f64, fmtc: char, prec: i32, bits32: bool) -> String {
+pub fn format_float(f: f64, fmtc: char, prec: i32, bits32: bool) -> String {
     let mut out = String::new();
     if f.is_nan() {
         return "NaN".into();
@@ -394,7 +450,7 @@ pub(crate) fn format_float(f: f64, fmtc: char, prec: i32, bits32: bool) -> Strin
 }
 
 /// `strconv.FormatFloat(f, 'g', -1, 64)`.
-pub(crate) fn format_float_g(f: f64) -> String {
+pub fn format_float_g(f: f64) -> String {
     format_float(f, 'g', -1, false)
 }
 

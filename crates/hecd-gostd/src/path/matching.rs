@@ -1,10 +1,12 @@
-//! Shell patterns with the exact semantics of Go's `path.Match`, which `gets` and `getvs` use.
+//! Shell patterns with the exact semantics of Go's `path.Match` (confd's `gets` and `getvs`).
 //!
 //! `*` matches any run of non-`/` bytes, `?` one non-`/` character, `[...]` a character class
 //! (negated with `^`, ranges with `-`, `\` escapes), and the pattern must match the whole name.
 //! A malformed pattern is reported as [`BadPattern`], with Go's rules for *when* it is noticed:
 //! the chunk being matched is always scanned to its end, and on a mismatch the rest of the
 //! pattern is checked before `false` is returned.
+
+use crate::utf8::decode_rune;
 
 #[cfg(test)]
 mod tests;
@@ -104,7 +106,7 @@ fn match_chunk<'s>(mut chunk: &[u8], mut s: &'s [u8]) -> Result<Option<&'s [u8]>
                 let mut ch = 0u32;
                 if !failed {
                     let (c, n) = decode_rune(s);
-                    ch = c;
+                    ch = u32::from(c);
                     s = &s[n..];
                 }
                 chunk = &chunk[1..];
@@ -177,18 +179,12 @@ fn class_char(chunk: &[u8]) -> Result<(u32, &[u8]), BadPattern> {
         return Err(BadPattern);
     }
     let (c, n) = decode_rune(chunk);
-    if c == u32::from(char::REPLACEMENT_CHARACTER) && n == 1 {
+    if c == crate::utf8::RUNE_ERROR && n == 1 {
         return Err(BadPattern);
     }
     let rest = &chunk[n..];
     if rest.is_empty() {
         return Err(BadPattern);
     }
-    Ok((c, rest))
-}
-
-/// Decodes like Go's `utf8.DecodeRune`, as a code point (U+FFFD, width 1, when invalid).
-fn decode_rune(s: &[u8]) -> (u32, usize) {
-    let (c, width) = crate::gostr::decode_rune(s);
-    (u32::from(c.unwrap_or(char::REPLACEMENT_CHARACTER)), width)
+    Ok((u32::from(c), rest))
 }

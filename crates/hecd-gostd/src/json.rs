@@ -1,6 +1,6 @@
 //! A JSON reader that accepts, rejects and reports exactly like Go's `encoding/json`.
 //!
-//! confd's `json` and `jsonArray` surface Go's error texts to the template author
+//! confd's `json` and `jsonArray` (and `hecd-confd render`'s inputs) surface Go's error texts to the template author
 //! (`unexpected end of JSON input`, `invalid character 'x' after top-level value`,
 //! `json: cannot unmarshal array into Go value of type map[string]interface {}`), so the
 //! syntax check mirrors Go's scanner: the first offending byte decides the message.
@@ -405,7 +405,7 @@ pub fn quote_byte(b: u8) -> String {
         b'\'' => "'\\''".to_owned(),
         b'"' => "'\"'".to_owned(),
         _ => {
-            let quoted = crate::goquote::quote(&char::from(b).to_string());
+            let quoted = crate::strconv::quote(char::from(b).to_string().as_bytes());
             format!("'{}'", &quoted[1..quoted.len() - 1])
         }
     }

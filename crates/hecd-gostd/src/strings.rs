@@ -1,11 +1,10 @@
-//! Go's string helpers that confd exposes: `strings.ToUpper/ToLower/Split/Replace`,
-//! `strconv.ParseBool/Atoi` and `encoding/base64`'s standard encoding, with Go's results
-//! and error texts.
+//! Go's `strings` package on byte strings: `ToUpper`, `ToLower`, `Split`, `Replace`,
+//! `Contains`, with Go's handling of invalid UTF-8.
 
 #[cfg(test)]
 mod tests;
 
-use crate::error::FuncError;
+use crate::utf8::decode_rune_checked as decode_rune;
 
 /// Go's `strings.ToUpper`: per-character *simple* case mapping (`ß` stays `ß`).
 pub fn to_upper(s: &str) -> String {
@@ -55,22 +54,6 @@ fn map_case(c: char, upper: bool) -> char {
         single(c.to_uppercase(), c)
     } else {
         single(c.to_lowercase(), c)
-    }
-}
-
-/// Decodes the first UTF-8 character of `s` like Go's `utf8.DecodeRune`: `None` with
-/// width 1 for an invalid or truncated sequence. `s` must not be empty.
-pub fn decode_rune(s: &[u8]) -> (Option<char>, usize) {
-    let width = match s[0] {
-        0x00..=0x7f => return (Some(char::from(s[0])), 1),
-        0xc2..=0xdf => 2,
-        0xe0..=0xef => 3,
-        0xf0..=0xf4 => 4,
-        _ => return (None, 1),
-    };
-    match s.get(..width).and_then(|b| std::str::from_utf8(b).ok()).and_then(|t| t.chars().next()) {
-        Some(c) => (Some(c), width),
-        None => (None, 1),
     }
 }
 
@@ -170,147 +153,6 @@ pub fn replace_bytes(s: &[u8], old: &[u8], new: &[u8], n: i64) -> Vec<u8> {
 pub fn replace(s: &str, old: &str, new: &str, n: i64) -> String {
     String::from_utf8_lossy(&replace_bytes(s.as_bytes(), old.as_bytes(), new.as_bytes(), n))
         .into_owned()
-}
-
-/// Go's `strconv.ParseBool`.
-///
-/// # Errors
-///
-/// [`FuncError::NumSyntax`] for anything but `1 t T TRUE true True 0 f F FALSE false False`.
-pub fn parse_bool(s: &str) -> Result<bool, FuncError> {
-    match s {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
-        _ => Err(FuncError::NumSyntax { func: "ParseBool", input: s.to_owned() }),
-    }
-}
-
-/// Go's `strconv.Atoi` on a 64-bit platform: decimal digits with an optional sign.
-///
-/// # Errors
-///
-/// [`FuncError::NumSyntax`] for a malformed number, [`FuncError::NumRange`] when it
-/// overflows `int64` (an overflow seen before a bad character wins, as in Go).
-pub fn atoi(s: &str) -> Result<i64, FuncError> {
-    let syntax = || FuncError::NumSyntax { func: "Atoi", input: s.to_owned() };
-    let range = || FuncError::NumRange { func: "Atoi", input: s.to_owned() };
-    let (negative, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() {
-        return Err(syntax());
-    }
-    let mut n: u64 = 0;
-    let mut overflow = false;
-    for b in digits.bytes() {
-        if !b.is_ascii_digit() {
-            return Err(syntax());
-        }
-        match n.checked_mul(10).and_then(|m| m.checked_add(u64::from(b - b'0'))) {
-            Some(m) => n = m,
-            None => {
-                overflow = true;
-                break;
-            }
-        }
-    }
-    let limit = 1u64 << 63;
-    if overflow || (!negative && n >= limit) || (negative && n > limit) {
-        return Err(range());
-    }
-    Ok(if negative { 0i64.wrapping_sub_unsigned(n) } else { n as i64 })
-}
-
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Go's `base64.StdEncoding.EncodeToString` (with `=` padding).
-pub fn base64_encode(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for group in data.chunks(3) {
-        let b = [group[0], *group.get(1).unwrap_or(&0), *group.get(2).unwrap_or(&0)];
-        let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for k in 0..4 {
-            if k <= group.len() {
-                out.push(char::from(B64[((v >> (18 - 6 * k)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn sextet(b: u8) -> Option<u32> {
-    B64.iter().position(|x| *x == b).map(|p| p as u32)
-}
-
-/// Go's `base64.StdEncoding.DecodeString`: padding required, `\r` and `\n` ignored,
-/// non-zero trailing bits tolerated.
-///
-/// # Errors
-///
-/// [`FuncError::Base64`] with the byte offset Go reports.
-pub fn base64_decode(src: &str) -> Result<Vec<u8>, FuncError> {
-    let src = src.as_bytes();
-    let corrupt = |offset: usize| FuncError::Base64 { offset };
-    let is_newline = |b: u8| b == b'\n' || b == b'\r';
-    let mut out = Vec::with_capacity(src.len() / 4 * 3);
-    let mut si = 0;
-    loop {
-        let mut quantum = [0u32; 4];
-        let mut len = 4;
-        let mut j = 0;
-        while j < 4 {
-            if si == src.len() {
-                if j == 0 {
-                    return Ok(out);
-                }
-                return Err(corrupt(si - j));
-            }
-            let b = src[si];
-            si += 1;
-            if let Some(v) = sextet(b) {
-                quantum[j] = v;
-                j += 1;
-                continue;
-            }
-            if is_newline(b) {
-                continue;
-            }
-            if b != b'=' || j < 2 {
-                return Err(corrupt(si - 1));
-            }
-            if j == 2 {
-                // A second '=' must follow, possibly after newlines.
-                while si < src.len() && is_newline(src[si]) {
-                    si += 1;
-                }
-                if si == src.len() {
-                    return Err(corrupt(src.len()));
-                }
-                if src[si] != b'=' {
-                    return Err(corrupt(si - 1));
-                }
-                si += 1;
-            }
-            while si < src.len() && is_newline(src[si]) {
-                si += 1;
-            }
-            if si < src.len() {
-                return Err(corrupt(si));
-            }
-            len = j;
-            break;
-        }
-        let v = (quantum[0] << 18) | (quantum[1] << 12) | (quantum[2] << 6) | quantum[3];
-        let bytes = [(v >> 16) as u8, (v >> 8) as u8, v as u8];
-        out.extend_from_slice(&bytes[..len - 1]);
-        if len < 4 {
-            return Ok(out);
-        }
-    }
 }
 
 /// Characters whose Go (Unicode 13, simple mapping) upper/lower case differs from what
