@@ -9,6 +9,9 @@
 //! (`hecd_testkit::cluster`, with its pass-through peer proxies) and are measured alternately,
 //! round by round, so drift on a shared machine hits both.
 
+// Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -15,6 +15,9 @@
 //! binaries in the same profile first (`cargo build --release --bins`). Needs root, Debian's
 //! `docker.io`, `busybox-static`, `haproxy` and `socat`.
 
+// Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::process::Command;

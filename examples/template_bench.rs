@@ -4,6 +4,9 @@
 //! Usage: `template_bench TEMPLATE DATA.json KV.json ITERATIONS`; each iteration parses and
 //! executes the template, as confd does on every render. Prints `median_ns=N bytes=M fnv=H` (H: FNV-1a 64 of the output).
 
+// Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

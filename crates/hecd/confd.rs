@@ -7,6 +7,9 @@
 //! status. Daemon exit codes: 0 success (or stopped by a signal), 1 failure, 2 usage error.
 //! `render` exit codes: 0 rendered, 1 template (parse or execution) error, 2 usage or input error.
 
+// Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -5,6 +5,9 @@
 //!
 //! Exit codes: 0 after a clean shutdown, 1 on a runtime failure, 2 on a usage error.
 
+// Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 use std::io::Write;
 use std::process::ExitCode;
 

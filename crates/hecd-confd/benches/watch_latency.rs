@@ -9,6 +9,9 @@
 //! The reload command records `date +%s%N` as its first action, so each figure includes
 //! starting `/bin/sh` and `date` (about a millisecond): it is an upper bound.
 
+// Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

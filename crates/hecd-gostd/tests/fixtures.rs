@@ -2,6 +2,9 @@
 //! `fixtures/gen/main.go` recorded from Go 1.19; when `go` is installed, also checks that
 //! the recorded file is what the generator prints today.
 
+// Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 use std::path::Path;
 use std::process::Command;
 

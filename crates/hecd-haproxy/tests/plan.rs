@@ -1,5 +1,8 @@
 //! The planner as a table: (old file, new file) → the plan, written as one line.
 
+// Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 use hecd_haproxy::{config, plan, Plan};
 
 const BASE: &str = "\

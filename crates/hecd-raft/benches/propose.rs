@@ -1,6 +1,9 @@
 //! Proposal latency: one durable writer (about one fdatasync each) and 64 concurrent durable writers
 //! (group commit: a handful of fdatasyncs per round), plus an in-memory baseline.
 
+// Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use hecd_raft::{start, Config, Handle, NoopTransport, StateMachine};
 

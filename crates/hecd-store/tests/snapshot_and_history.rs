@@ -3,6 +3,9 @@
 //! while every valid one restores; a watch from a past index finds exactly the events of
 //! its key (and, recursively, of the keys below it, not of a sibling sharing its prefix).
 
+// Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hecd_store::{GetOptions, SnapshotError, Store, WatchOptions, WriteOptions};

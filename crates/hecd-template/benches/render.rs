@@ -1,6 +1,9 @@
 //! Criterion benches: a HAProxy-style config over 10,000 servers, and a
 //! range/if/printf-heavy template.
 
+// Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use hecd_template::{Template, Value};
 

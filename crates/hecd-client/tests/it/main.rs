@@ -1,6 +1,9 @@
 //! Black-box tests of the client against real servers on loopback: Debian's etcd 3.4 with
 //! `--enable-v2` (the reference) and `hecd-kv`. The same checks run against both.
 
+// Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 mod server;
 mod suite;
 mod tls;

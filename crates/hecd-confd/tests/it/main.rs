@@ -3,6 +3,9 @@
 //! through the public `render::run` entry point, plus the input-file contract of the
 //! `render` command.
 
+// Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 use std::path::{Path, PathBuf};
 
 use hecd_confd::render::{run, RenderRequest};

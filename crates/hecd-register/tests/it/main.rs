@@ -1,5 +1,8 @@
 //! Black-box tests of `from_inspect` over the `docker inspect` fixtures in `fixtures/register/`.
 
+// Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 use hecd_register::from_inspect;
 
 fn fixture(name: &str) -> String {

@@ -3,6 +3,9 @@
 //! `fixtures/template/golden/main.go`), the public function-registration
 //! API, and robustness against random input.
 
+// Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 mod api;
 mod fuzz;
 mod golden;

@@ -1,6 +1,9 @@
 //! Bodies recorded from etcd 3.4 (`--enable-v2`) under `fixtures/v2api/` decode into the wire
 //! types and encode back byte for byte (field order and omitempty rules).
 
+// Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
 use std::path::Path;
 
 use hecd_v2api::{ErrorBody, ErrorCode, Response};
