@@ -85,11 +85,29 @@ pub async fn durable(dir: &Path, snapshot_count: u64) -> (Handle<Recorder>, Reco
     (node, sm)
 }
 
-/// Proposes `n` entries `prefix-i` one after another.
+/// Proposes `n` entries `prefix-i` one after another. A proposal raft dropped or lost (a
+/// leader change under load: it was not committed) is proposed again, as a client would.
 pub async fn propose_seq(node: &Handle<Recorder>, prefix: &str, n: usize) {
     for i in 0..n {
         let data = format!("{prefix}-{i}").into_bytes();
-        let applied = node.propose(data.clone()).await.expect("propose");
+        let mut attempts = 0;
+        let applied = loop {
+            attempts += 1;
+            match node.propose(data.clone()).await {
+                Err(hecd_raft::Error::ProposalDropped | hecd_raft::Error::ProposalLost { .. })
+                    if attempts < 50 =>
+                {
+                    // Wait for the next status change (a leader known again) before retrying.
+                    let mut status = node.watch_status();
+                    let _ = tokio::time::timeout(
+                        std::time::Duration::from_secs(1),
+                        status.wait_for(|s| s.leader_id.is_some()),
+                    )
+                    .await;
+                }
+                other => break other.expect("propose"),
+            }
+        };
         assert_eq!(applied.output.1, data);
     }
 }
