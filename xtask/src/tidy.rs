@@ -24,7 +24,7 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
     ("hecd-haproxy", &[]),
     ("hecd-store", &["hecd-v2api"]),
     ("hecd-client", &["hecd-v2api"]),
-    ("hecd-kv-server", &["hecd-v2api", "hecd-store", "hecd-raft"]),
+    ("hecd-kv-server", &["hecd-v2api", "hecd-store", "hecd-raft", "hecd-client"]),
     ("hecd-confd", &["hecd-template", "hecd-gostd", "hecd-client", "hecd-v2api", "hecd-haproxy"]),
     ("hecd-register", &["hecd-client", "hecd-v2api"]),
 ];

@@ -64,5 +64,5 @@ pub use client::{split_urls, Client, ClientBuilder, Member, Reply};
 pub use error::{Error, Result};
 pub use hecd_v2api::{Action, ErrorBody, ErrorCode, Node, Response};
 pub use options::{DeleteOptions, GetOptions, Precondition, SetOptions};
-pub use tls::TlsOptions;
+pub use tls::{pem, TlsOptions};
 pub use watch::{WatchEvent, Watcher};

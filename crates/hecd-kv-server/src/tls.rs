@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use rustls::server::WebPkiClientVerifier;
 use rustls::{RootCertStore, ServerConfig};
-use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
 
@@ -29,30 +28,23 @@ fn tls_error(path: &Path, reason: impl std::fmt::Display) -> Error {
     Error::Tls { path: path.display().to_string(), reason: reason.to_string() }
 }
 
-/// The certificates of a PEM file (at least one). The one place PEM certificates are read.
+/// The certificates of a PEM file (at least one), read by `hecd_client::pem`.
 pub(crate) fn certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| tls_error(path, e))?
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| tls_error(path, e))?;
-    if certs.is_empty() {
-        return Err(tls_error(path, "no certificate found in the file"));
-    }
-    Ok(certs)
+    hecd_client::pem::certs(path).map_err(pem_error)
 }
 
-/// The private key of a PEM file. The one place PEM keys are read.
+/// The private key of a PEM file.
 pub(crate) fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>> {
-    PrivateKeyDer::from_pem_file(path).map_err(|e| tls_error(path, e))
+    hecd_client::pem::private_key(path).map_err(pem_error)
 }
 
 /// A root store holding every certificate of a CA file.
 pub(crate) fn roots(ca: &Path) -> Result<RootCertStore> {
-    let mut roots = RootCertStore::empty();
-    for cert in certs(ca)? {
-        roots.add(cert).map_err(|e| tls_error(ca, e))?;
-    }
-    Ok(roots)
+    hecd_client::pem::roots(ca).map_err(pem_error)
+}
+
+fn pem_error(e: hecd_client::pem::PemError) -> Error {
+    Error::Tls { path: e.path, reason: e.reason }
 }
 
 /// A TLS acceptor built from [`TlsFiles`].

@@ -88,3 +88,21 @@ fn bad_tls_files_are_clear_errors() {
         .unwrap_err();
     assert!(e.to_string().contains("needs its key"), "{e}");
 }
+
+#[test]
+fn pem_files_are_read_once_here_with_the_file_named_in_every_error() {
+    use hecd_client::pem;
+    let dir = hecd_testkit::tempdir();
+    let pki = TestPki::generate(dir.path()).expect("pki");
+    assert_eq!(pem::certs(&pki.server_cert).expect("a certificate").len(), 1);
+    pem::private_key(&pki.server_key).expect("a key");
+    assert_eq!(pem::roots(&pki.ca).expect("a CA").len(), 1);
+    // A key file holds no certificate, a certificate file no key, a missing file nothing.
+    let e = pem::certs(&pki.server_key).unwrap_err();
+    assert_eq!(e.path, pki.server_key.display().to_string());
+    assert!(e.reason.contains("no certificate"), "{e}");
+    assert!(pem::private_key(&pki.ca).is_err());
+    let missing = dir.path().join("missing.pem");
+    let e = pem::roots(&missing).unwrap_err();
+    assert_eq!(e.path, missing.display().to_string());
+}
