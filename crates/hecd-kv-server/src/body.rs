@@ -9,7 +9,7 @@ use bytes::Bytes;
 use hecd_store::{Store, Watcher};
 use hyper::body::{Frame, SizeHint};
 
-use crate::render::event_json;
+use crate::wire::event_json;
 
 /// A response body.
 #[derive(Debug)]

@@ -15,11 +15,6 @@ impl Form {
         self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
-    /// Whether `name` is present at all.
-    pub fn has(&self, name: &str) -> bool {
-        self.pairs.iter().any(|(k, _)| k == name)
-    }
-
     /// Appends every pair of `other` after this form's pairs.
     pub fn extend(&mut self, other: Form) {
         self.pairs.extend(other.pairs);

@@ -7,7 +7,7 @@ use hyper::body::Bytes;
 use hyper::Response;
 
 use crate::body::{Body, WatchBody};
-use crate::command::{to_nanos, Command};
+use crate::entry::{to_nanos, LogEntry};
 use crate::reply::method_not_allowed;
 use crate::request::{parse_key_request, KeyMethod, KeyRequest, KeyRequestError};
 use crate::state::Parts;
@@ -66,15 +66,15 @@ fn watch(state: &State, req: &KeyRequest) -> Response<Body> {
     }
 }
 
-fn command(req: KeyRequest, now: SystemTime) -> Command {
+fn command(req: KeyRequest, now: SystemTime) -> LogEntry {
     let expiration =
         req.ttl.map(|t| to_nanos(now + Duration::from_secs(t.min(u64::from(u32::MAX)))));
     let now = to_nanos(now);
     match req.method {
         KeyMethod::Post => {
-            Command::Post { key: req.key, value: req.value, dir: req.dir, expiration, now }
+            LogEntry::Post { key: req.key, value: req.value, dir: req.dir, expiration, now }
         }
-        KeyMethod::Delete => Command::Delete {
+        KeyMethod::Delete => LogEntry::Delete {
             key: req.key,
             dir: req.dir,
             recursive: req.recursive,
@@ -82,7 +82,7 @@ fn command(req: KeyRequest, now: SystemTime) -> Command {
             prev_index: req.prev_index,
             now,
         },
-        _ => Command::Put {
+        _ => LogEntry::Put {
             key: req.key,
             value: req.value,
             dir: req.dir,

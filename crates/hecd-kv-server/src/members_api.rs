@@ -287,7 +287,7 @@ async fn update_member(state: &State, urls: Vec<String>, id: u64) -> Response<Bo
     if peer_url_taken(state, &urls, Some(id)) {
         return message(StatusCode::CONFLICT, "membership: peerURL exists");
     }
-    let cmd = crate::command::Command::UpdatePeers { id, peer_urls: urls };
+    let cmd = crate::entry::LogEntry::UpdatePeers { id, peer_urls: urls };
     match state.log.propose(cmd.encode()).await {
         Ok(_) => no_content(),
         Err(e) => change_failed(&e),

@@ -2,11 +2,9 @@
 //! receives (`POST /raft`). Messages travel in batches framed as `[len: u32 BE][bytes]`.
 
 pub(crate) mod handler;
-pub mod transport;
+pub(crate) mod transport;
 
-pub use transport::{
-    decode_batch, peer_client, HttpTransport, PeerClient, RAFT_PATH, X_SERVER_FROM,
-};
+pub(crate) use transport::{peer_client, HttpTransport, PeerClient};
 
 #[cfg(test)]
 mod tests;

@@ -40,7 +40,7 @@ pub(crate) fn json_response(
     v: &impl serde::Serialize,
     newline: bool,
 ) -> Response<Body> {
-    let mut b = crate::render::go_json_plain(v);
+    let mut b = crate::wire::go_json_plain(v);
     if newline {
         b.push(b'\n');
     }

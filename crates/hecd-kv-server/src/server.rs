@@ -22,9 +22,9 @@ use tokio::sync::{mpsc, watch, Semaphore};
 use tracing::{debug, info, warn};
 
 use crate::body::Body;
-use crate::command::{to_nanos, Command};
 use crate::conns::{Conns, Registration};
 use crate::consensus::{Consensus, LogConfig};
+use crate::entry::{to_nanos, LogEntry};
 use crate::form::{decode_path, escape_path, mux_clean_path};
 use crate::metrics::Metrics;
 use crate::reply::{not_found, text};
@@ -375,7 +375,8 @@ async fn sync_loop(state: Arc<State>, mut stop: watch::Receiver<bool>, done: mps
         let now = SystemTime::now();
         let due = state.store_read().next_expiry().is_some_and(|t| t <= now);
         if due {
-            if let Err(e) = state.log.propose(Command::Sync { now: to_nanos(now) }.encode()).await {
+            if let Err(e) = state.log.propose(LogEntry::Sync { now: to_nanos(now) }.encode()).await
+            {
                 warn!(error = %e, "SYNC proposal failed");
             }
         }
@@ -385,7 +386,7 @@ async fn sync_loop(state: Arc<State>, mut stop: watch::Receiver<bool>, done: mps
 
 /// Proposes this member's name and client URLs until it lands in the log (etcd's `publish`).
 async fn publish(state: Arc<State>, mut stop: watch::Receiver<bool>, done: mpsc::Sender<()>) {
-    let cmd = Command::Publish {
+    let cmd = LogEntry::Publish {
         id: state.member_id,
         name: state.config.name.clone(),
         client_urls: state.config.advertise_client_urls.clone(),

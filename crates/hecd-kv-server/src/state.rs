@@ -13,8 +13,8 @@ use hyper::{Response, StatusCode};
 use crate::body::Body;
 use crate::consensus::Consensus;
 use crate::metrics::Metrics;
-use crate::render::{error_json, event_json, is_created, status_of};
 use crate::state_machine::MemberAttributes;
+use crate::wire::{error_json, event_json, is_created, status_of};
 use crate::Config;
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");

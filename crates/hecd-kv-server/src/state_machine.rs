@@ -1,11 +1,11 @@
-//! The replicated state machine: applies [`Command`]s to the shared store.
+//! The replicated state machine: applies [`LogEntry`]s to the shared store.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock, RwLockWriteGuard};
 
 use hecd_store::{Compare, DeleteOptions, Event, Precondition, Store, WriteOptions};
 
-use crate::command::{from_nanos, Command};
+use crate::entry::{from_nanos, LogEntry};
 use crate::members::{MemberSet, Membership};
 
 /// What applying one entry produced.
@@ -52,16 +52,16 @@ impl KvStateMachine {
 
     /// Applies one entry. Entries that are not commands are ignored (`Ok(None)`).
     pub fn apply_entry(&mut self, data: &[u8]) -> ApplyOutput {
-        let Ok(cmd) = Command::decode(data) else {
+        let Ok(cmd) = LogEntry::decode(data) else {
             tracing::warn!(len = data.len(), "ignoring an undecodable log entry");
             return Ok(None);
         };
-        if let Command::Publish { id, name, client_urls } = cmd {
+        if let LogEntry::Publish { id, name, client_urls } = cmd {
             let mut m = self.members.write().unwrap_or_else(|p| p.into_inner());
             m.insert(id, (name, client_urls));
             return Ok(None);
         }
-        if let Command::UpdatePeers { id, peer_urls } = cmd {
+        if let LogEntry::UpdatePeers { id, peer_urls } = cmd {
             if let Some(m) = &self.membership {
                 m.update(id, peer_urls);
             }
@@ -69,7 +69,7 @@ impl KvStateMachine {
         }
         let mut store = self.write();
         match cmd {
-            Command::Put {
+            LogEntry::Put {
                 key,
                 value,
                 dir,
@@ -98,10 +98,10 @@ impl KvStateMachine {
                 };
                 store.write(&key, opts, from_nanos(now)).map(Some)
             }
-            Command::Post { key, value, dir, expiration, now } => store
+            LogEntry::Post { key, value, dir, expiration, now } => store
                 .create_in_order(&key, value, dir, expiration.map(from_nanos), from_nanos(now))
                 .map(Some),
-            Command::Delete { key, dir, recursive, prev_value, prev_index, now } => {
+            LogEntry::Delete { key, dir, recursive, prev_value, prev_index, now } => {
                 let opts = DeleteOptions {
                     dir,
                     recursive,
@@ -109,11 +109,11 @@ impl KvStateMachine {
                 };
                 store.delete(&key, opts, from_nanos(now)).map(Some)
             }
-            Command::Sync { now } => {
+            LogEntry::Sync { now } => {
                 store.expire(from_nanos(now));
                 Ok(None)
             }
-            Command::Publish { .. } | Command::UpdatePeers { .. } => Ok(None),
+            LogEntry::Publish { .. } | LogEntry::UpdatePeers { .. } => Ok(None),
         }
     }
 }

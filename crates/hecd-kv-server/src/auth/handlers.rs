@@ -25,7 +25,7 @@ fn refusal(state: &State, e: Refusal) -> Response<Body> {
 }
 
 fn reply(state: &State, status: StatusCode, v: &impl Serialize) -> Response<Body> {
-    let mut b = crate::render::go_json_plain(v);
+    let mut b = crate::wire::go_json_plain(v);
     b.push(b'\n');
     let mut r = Response::new(Body::full(b));
     *r.status_mut() = status;

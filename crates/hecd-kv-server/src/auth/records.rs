@@ -9,7 +9,7 @@ use hecd_v2api::ErrorCode;
 use serde::Serialize;
 
 use super::model::{Role, User, ROOT_ROLE};
-use crate::command::{to_nanos, Command};
+use crate::entry::{to_nanos, LogEntry};
 use crate::state::State;
 
 /// The hidden store directory holding the auth records (etcd's `/2`).
@@ -66,7 +66,7 @@ pub(crate) enum WriteError {
     Log,
 }
 
-pub(crate) async fn propose(state: &State, cmd: Command) -> Result<(), WriteError> {
+pub(crate) async fn propose(state: &State, cmd: LogEntry) -> Result<(), WriteError> {
     let applied = state.log.propose(cmd.encode()).await.map_err(|e| {
         tracing::warn!(error = %e, "auth write failed");
         WriteError::Log
@@ -74,8 +74,8 @@ pub(crate) async fn propose(state: &State, cmd: Command) -> Result<(), WriteErro
     applied.output.map(|_| ()).map_err(|e| WriteError::Store(e.code))
 }
 
-pub(crate) fn put_command(key: &str, value: String, dir: bool, prev_exist: bool) -> Command {
-    Command::Put {
+pub(crate) fn put_command(key: &str, value: String, dir: bool, prev_exist: bool) -> LogEntry {
+    LogEntry::Put {
         key: key.to_owned(),
         value,
         dir,
@@ -122,7 +122,7 @@ pub(crate) async fn put(
 
 pub(crate) async fn delete(state: &State, key: &str) -> Result<(), WriteError> {
     ensure_dirs(state).await?;
-    let cmd = Command::Delete {
+    let cmd = LogEntry::Delete {
         key: key.to_owned(),
         dir: false,
         recursive: false,

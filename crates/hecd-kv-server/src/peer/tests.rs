@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::decode_batch;
+use super::transport::decode_batch;
 
 #[test]
 fn batches_round_trip_and_reject_truncation() {

@@ -83,14 +83,6 @@ pub fn peer_client(tls: Option<&crate::TlsFiles>) -> crate::Result<PeerClient> {
 }
 
 impl HttpTransport {
-    /// A transport to `peers` (`(id, peer url)`, this member excluded), with no runtime membership.
-    ///
-    /// # Errors
-    /// As [`peer_client`] (never, without TLS files).
-    pub fn new(peers: &[(u64, String)]) -> crate::Result<Self> {
-        Ok(Self::with_membership(Arc::new(Membership::new(0, peers)), peer_client(None)?))
-    }
-
     /// A transport to every member of `membership` but this one, through `client`.
     pub fn with_membership(membership: Arc<Membership>, client: PeerClient) -> Self {
         HttpTransport { client, membership, queues: Mutex::new(HashMap::new()) }

@@ -13,10 +13,10 @@ fn machine() -> (KvStateMachine, Arc<RwLock<Store>>, MemberAttributes) {
 #[test]
 fn publish_records_member_attributes_and_survives_a_snapshot() {
     let (mut sm, _, members) = machine();
-    let cmd = Command::Publish { id: 7, name: "m".into(), client_urls: vec!["http://a:1".into()] };
+    let cmd = LogEntry::Publish { id: 7, name: "m".into(), client_urls: vec!["http://a:1".into()] };
     assert!(matches!(sm.apply(1, 1, &cmd.encode()), Ok(None)));
     assert_eq!(members.read().expect("lock").get(&7).map(|m| m.0.clone()), Some("m".to_owned()));
-    let put = Command::Put {
+    let put = LogEntry::Put {
         key: "/k".into(),
         value: "v".into(),
         dir: false,

@@ -5,8 +5,8 @@ use super::*;
 #[test]
 fn round_trips() {
     let cmds = [
-        Command::Sync { now: 5 },
-        Command::Put {
+        LogEntry::Sync { now: 5 },
+        LogEntry::Put {
             key: "/a".into(),
             value: "v\n\"".into(),
             dir: false,
@@ -17,7 +17,7 @@ fn round_trips() {
             prev_index: 3,
             now: 1,
         },
-        Command::Delete {
+        LogEntry::Delete {
             key: "/d".into(),
             dir: true,
             recursive: true,
@@ -27,7 +27,7 @@ fn round_trips() {
         },
     ];
     for c in cmds {
-        assert_eq!(Command::decode(&c.encode()).ok(), Some(c));
+        assert_eq!(LogEntry::decode(&c.encode()).ok(), Some(c));
     }
-    assert!(Command::decode(b"junk").is_err());
+    assert!(LogEntry::decode(b"junk").is_err());
 }

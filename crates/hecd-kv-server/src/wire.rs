@@ -2,7 +2,7 @@
 //! an [`ErrorCode`] to an HTTP status.
 //!
 //! Events are serialized straight from the store's views (no intermediate copy);
-//! `render_tests` checks the bytes decode to the same `hecd_v2api` types.
+//! `wire/tests.rs` checks the bytes decode to the same `hecd_v2api` types.
 
 use hecd_store::{Action, Event, NodeView};
 use hecd_v2api::{time::format_rfc3339_nano, ErrorBody, ErrorCode};

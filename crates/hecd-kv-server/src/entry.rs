@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// One replicated store mutation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
-pub enum Command {
+pub enum LogEntry {
     /// PUT: set, create, update or compare-and-swap.
     Put {
         /// Cleaned key.
@@ -84,7 +84,7 @@ pub enum Command {
     },
 }
 
-impl Command {
+impl LogEntry {
     /// Encodes for the log.
     pub fn encode(&self) -> Vec<u8> {
         // Serializing a plain enum of strings and integers cannot fail.
@@ -95,7 +95,7 @@ impl Command {
     ///
     /// # Errors
     /// The entry is not a command (a corrupt or foreign log).
-    pub fn decode(data: &[u8]) -> Result<Command, serde_json::Error> {
+    pub fn decode(data: &[u8]) -> Result<LogEntry, serde_json::Error> {
         serde_json::from_slice(data)
     }
 }
