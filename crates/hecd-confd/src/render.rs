@@ -19,7 +19,7 @@ use crate::memkv::KvStore;
 ///
 /// # Errors
 ///
-/// [`RenderError::Template`] with Go's message.
+/// [`RenderError::Template`](crate::RenderError::Template) with Go's message.
 pub fn render(name: &str, source: &[u8], data: &Value, store: Arc<KvStore>) -> Result<Vec<u8>> {
     tracing::debug!(template = name, keys = store.len(), "rendering");
     let template = Template::new(name).funcs(&func_map(store)).parse_bytes(source)?;

@@ -114,6 +114,7 @@ Examples:
   hecd-register --prefix /services docker --layout registrator --internal";
 
 /// `docker --layout`.
+#[allow(rustdoc::invalid_html_tags)] // the variants' docs are help text: `<prefix>/...`
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LayoutArg {
     /// <prefix>/<host>:<container>:<port> (the seed's template reads it unchanged).
