@@ -3,7 +3,7 @@
 //! which renders one template to standard output.
 //!
 //! Thin: it parses the command line ([`hecd_confd::config::from_args`],
-//! [`hecd_confd::oneshot::parse`]), sets up confd's log format ([`hecd_confd::logfmt`]), forwards
+//! [`hecd_confd::oneshot::parse`]), sets up confd's log format (`confd_log.rs`), forwards
 //! SIGTERM/SIGINT/SIGHUP to [`hecd_confd::daemon::run`] and turns its report into an exit
 //! status. Daemon exit codes: 0 success (or stopped by a signal), 1 failure, 2 usage error.
 //! `render` exit codes: 0 rendered, 1 template (parse or execution) error, 2 usage or input error.
@@ -14,11 +14,12 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use hecd_confd::logfmt;
-
 #[path = "common.rs"]
 #[allow(dead_code)] // not every binary uses every helper
 mod common;
+
+#[path = "confd_log.rs"]
+mod logfmt;
 
 fn main() -> ExitCode {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();

@@ -12,8 +12,7 @@
 //! [`resource`] loads `conf.d/*toml`; [`cycle`] runs fetch → render → stage → compare →
 //! check → rename → reload with rollback and guards, or, for a resource with
 //! `haproxy_socket`, applies server-only changes through HAProxy's runtime API (`haproxy`); [`command::run_command`] is the only
-//! place that starts a shell; [`daemon`] drives onetime, interval and watch modes;
-//! [`logfmt`] is confd's log format.
+//! place that starts a shell; [`daemon`] drives onetime, interval and watch modes.
 //!
 //! **Invariant:** no HTTP server framework (the `--metrics-addr` responder in [`metrics`]
 //! is a few lines over a `TcpListener`); the Go semantics (path matching, JSON, `strconv`,
@@ -32,7 +31,7 @@
 //! Changes in the 0.1 re-cut: `render::run`, `render::RenderRequest`, `render::load_data` and
 //! `render::load_kv` are now [`oneshot::run`], [`oneshot::Request`], [`oneshot::load_data`]
 //! and [`oneshot::load_kv`]; the `store` module is now [`memkv`] (its types are still
-//! re-exported at the root); the binary's log format moved here as [`logfmt`].
+//! re-exported at the root).
 //!
 //! # Example: confd's classic HAProxy backend list
 //!
@@ -76,7 +75,6 @@ pub mod error;
 pub mod flags;
 pub mod funcs;
 mod haproxy;
-pub mod logfmt;
 pub mod memkv;
 pub mod metrics;
 pub mod oneshot;

@@ -1,12 +1,13 @@
 //! confd's log format on standard error: `2006-01-02T15:04:05Z host argv0[pid]: LEVEL message`
 //! (levels `DEBUG`, `INFO`, `WARNING`, `ERROR`, `FATAL`), what confd 0.16's logrus setup prints.
 //!
-//! [`init`] installs a `tracing` subscriber for this crate's events (and `hecd_client`'s at
-//! `debug`); [`fatal`] prints the `FATAL` line that ends a run.
+//! [`init`] installs a `tracing` subscriber for `hecd_confd`'s events (and `hecd_client`'s at
+//! `debug`); [`fatal`] prints the `FATAL` line that ends a run. It is the binary's (libraries
+//! log through `tracing` only), beside `confd.rs` so that the binary stays parse → run → report.
 
 use std::fmt::Write as _;
 
-use crate::config::LogLevel;
+use hecd_confd::config::LogLevel;
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
