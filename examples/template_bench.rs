@@ -11,7 +11,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hecd_confd::render::{load_data, load_kv, render, template_name};
+use hecd_confd::oneshot::{load_data, load_kv};
+use hecd_confd::render::{render, template_name};
 
 /// FNV-1a 64 of the output, so that the two sides can show that their outputs are identical.
 fn fnv1a(bytes: &[u8]) -> u64 {

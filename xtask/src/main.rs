@@ -13,7 +13,9 @@ mod demo_docker;
 mod deps;
 mod golden;
 mod mutants;
+mod package;
 mod tidy;
+mod unicode_tables;
 
 use std::process::ExitCode;
 
@@ -30,6 +32,10 @@ commands:
               with real containers when a Docker engine is reachable (--docker: start a private one)
   mutants [--in-diff [REV]] [CRATE...]
               mutation testing with cargo-mutants (a measurement, not part of `test`); see docs/testing.md
+  package     the library crates meant for use on their own: registry metadata, then
+              `cargo package --offline --no-verify --exclude-lockfile` (nothing is published)
+  unicode-tables [--check]
+              regenerate (or check) hecd-template's lexer Unicode table from Go 1.19's unicode package
   golden      re-record the fixtures' expectations with real Go (template, confd-funcs, hecd-gostd; needs golang-go)
   bench [kv|template|raft|pipeline|all]  benchmarks against the reference implementations
               (pipeline: registration -> traffic, runtime API vs reload, [--rounds N])";
@@ -43,6 +49,8 @@ fn main() -> ExitCode {
         Some("tidy") => tidy::run(),
         Some("demo") => demo::run(&args[1..]),
         Some("golden") => golden::run_all(),
+        Some("package") => package::run(),
+        Some("unicode-tables") => unicode_tables::run(&args[1..]),
         Some("mutants") => mutants::run(&args[1..]),
         Some("bench") => ci::bench(&args[1..]),
         Some("-h" | "--help" | "help") | None => {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use hecd_client::{Client, GetOptions, Node};
 
-use crate::store::{normalise_key, KvStore};
+use crate::memkv::{normalise_key, KvStore};
 
 /// The keys under each of `keys` (recursive, sorted, quorum reads), as full store paths.
 /// An empty directory contributes nothing; a key that does not exist is an error, as in

@@ -527,7 +527,7 @@ async fn render_task(
     let keys = pairs.len();
     if tracing::enabled!(tracing::Level::DEBUG) {
         let shown: BTreeMap<String, &String> =
-            pairs.iter().map(|(k, v)| (crate::store::normalise_key(k, &r.prefix), v)).collect();
+            pairs.iter().map(|(k, v)| (crate::memkv::normalise_key(k, &r.prefix), v)).collect();
         let shown: Vec<String> = shown.iter().map(|(k, v)| format!("{k}:{v}")).collect();
         tracing::debug!("Got the following map from store: map[{}]", shown.join(" "));
     }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use hecd_template::{FuncMap, Method, Record, Signature, Type, Value};
 
-use crate::store::{KvPair, KvStore};
+use crate::memkv::{KvPair, KvStore};
 
 pub use convert::{data_from_json, json_to_value, JsonNumbers};
 pub use time::GoTime;

@@ -1,11 +1,12 @@
 //! A confd-compatible renderer daemon: confd's template functions over a key/value
-//! snapshot, the `hecd-confd render` command, and the daemon ([`daemon::run`]) that keeps
-//! files in step with an etcd v2 store.
+//! snapshot, the one-shot `hecd-confd render` command ([`oneshot`]), and the daemon
+//! ([`daemon::run`]) that keeps files in step with an etcd v2 store.
 //!
 //! Role (see ARCHITECTURE.md): everything confd does between "the backend returned these
-//! keys" and "this file was written". [`store::KvStore`] is the snapshot (confd's `memkv`),
+//! keys" and "this file was written". [`memkv::KvStore`] is the snapshot (confd's `memkv`),
 //! [`funcs::func_map`] registers every confd function with its exact Go signature in a
-//! `hecd_template::FuncMap`, and [`render`] runs one template the way confd does.
+//! `hecd_template::FuncMap`, [`render`] renders one template the way confd does, and
+//! [`oneshot`] is the `hecd-confd render` command over files.
 //!
 //! The daemon side: [`config`] merges flags, `CONFD_*` variables and `confd.toml`;
 //! [`resource`] loads `conf.d/*toml`; [`cycle`] runs fetch → render → stage → compare →
@@ -17,6 +18,20 @@
 //! is a few lines over a `TcpListener`); the Go semantics (path matching, JSON, `strconv`,
 //! case mapping, base64, `sort.Sort`) come from `hecd-gostd`, shared with the template
 //! engine, which stays free of confd knowledge.
+//!
+//! # Names
+//!
+//! - `render` is always *rendering a template* ([`render::render`], [`RenderError`]); the
+//!   `hecd-confd render` subcommand is [`oneshot`] ([`oneshot::parse`], [`oneshot::run`]).
+//! - `memkv` is confd's in-memory snapshot; "store" is the etcd v2 store the backend reads
+//!   (the `hecd-store` crate is the server's, and this crate does not depend on it).
+//! - [`Config`] is the daemon's configuration (flags, `CONFD_*`, `confd.toml`); a template
+//!   resource's is [`Resource`]; a cycle's is [`cycle::CycleOptions`].
+//!
+//! Changes in the 0.1 re-cut: `render::run`, `render::RenderRequest`, `render::load_data` and
+//! `render::load_kv` are now [`oneshot::run`], [`oneshot::Request`], [`oneshot::load_data`]
+//! and [`oneshot::load_kv`]; the `store` module is now [`memkv`] (its types are still
+//! re-exported at the root).
 //!
 //! # Example: confd's classic HAProxy backend list
 //!
@@ -60,15 +75,16 @@ pub mod error;
 pub mod flags;
 pub mod funcs;
 mod haproxy;
+pub mod memkv;
 pub mod metrics;
+pub mod oneshot;
 pub mod render;
 pub mod resource;
-pub mod store;
 
 pub use config::{Config, Invocation, Mode};
 pub use daemon::{run, RunReport, Signal};
 pub use error::{
     CommandError, ConfigError, HelperError, LoadError, RenderError, StoreError, SyncError,
 };
+pub use memkv::{KvPair, KvStore};
 pub use resource::Resource;
-pub use store::{KvPair, KvStore};

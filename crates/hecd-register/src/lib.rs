@@ -13,6 +13,8 @@
 //! # Ok(()) }
 //! ```
 //!
+//! [`cli`] is `hecd-register`'s command line: clap flags, checked into a [`cli::Plan`].
+//!
 //! [`docker`] follows a Docker engine's events and registers each container's published
 //! ports (`hecd-register docker`).
 //!
@@ -22,6 +24,7 @@
 #![warn(missing_docs)]
 
 mod address;
+pub mod cli;
 pub mod docker;
 mod error;
 mod health;

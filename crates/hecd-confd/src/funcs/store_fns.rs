@@ -5,7 +5,7 @@ use std::sync::Arc;
 use hecd_template::{FuncMap, Function, Signature, Type, Value};
 
 use super::{fail, text, ConfdTypes};
-use crate::store::KvStore;
+use crate::memkv::KvStore;
 
 /// The seven store functions bound to `store`.
 pub(super) fn store_map(store: Arc<KvStore>, types: &ConfdTypes) -> FuncMap {

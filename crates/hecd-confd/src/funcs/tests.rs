@@ -6,7 +6,7 @@ use std::sync::Arc;
 use hecd_template::{FuncMap, Value};
 
 use super::func_map;
-use crate::store::KvStore;
+use crate::memkv::KvStore;
 
 fn funcs() -> FuncMap {
     func_map(Arc::new(KvStore::from_pairs([

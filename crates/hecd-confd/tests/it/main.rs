@@ -1,6 +1,6 @@
 //! Black-box tests of `hecd-confd`'s renderer: every fixture under
 //! `fixtures/confd-funcs/` (expectations recorded from Go by `regen.sh`) is rendered
-//! through the public `render::run` entry point, plus the input-file contract of the
+//! through the public `oneshot::run` entry point, plus the input-file contract of the
 //! `render` command.
 
 // Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hecd_confd::render::{run, RenderRequest};
+use hecd_confd::oneshot::{run, Request};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/confd-funcs")
@@ -21,9 +21,9 @@ enum Outcome {
     Error(String),
 }
 
-fn request(dir: &Path, name: &str) -> RenderRequest {
+fn request(dir: &Path, name: &str) -> Request {
     let data = dir.join(format!("{name}.data.json"));
-    RenderRequest {
+    Request {
         template: dir.join(format!("{name}.tmpl")),
         data: data.exists().then_some(data),
         kv: Some(dir.join(format!("{name}.kv.json"))),
@@ -31,7 +31,7 @@ fn request(dir: &Path, name: &str) -> RenderRequest {
     }
 }
 
-fn render_outcome(request: &RenderRequest) -> Outcome {
+fn render_outcome(request: &Request) -> Outcome {
     match run(request) {
         Ok(out) => Outcome::Output(String::from_utf8_lossy(&out).into_owned()),
         Err(e) => {
@@ -107,7 +107,7 @@ fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
 #[track_caller]
 fn check_input_error(kv: &str, data: &str, want: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let request = RenderRequest {
+    let request = Request {
         template: write(dir.path(), "t.tmpl", "x"),
         data: Some(write(dir.path(), "data.json", data)),
         kv: Some(write(dir.path(), "kv.json", kv)),
@@ -133,7 +133,7 @@ fn missing_files_and_empty_inputs() {
     let dir = tempfile::tempdir().unwrap();
     let template = write(dir.path(), "t.tmpl", "[{{.}}] {{ls \"/\"}}");
     let empty = write(dir.path(), "empty.json", " \n");
-    let request = RenderRequest {
+    let request = Request {
         template: template.clone(),
         data: Some(empty.clone()),
         kv: Some(empty),
@@ -141,8 +141,7 @@ fn missing_files_and_empty_inputs() {
     };
     assert_eq!(render_outcome(&request), Outcome::Output("[<no value>] []".to_owned()));
 
-    let missing =
-        RenderRequest { template: dir.path().join("nope.tmpl"), ..RenderRequest::default() };
+    let missing = Request { template: dir.path().join("nope.tmpl"), ..Request::default() };
     let err = run(&missing).unwrap_err();
     assert!(!err.is_template_error());
     assert!(err.to_string().contains("nope.tmpl"), "{err}");
@@ -151,7 +150,7 @@ fn missing_files_and_empty_inputs() {
 #[test]
 fn prefix_is_trimmed_textually() {
     let dir = tempfile::tempdir().unwrap();
-    let request = RenderRequest {
+    let request = Request {
         template: write(dir.path(), "t.tmpl", "{{getv \"/db\"}} {{getv \"/uction/x\"}}"),
         data: None,
         kv: Some(write(dir.path(), "kv.json", r#"{"/prod/db": "pg", "/production/x": "quirk"}"#)),
