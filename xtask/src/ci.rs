@@ -36,8 +36,26 @@ pub fn run() -> Result<(), String> {
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])?;
     crate::tidy::run()?;
     cargo(&["test", "--workspace", "--no-fail-fast"], &[])?;
+    chaos_step()?;
     cargo(&["doc", "--workspace", "--no-deps"], &[("RUSTDOCFLAGS", "-D warnings")])?;
     Ok(())
+}
+
+/// `chaos --members 3 --seconds 60` with a fresh seed (printed first, for a replay).
+fn chaos_step() -> Result<(), String> {
+    let opts = crate::chaos::Options {
+        members: 3,
+        seconds: 60,
+        seed: fastrand::u64(..),
+        etcd: false,
+        release: false,
+    };
+    let s = crate::chaos::run(&opts)?;
+    if s.anomalies == 0 {
+        Ok(())
+    } else {
+        Err(format!("chaos found {} anomalies (seed {})", s.anomalies, opts.seed))
+    }
 }
 
 /// Benchmarks against the reference implementations.

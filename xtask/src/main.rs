@@ -7,6 +7,7 @@
 
 mod bench_pipeline;
 mod bench_template;
+mod chaos;
 mod ci;
 mod demo;
 mod demo_docker;
@@ -36,6 +37,10 @@ commands:
               `cargo package --offline --no-verify --exclude-lockfile` (nothing is published)
   unicode-tables [--check]
               regenerate (or check) hecd-template's lexer Unicode table from Go 1.19's unicode package
+  chaos [--members 3|5] [--seconds N] [--seed S] [--server hecd|etcd] [--release]
+              a Jepsen-style fault campaign: a real cluster under a mixed workload and watchers while
+              members are killed, paused, partitioned, removed and re-added; checks linearizability,
+              watch completeness, durability and TTLs (docs/testing.md); `test` runs 3 members, 60 s
   golden      re-record the fixtures' expectations with real Go (template, confd-funcs, hecd-gostd; needs golang-go)
   bench [kv|template|raft|pipeline|all]  benchmarks against the reference implementations
               (pipeline: registration -> traffic, runtime API vs reload, [--rounds N])";
@@ -51,6 +56,8 @@ fn main() -> ExitCode {
         Some("golden") => golden::run_all(),
         Some("package") => package::run(),
         Some("unicode-tables") => unicode_tables::run(&args[1..]),
+        // Its own exit code: its last line must be the summary.
+        Some("chaos") => return chaos::main(&args[1..]),
         Some("mutants") => mutants::run(&args[1..]),
         Some("bench") => ci::bench(&args[1..]),
         Some("-h" | "--help" | "help") | None => {

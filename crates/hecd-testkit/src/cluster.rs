@@ -307,6 +307,52 @@ impl Cluster {
         }
     }
 
+    /// Freezes member `i` with SIGSTOP (its sockets stay open; it answers nothing).
+    ///
+    /// # Panics
+    /// When the signal cannot be delivered.
+    pub fn pause(&self, i: usize) {
+        if let Some(p) = &self.members[i].proc {
+            p.signal("STOP").expect("signal delivered");
+        }
+    }
+
+    /// Lets member `i` run again after [`Cluster::pause`] (SIGCONT).
+    ///
+    /// # Panics
+    /// When the signal cannot be delivered.
+    pub fn resume(&self, i: usize) {
+        if let Some(p) = &self.members[i].proc {
+            p.signal("CONT").expect("signal delivered");
+        }
+    }
+
+    /// Cuts (`on`) or restores the peer connections member `from` opens to member `to` (one
+    /// way: `to` still reaches `from`). `from_id` is `from`'s member id ([`Cluster::member_id`]).
+    /// hecd-kv sends every Raft message in a request from sender to receiver, so this drops
+    /// exactly the messages `from` sends to `to`.
+    pub fn block(&self, from_id: &str, to: usize, on: bool) {
+        self.members[to].proxy.block_from(from_id, on);
+    }
+
+    /// Splits the members into `groups`: every peer connection between members of different
+    /// groups is cut, both ways. `ids[i]` is member `i`'s id. Members in no group keep talking
+    /// to everyone (a bridge).
+    pub fn partition(&self, groups: &[Vec<usize>], ids: &[String]) {
+        for (g, group) in groups.iter().enumerate() {
+            for (h, other) in groups.iter().enumerate() {
+                if g == h {
+                    continue;
+                }
+                for &a in group {
+                    for &b in other {
+                        self.block(&ids[a], b, true);
+                    }
+                }
+            }
+        }
+    }
+
     /// Restores all peer traffic.
     pub fn heal(&self) {
         for m in &self.members {

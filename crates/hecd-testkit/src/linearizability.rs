@@ -1,4 +1,5 @@
-//! A linearizability checker for histories of get / set / compare-and-swap on single keys.
+//! A linearizability checker for histories of get / set / compare-and-swap /
+//! compare-and-delete on single keys.
 //!
 //! Wing & Gong's search with Lowe's memoisation: operations on different keys commute, so each
 //! key is checked alone (P-compositionality); for one key, a depth-first search picks the next
@@ -25,6 +26,11 @@ pub enum Op {
         /// The value to write.
         new: String,
     },
+    /// Delete the key if its current value is `expect` (etcd's compare-and-delete).
+    Cad {
+        /// The value the key must hold.
+        expect: String,
+    },
 }
 
 /// What the client saw.
@@ -34,7 +40,8 @@ pub enum Outcome {
     Read(Option<String>),
     /// A write or a successful compare-and-swap was acknowledged.
     Written,
-    /// A compare-and-swap failed because the value differed (or the key was missing).
+    /// A compare-and-swap (or compare-and-delete) failed because the value differed (or the
+    /// key was missing).
     CasFailed,
     /// No answer: the operation may or may not have taken effect.
     Unknown,
@@ -96,7 +103,10 @@ fn step(state: &Option<String>, op: &Op, outcome: &Outcome) -> Option<Option<Str
         (Op::Cas { expect, new }, Outcome::Written | Outcome::Unknown) => {
             (state.as_deref() == Some(expect.as_str())).then(|| Some(new.clone()))
         }
-        (Op::Cas { expect, .. }, Outcome::CasFailed) => {
+        (Op::Cad { expect }, Outcome::Written | Outcome::Unknown) => {
+            (state.as_deref() == Some(expect.as_str())).then_some(None)
+        }
+        (Op::Cas { expect, .. } | Op::Cad { expect }, Outcome::CasFailed) => {
             (state.as_deref() != Some(expect.as_str())).then(|| state.clone())
         }
         _ => None,

@@ -109,3 +109,51 @@ fn long_histories_stay_fast() {
     }
     check_history(&h, true);
 }
+
+#[test]
+fn compare_and_delete() {
+    let cad = |e: &str| Op::Cad { expect: e.into() };
+    // A delete of the current value empties the key; a later read sees it gone.
+    check_history(
+        &[
+            o("k", set("1"), Outcome::Written, 0, 5),
+            o("k", cad("1"), Outcome::Written, 10, 15),
+            o("k", Op::Get, read(None), 20, 25),
+        ],
+        true,
+    );
+    // A delete of a value the key does not hold fails, and must not succeed.
+    check_history(
+        &[o("k", set("1"), Outcome::Written, 0, 5), o("k", cad("2"), Outcome::CasFailed, 10, 15)],
+        true,
+    );
+    check_history(
+        &[o("k", set("1"), Outcome::Written, 0, 5), o("k", cad("2"), Outcome::Written, 10, 15)],
+        false,
+    );
+    // A failed delete of the current value is a violation; on a missing key it is legal.
+    check_history(
+        &[o("k", set("1"), Outcome::Written, 0, 5), o("k", cad("1"), Outcome::CasFailed, 10, 15)],
+        false,
+    );
+    check_history(&[o("k", cad("1"), Outcome::CasFailed, 0, 5)], true);
+    // A deleted value does not come back.
+    check_history(
+        &[
+            o("k", set("1"), Outcome::Written, 0, 5),
+            o("k", cad("1"), Outcome::Written, 10, 15),
+            o("k", Op::Get, read(Some("1")), 20, 25),
+        ],
+        false,
+    );
+    // An unknown delete may or may not have happened.
+    check_history(
+        &[
+            o("k", set("1"), Outcome::Written, 0, 5),
+            o("k", cad("1"), Outcome::Unknown, 10, 0),
+            o("k", Op::Get, read(Some("1")), 20, 25),
+            o("k", Op::Get, read(None), 30, 35),
+        ],
+        true,
+    );
+}
