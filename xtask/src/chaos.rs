@@ -291,12 +291,15 @@ fn campaign(c: &mut Cluster, o: &Options) -> Summary {
         println!("chaos: ANOMALY: {a}");
     }
     let ops = rec.ops.load(std::sync::atomic::Ordering::SeqCst);
+    let ttl = rec.ttl.lock().unwrap_or_else(|p| p.into_inner());
+    let lapsed = ttl.iter().filter(|t| t.seen == workload::TtlSeen::Missing).count();
     println!(
-        "chaos: {} acknowledged writes, {} register ops, {} in-order creates, {} TTL keys, {events} watch events, {resyncs} watch resyncs (errorCode 401)",
+        "chaos: {} acknowledged writes, {} register ops, {} in-order creates, {} TTL keys ({} TTL ops, {lapsed} lapses seen), {events} watch events, {resyncs} watch resyncs (errorCode 401)",
         acked.len(),
         history.len(),
         created.len(),
-        rec.ttl_keys.lock().unwrap_or_else(|p| p.into_inner()).len()
+        rec.ttl_keys.lock().unwrap_or_else(|p| p.into_inner()).len(),
+        ttl.len()
     );
     Summary { ops, faults, anomalies: anomalies.len() as u64 }
 }

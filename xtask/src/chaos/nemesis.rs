@@ -2,7 +2,8 @@
 //! while, then healed; between faults the cluster runs undisturbed for a while. The faults:
 //! SIGKILL and restart (the leader more often), SIGSTOP / SIGCONT, partitions through the
 //! peer proxies (a member isolated, a majority / minority split, one-way, a bridge), and a
-//! member removed and added back with an empty data dir (the v2 members API).
+//! member removed and added back with an empty data dir (the v2 members API); and compound
+//! faults, a partition with a kill or a pause inside it.
 
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
@@ -22,6 +23,7 @@ const FAULTS: &[(Fault, u32)] = &[
     (Fault::OneWay, 2),
     (Fault::Bridge, 1),
     (Fault::Readd, 1),
+    (Fault::Compound, 3),
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +36,8 @@ enum Fault {
     OneWay,
     Bridge,
     Readd,
+    /// A partition and, inside it, a kill or a pause.
+    Compound,
 }
 
 /// Runs faults until `until`, logging each; returns (faults injected, problems).
@@ -109,6 +113,16 @@ fn ids(c: &Cluster, via: usize) -> Result<Vec<String>, String> {
         .collect()
 }
 
+/// What heals a fault.
+enum Undo {
+    Restart(usize),
+    Resume(usize),
+    Heal,
+    Nothing,
+}
+
+/// Injects `fault`, holds it for `hold`, heals it. A compound fault is a partition and, inside
+/// it, a kill or a pause, held and healed together.
 fn inject(
     c: &mut Cluster,
     rng: &mut fastrand::Rng,
@@ -116,6 +130,43 @@ fn inject(
     hold: Duration,
     log: &dyn Fn(&str),
 ) -> Result<(), String> {
+    let mut undo = Vec::new();
+    if let Fault::Compound = fault {
+        let net = [Fault::Isolate, Fault::Split, Fault::OneWay, Fault::Bridge][rng.usize(..4)];
+        undo.push(apply(c, rng, net, hold, log)?);
+        let proc = [Fault::KillLeader, Fault::Kill, Fault::Pause][rng.usize(..3)];
+        undo.push(apply(c, rng, proc, hold, log)?);
+    } else {
+        undo.push(apply(c, rng, fault, hold, log)?);
+    }
+    std::thread::park_timeout(hold);
+    for u in undo.into_iter().rev() {
+        match u {
+            Undo::Restart(i) => {
+                log(&format!("restart m{i}"));
+                c.restart(i);
+            }
+            Undo::Resume(i) => {
+                log(&format!("resume m{i}"));
+                c.resume(i);
+            }
+            Undo::Heal => {
+                log("heal partition");
+                c.heal();
+            }
+            Undo::Nothing => {}
+        }
+    }
+    Ok(())
+}
+
+fn apply(
+    c: &mut Cluster,
+    rng: &mut fastrand::Rng,
+    fault: Fault,
+    hold: Duration,
+    log: &dyn Fn(&str),
+) -> Result<Undo, String> {
     let n = c.members.len();
     let name = |i: usize| format!("m{i}");
     let leader = c.leader();
@@ -128,17 +179,13 @@ fn inject(
             };
             log(&format!("kill {}{}", name(i), tag(i)));
             c.kill(i);
-            std::thread::park_timeout(hold);
-            log(&format!("restart {}", name(i)));
-            c.restart(i);
+            Ok(Undo::Restart(i))
         }
         Fault::Pause => {
             let i = if rng.bool() { leader_or_any(c, rng) } else { rng.usize(..n) };
             log(&format!("pause {}{}", name(i), tag(i)));
             c.pause(i);
-            std::thread::park_timeout(hold);
-            log(&format!("resume {}", name(i)));
-            c.resume(i);
+            Ok(Undo::Resume(i))
         }
         Fault::Isolate | Fault::Split | Fault::OneWay | Fault::Bridge => {
             let via = leader_or_any(c, rng);
@@ -164,7 +211,12 @@ fn inject(
                     let others: Vec<usize> = (0..n).filter(|&j| j != from).collect();
                     let k = rng.usize(1..=others.len());
                     let to = &others[..k];
-                    log(&format!("partition one-way: {}{} -/-> {}", name(from), tag(from), names(to)));
+                    log(&format!(
+                        "partition one-way: {}{} -/-> {}",
+                        name(from),
+                        tag(from),
+                        names(to)
+                    ));
                     for &t in to {
                         c.block(&ids[from], t, true);
                     }
@@ -172,13 +224,16 @@ fn inject(
                 _ => {
                     let (bridge, rest) = order.split_first().expect("members");
                     let (a, b) = rest.split_at(rest.len() / 2);
-                    log(&format!("partition: bridge {} between {} | {}", name(*bridge), names(a), names(b)));
+                    log(&format!(
+                        "partition: bridge {} between {} | {}",
+                        name(*bridge),
+                        names(a),
+                        names(b)
+                    ));
                     c.partition(&[a.to_vec(), b.to_vec()], &ids);
                 }
             }
-            std::thread::park_timeout(hold);
-            log("heal partition");
-            c.heal();
+            Ok(Undo::Heal)
         }
         Fault::Readd => {
             let via = leader_or_any(c, rng);
@@ -202,9 +257,10 @@ fn inject(
             let via = c.wait_leader(Duration::from_secs(30));
             log(&format!("add {} back (empty data dir)", name(i)));
             c.rejoin(via, i);
+            Ok(Undo::Nothing)
         }
+        Fault::Compound => Err("a compound fault is not applied directly".into()),
     }
-    Ok(())
 }
 
 fn names(ms: &[usize]) -> String {
