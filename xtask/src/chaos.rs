@@ -82,7 +82,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
     let mut seed = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
+        let mut value =
+            |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
         match a.as_str() {
             "--members" => o.members = value(a)?.parse().map_err(|e| format!("--members: {e}"))?,
             "--seconds" => o.seconds = value(a)?.parse().map_err(|e| format!("--seconds: {e}"))?,
@@ -136,7 +137,8 @@ pub fn run(o: &Options) -> Result<Summary, String> {
         Err(_) => return Err("the cluster did not start".into()),
     };
     let s = campaign(&mut c, o);
-    let line = format!("chaos: {} operations, {} faults, {} anomalies", s.ops, s.faults, s.anomalies);
+    let line =
+        format!("chaos: {} operations, {} faults, {} anomalies", s.ops, s.faults, s.anomalies);
     drop(c);
     println!("{line}");
     Ok(s)
@@ -163,7 +165,8 @@ fn kill_children_on_ctrl_c() {
     let _ = ctrlc::set_handler(|| {
         let tasks = std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten();
         for task in tasks {
-            let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            let children =
+                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
             for pid in children.split_whitespace() {
                 let _ = std::process::Command::new("kill").args(["-KILL", pid]).status();
             }
@@ -181,14 +184,17 @@ fn campaign(c: &mut Cluster, o: &Options) -> Summary {
     let leader = c.wait_leader(SETTLE);
     let from = get(addrs[leader], "/v2/keys/").and_then(|r| r.etcd_index).unwrap_or(0) + 1;
     let mut watchers: Vec<watch::Watcher> =
-        addrs.iter().enumerate().map(|(i, &a)| watch::Watcher::start(i, a, from)).collect();
+        addrs.iter().enumerate().map(|(i, &a)| watch::Watcher::start(i, a, from, start)).collect();
     let (load, rec) = Workload::start(addrs.clone(), rng.u64(..), start);
     let until = start + Duration::from_secs(o.seconds);
     let (faults, problems) = nemesis::run(c, &mut rng, start, until);
     anomalies.extend(problems.into_iter().map(|p| format!("nemesis: {p}")));
     let rest = until.saturating_duration_since(Instant::now());
     std::thread::park_timeout(rest);
-    eprintln!("[{:7.2}s] faults over; healing and stopping the clients", start.elapsed().as_secs_f64());
+    eprintln!(
+        "[{:7.2}s] faults over; healing and stopping the clients",
+        start.elapsed().as_secs_f64()
+    );
     if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         nemesis::heal_all(c);
         c.wait_leader(SETTLE)
@@ -279,7 +285,10 @@ fn campaign(c: &mut Cluster, o: &Options) -> Summary {
             keys.join(", ")
         ));
     }
-    let seen: Vec<_> = watchers.iter().map(|w| (w.member, w.seen.lock().unwrap_or_else(|p| p.into_inner()))).collect();
+    let seen: Vec<_> = watchers
+        .iter()
+        .map(|w| (w.member, w.seen.lock().unwrap_or_else(|p| p.into_inner())))
+        .collect();
     let views: Vec<(usize, &watch::Seen)> = seen.iter().map(|(m, s)| (*m, &**s)).collect();
     let acked = rec.acked.lock().unwrap_or_else(|p| p.into_inner()).clone();
     anomalies.extend(check::watchers(&views, &acked));
@@ -306,9 +315,11 @@ fn campaign(c: &mut Cluster, o: &Options) -> Summary {
 
 /// A GET that must be answered (retried until it is, within [`SETTLE`]).
 fn get(addr: SocketAddr, path: &str) -> Option<Reply> {
-    hecd_testkit::wait_until(path, SETTLE, || match request(addr, "GET", path, "", workload::TIMEOUT, None) {
-        Answer::Got(r) if matches!(r.status, 200 | 404) => Some(r),
-        _ => None,
+    hecd_testkit::wait_until(path, SETTLE, || {
+        match request(addr, "GET", path, "", workload::TIMEOUT, None) {
+            Answer::Got(r) if matches!(r.status, 200 | 404) => Some(r),
+            _ => None,
+        }
     })
     .ok()
 }

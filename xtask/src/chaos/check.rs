@@ -27,7 +27,8 @@ pub fn registers(history: &[Operation]) -> Vec<String> {
             let mut sorted = ops.clone();
             sorted.sort_by_key(|o| o.call);
             for o in &sorted {
-                let ret = if o.ret == 0 { "?".into() } else { format!("{:.3}", o.ret as f64 / 1e9) };
+                let ret =
+                    if o.ret == 0 { "?".into() } else { format!("{:.3}", o.ret as f64 / 1e9) };
                 text.push_str(&format!(
                     "\n      [{:.3} .. {ret}] {:?} -> {:?}",
                     o.call as f64 / 1e9,
@@ -46,7 +47,9 @@ pub fn unique(acked: &[(String, String)], present: &HashMap<String, String>) -> 
     acked
         .iter()
         .filter(|(k, v)| present.get(k) != Some(v))
-        .map(|(k, v)| format!("lost write: {k}={v} was acknowledged, the end state has {:?}", present.get(k)))
+        .map(|(k, v)| {
+            format!("lost write: {k}={v} was acknowledged, the end state has {:?}", present.get(k))
+        })
         .collect()
 }
 
@@ -55,7 +58,8 @@ pub fn unique(acked: &[(String, String)], present: &HashMap<String, String>) -> 
 /// called got the smaller index. `present` is (key, value) of the directory at the end.
 pub fn in_order(created: &[Created], present: &[(String, String)]) -> Vec<String> {
     let mut out = Vec::new();
-    let by_key: HashMap<&str, &str> = present.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let by_key: HashMap<&str, &str> =
+        present.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let mut values = HashSet::new();
     for (k, v) in present {
         if !values.insert(v.as_str()) {
@@ -64,7 +68,10 @@ pub fn in_order(created: &[Created], present: &[(String, String)]) -> Vec<String
     }
     for c in created {
         if by_key.get(c.key.as_str()) != Some(&c.value.as_str()) {
-            out.push(format!("lost create: {}={} (index {}) was acknowledged", c.key, c.value, c.index));
+            out.push(format!(
+                "lost create: {}={} (index {}) was acknowledged",
+                c.key, c.value, c.index
+            ));
         }
         let name = c.key.rsplit('/').next().unwrap_or_default();
         if name != format!("{:020}", c.index) {
@@ -139,17 +146,18 @@ pub fn watchers(seen: &[(usize, &Seen)], acked: &[Acked]) -> Vec<String> {
     let mut out = Vec::new();
     // index → (key, action, who said so)
     let mut truth: BTreeMap<u64, (String, String, String)> = BTreeMap::new();
-    let mut agree = |index: u64, key: &str, action: &str, who: String, out: &mut Vec<String>| {
-        match truth.get(&index) {
-            Some((k, a, w)) if k != key || a != action => out.push(format!(
-                "index {index}: {w} has {a} {k}, {who} has {action} {key}"
-            )),
+    let mut agree =
+        |index: u64, key: &str, action: &str, who: String, out: &mut Vec<String>| match truth
+            .get(&index)
+        {
+            Some((k, a, w)) if k != key || a != action => {
+                out.push(format!("index {index}: {w} has {a} {k}, {who} has {action} {key}"))
+            }
             Some(_) => {}
             None => {
                 truth.insert(index, (key.to_owned(), action.to_owned(), who));
             }
-        }
-    };
+        };
     for (m, s) in seen {
         for seg in &s.segments {
             for e in &seg.events {
@@ -207,8 +215,22 @@ mod tests {
 
     #[test]
     fn watcher_gaps_disorder_and_disagreement_are_found() {
-        let full = Seen { segments: vec![Segment { from: 5, events: vec![ev(5, "/a"), ev(7, "/b"), ev(9, "/c")], early: vec![] }], resyncs: 0 };
-        let gap = Seen { segments: vec![Segment { from: 5, events: vec![ev(5, "/a"), ev(9, "/c")], early: vec![] }], resyncs: 0 };
+        let full = Seen {
+            segments: vec![Segment {
+                from: 5,
+                events: vec![ev(5, "/a"), ev(7, "/b"), ev(9, "/c")],
+                early: vec![],
+            }],
+            resyncs: 0,
+        };
+        let gap = Seen {
+            segments: vec![Segment {
+                from: 5,
+                events: vec![ev(5, "/a"), ev(9, "/c")],
+                early: vec![],
+            }],
+            resyncs: 0,
+        };
         assert_eq!(watchers(&[(0, &full)], &[]), Vec::<String>::new());
         let found = watchers(&[(0, &full), (1, &gap)], &[]);
         assert!(found.len() == 1 && found[0].contains("skipped 1 event"), "{found:?}");
@@ -224,9 +246,19 @@ mod tests {
         // An acknowledged write nobody saw is a gap too; a disagreement is reported.
         let acked = [Acked { index: 8, key: "/x".into(), action: "set".into() }];
         assert_eq!(watchers(&[(0, &full)], &acked).len(), 1);
-        let other = Seen { segments: vec![Segment { from: 5, events: vec![ev(5, "/z")], early: vec![] }], resyncs: 0 };
+        let other = Seen {
+            segments: vec![Segment { from: 5, events: vec![ev(5, "/z")], early: vec![] }],
+            resyncs: 0,
+        };
         assert_eq!(watchers(&[(0, &full), (1, &other)], &[]).len(), 1);
-        let disorder = Seen { segments: vec![Segment { from: 5, events: vec![ev(7, "/b"), ev(5, "/a")], early: vec![] }], resyncs: 0 };
+        let disorder = Seen {
+            segments: vec![Segment {
+                from: 5,
+                events: vec![ev(7, "/b"), ev(5, "/a")],
+                early: vec![],
+            }],
+            resyncs: 0,
+        };
         assert!(!watchers(&[(0, &disorder)], &[]).is_empty());
     }
 
@@ -235,24 +267,41 @@ mod tests {
         let s = 1_000_000_000;
         let op = |seen, call, ret| TtlOp { key: "/t".into(), seen, call, ret };
         // Refreshed at 10 s: missing at 12 s is early, at 13.5 s it is not.
-        let early = [op(TtlSeen::Extended, 10 * s, 10 * s + 5), op(TtlSeen::Missing, 12 * s, 12 * s + 5)];
+        let early =
+            [op(TtlSeen::Extended, 10 * s, 10 * s + 5), op(TtlSeen::Missing, 12 * s, 12 * s + 5)];
         assert_eq!(ttl_not_early(&early).len(), 1);
-        let fine = [op(TtlSeen::Extended, 10 * s, 10 * s + 5), op(TtlSeen::Missing, 13 * s, 13 * s + 500_000_000)];
+        let fine = [
+            op(TtlSeen::Extended, 10 * s, 10 * s + 5),
+            op(TtlSeen::Missing, 13 * s, 13 * s + 500_000_000),
+        ];
         assert!(ttl_not_early(&fine).is_empty());
         // A refresh still pending when the miss was called does not count.
-        let overlapping = [op(TtlSeen::Extended, 10 * s, 13 * s), op(TtlSeen::Missing, 12 * s, 12 * s + 5)];
+        let overlapping =
+            [op(TtlSeen::Extended, 10 * s, 13 * s), op(TtlSeen::Missing, 12 * s, 12 * s + 5)];
         assert!(ttl_not_early(&overlapping).is_empty());
     }
 
     #[test]
     fn in_order_creates_are_checked() {
-        let c = |v: &str, index, call, ret| Created { key: format!("/q/{index:020}"), value: v.into(), index, call, ret };
+        let c = |v: &str, index, call, ret| Created {
+            key: format!("/q/{index:020}"),
+            value: v.into(),
+            index,
+            call,
+            ret,
+        };
         let created = [c("a", 10, 0, 5), c("b", 12, 6, 9)];
-        let present = vec![(format!("/q/{:020}", 10), "a".to_owned()), (format!("/q/{:020}", 12), "b".to_owned())];
+        let present = vec![
+            (format!("/q/{:020}", 10), "a".to_owned()),
+            (format!("/q/{:020}", 12), "b".to_owned()),
+        ];
         assert!(in_order(&created, &present).is_empty());
         assert_eq!(in_order(&created, &present[..1]).len(), 1, "a lost create");
         let reversed = [c("a", 12, 0, 5), c("b", 10, 6, 9)];
-        let present = vec![(format!("/q/{:020}", 12), "a".to_owned()), (format!("/q/{:020}", 10), "b".to_owned())];
+        let present = vec![
+            (format!("/q/{:020}", 12), "a".to_owned()),
+            (format!("/q/{:020}", 10), "b".to_owned()),
+        ];
         assert_eq!(in_order(&reversed, &present).len(), 1, "real-time order");
     }
 }

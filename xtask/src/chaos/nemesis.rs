@@ -44,7 +44,12 @@ enum Fault {
 ///
 /// A problem is a fault the cluster did not recover from (a member that does not come back, a
 /// membership change refused for longer than the testkit waits).
-pub fn run(c: &mut Cluster, rng: &mut fastrand::Rng, start: Instant, until: Instant) -> (u64, Vec<String>) {
+pub fn run(
+    c: &mut Cluster,
+    rng: &mut fastrand::Rng,
+    start: Instant,
+    until: Instant,
+) -> (u64, Vec<String>) {
     let log = |what: &str| eprintln!("[{:7.2}s] {what}", start.elapsed().as_secs_f64());
     let total: u32 = FAULTS.iter().map(|f| f.1).sum();
     let (mut faults, mut problems) = (0, Vec::new());
@@ -98,12 +103,12 @@ pub fn heal_all(c: &mut Cluster) {
     }
 }
 
-/// The leader, or a random running member when there is none right now.
+/// The leader, or a random running member when there is none right now (the random draw is
+/// made either way, so that a replay's later choices do not depend on election timing).
 fn leader_or_any(c: &Cluster, rng: &mut fastrand::Rng) -> usize {
-    c.leader().unwrap_or_else(|| {
-        let running = c.running();
-        running[rng.usize(..running.len())]
-    })
+    let running = c.running();
+    let any = running[rng.usize(..running.len())];
+    c.leader().unwrap_or(any)
 }
 
 /// Every member's id, as the leader (or any member) lists them.

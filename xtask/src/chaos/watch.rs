@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::http::{request, Answer};
 use super::workload::PREFIX;
@@ -57,14 +57,14 @@ pub struct Watcher {
 
 impl Watcher {
     /// Starts watching member `member` at `addr` from `from`.
-    pub fn start(member: usize, addr: SocketAddr, from: u64) -> Watcher {
+    pub fn start(member: usize, addr: SocketAddr, from: u64, start: Instant) -> Watcher {
         let seen = Arc::new(Mutex::new(Seen {
             segments: vec![Segment { from, ..Segment::default() }],
             resyncs: 0,
         }));
         let (last, stop) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)));
         let (s, l, st) = (seen.clone(), last.clone(), stop.clone());
-        let thread = std::thread::spawn(move || watch(addr, from, &s, &l, &st));
+        let thread = std::thread::spawn(move || watch(addr, from, start, &s, &l, &st));
         Watcher { member, seen, last, stop, thread: Some(thread) }
     }
 
@@ -83,7 +83,14 @@ impl Drop for Watcher {
     }
 }
 
-fn watch(addr: SocketAddr, mut from: u64, seen: &Mutex<Seen>, last: &AtomicU64, stop: &AtomicBool) {
+fn watch(
+    addr: SocketAddr,
+    mut from: u64,
+    start: Instant,
+    seen: &Mutex<Seen>,
+    last: &AtomicU64,
+    stop: &AtomicBool,
+) {
     let lock = || seen.lock().unwrap_or_else(|p| p.into_inner());
     // No answer ever takes this long unless the watch is idle; the stop flag ends it sooner.
     let forever = Duration::from_secs(24 * 3600);
@@ -117,9 +124,15 @@ fn watch(addr: SocketAddr, mut from: u64, seen: &Mutex<Seen>, last: &AtomicU64, 
                 }
             }
             (_, Some(401), _) => {
+                eprintln!(
+                    "[{:7.2}s] watcher on {addr}: errorCode 401 at waitIndex {from} ({}); resyncing",
+                    start.elapsed().as_secs_f64(),
+                    r.json["cause"].as_str().unwrap_or_default()
+                );
                 // The history no longer reaches `from`: start over from the present.
                 let path = format!("/v2/keys{PREFIX}?recursive=true");
-                let Answer::Got(g) = request(addr, "GET", &path, "", Duration::from_secs(8), Some(stop))
+                let Answer::Got(g) =
+                    request(addr, "GET", &path, "", Duration::from_secs(8), Some(stop))
                 else {
                     continue;
                 };

@@ -164,7 +164,8 @@ impl Workload {
         let ctx = Ctx { addrs: Arc::new(addrs), rec: rec.clone(), stop: stop.clone(), start };
         let mut threads = Vec::new();
         let mut spawn = |id: u64, f: fn(Ctx, u64, fastrand::Rng)| {
-            let (ctx, rng) = (ctx.clone(), fastrand::Rng::with_seed(seed ^ (id + 1) * 0x9e37_79b9));
+            let (ctx, rng) =
+                (ctx.clone(), fastrand::Rng::with_seed(seed ^ ((id + 1) * 0x9e37_79b9)));
             threads.push(std::thread::spawn(move || f(ctx, id, rng)));
         };
         for id in 0..4 {
@@ -204,9 +205,7 @@ fn register_client(ctx: Ctx, id: u64, mut rng: fastrand::Rng) {
         }
         let k = format!("/v2/keys{key}");
         let (op, method, path, body) = match (roll, last) {
-            (0..=29, _) => {
-                (Op::Get, "GET", format!("{k}?quorum=true"), String::new())
-            }
+            (0..=29, _) => (Op::Get, "GET", format!("{k}?quorum=true"), String::new()),
             (_, None) | (30..=54, _) => (Op::Set(new.clone()), "PUT", k, format!("value={new}")),
             (55..=74, Some((v, _))) => {
                 let body = format!("value={new}&prevValue={v}");
@@ -268,7 +267,8 @@ fn unique_writer(ctx: Ctx, _id: u64, mut rng: fastrand::Rng) {
     while !ctx.stopped() {
         seq += 1;
         let (key, value) = (format!("{PREFIX}/u/{seq}"), format!("u{seq}"));
-        let Some(c) = ctx.call(&mut rng, "PUT", &format!("/v2/keys{key}"), &format!("value={value}"))
+        let Some(c) =
+            ctx.call(&mut rng, "PUT", &format!("/v2/keys{key}"), &format!("value={value}"))
         else {
             continue;
         };
