@@ -136,7 +136,13 @@ pub fn run(o: &Options) -> Result<Summary, String> {
         Ok(None) => return Err(format!("the {kind:?} binary is missing")),
         Err(_) => return Err("the cluster did not start".into()),
     };
-    let s = campaign(&mut c, o);
+    // A panic of the campaign itself (a step that cannot go on) is reported as an anomaly,
+    // after which the summary is still the last line.
+    let s = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| campaign(&mut c, o)))
+        .unwrap_or_else(|_| {
+            println!("chaos: ANOMALY: the campaign could not go on (panic above)");
+            Summary { anomalies: 1, ..Summary::default() }
+        });
     let line =
         format!("chaos: {} operations, {} faults, {} anomalies", s.ops, s.faults, s.anomalies);
     drop(c);
