@@ -25,7 +25,7 @@ usage: cargo xtask <command>
 
 commands:
   test        install missing Debian packages the tests need, then fmt --check, clippy -D warnings,
-              tidy, the whole test suite and rustdoc (what CI runs)
+              tidy, the whole test suite, a 60 s chaos campaign and rustdoc (what CI runs)
   ci          the same as `test`, without installing packages
   deps        only install the Debian packages the tests need (apt-get; needs root)
   tidy        the repository's structural checks (module docs, crate dependency DAG, no ignored tests)
