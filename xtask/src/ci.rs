@@ -30,11 +30,12 @@ fn cargo(args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
     }
 }
 
-/// fmt, clippy, tidy, tests, docs.
+/// fmt, clippy, tidy, packaging of the library crates, tests, a 60 s chaos campaign, docs.
 pub fn run() -> Result<(), String> {
     cargo(&["fmt", "--all", "--", "--check"], &[])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])?;
     crate::tidy::run()?;
+    crate::package::run()?;
     cargo(&["test", "--workspace", "--no-fail-fast"], &[])?;
     chaos_step()?;
     cargo(&["doc", "--workspace", "--no-deps"], &[("RUSTDOCFLAGS", "-D warnings")])?;
