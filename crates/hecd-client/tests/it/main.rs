@@ -4,9 +4,11 @@
 // Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+mod fake;
 mod server;
 mod suite;
 mod tls;
+mod wire;
 
 use server::Server;
 
