@@ -44,6 +44,7 @@ fn sent(f: &Fake) -> (String, String, String) {
 async fn each_call_sends_etcds_fields() {
     let f = good().await;
     let c = client(&[&f.url]);
+    assert!(format!("{c:?}").contains(&f.url), "a client shows its endpoints: {c:?}");
 
     let r = c.get("/k", GetOptions { recursive: true, sorted: true, quorum: true }).await.unwrap();
     assert_eq!(
@@ -55,6 +56,8 @@ async fn each_call_sends_etcds_fields() {
     assert!(!f.last().headers.contains_key("content-type"), "a GET carries no form");
     assert!(!f.last().headers.contains_key("authorization"), "no credentials unless configured");
 
+    c.get("/k", GetOptions::recursive_sorted()).await.unwrap();
+    assert_eq!(f.last().target, "/v2/keys/k?recursive=true&sorted=true");
     c.get("k", GetOptions::default().quorum(true)).await.unwrap();
     assert_eq!(f.last().target, "/v2/keys/k?quorum=true", "a relative key is below /v2/keys/");
 
@@ -81,6 +84,8 @@ async fn each_call_sends_etcds_fields() {
 
     c.create("/k", "v", None).await.unwrap();
     assert_eq!(f.last().body, "value=v&prevExist=false");
+    c.create("/k", "v", Some(4)).await.unwrap();
+    assert_eq!(f.last().body, "value=v&ttl=4&prevExist=false");
     c.update("/k", "v", Some(3)).await.unwrap();
     assert_eq!(f.last().body, "value=v&ttl=3&prevExist=true");
     c.compare_and_swap("/k", "new", Some("old"), None).await.unwrap();
@@ -265,27 +270,16 @@ async fn a_connection_refused_is_named_in_the_error() {
 
 #[tokio::test]
 async fn the_watcher_resyncs_on_401_even_when_the_key_is_gone_and_reports_other_errors() {
+    const CLEARED: &str = r#"{"errorCode":401,"message":"The event in requested index is outdated and cleared","cause":"the requested history has been cleared [40/3]","index":50}"#;
+    const RAFT: &str = r#"{"errorCode":300,"message":"Raft Internal Error","index":50}"#;
+    const MISSING: &str =
+        r#"{"errorCode":100,"message":"Key not found","cause":"/gone","index":42}"#;
     let f = Fake::start(|s| {
-        if s.target.contains("wait=true") {
-            if s.target.starts_with("/v2/keys/gone") {
-                Answer::json(
-                    400,
-                    50,
-                    r#"{"errorCode":401,"message":"The event in requested index is outdated and cleared","cause":"the requested history has been cleared [40/3]","index":50}"#,
-                )
-            } else {
-                Answer::json(
-                    500,
-                    50,
-                    r#"{"errorCode":300,"message":"Raft Internal Error","index":50}"#,
-                )
-            }
-        } else {
-            Answer::json(
-                404,
-                42,
-                r#"{"errorCode":100,"message":"Key not found","cause":"/gone","index":42}"#,
-            )
+        let watch = s.target.contains("wait=true");
+        match (s.target.split('?').next().unwrap_or(""), watch) {
+            ("/v2/keys/gone" | "/v2/keys/busy", true) => Answer::json(400, 50, CLEARED),
+            ("/v2/keys/gone", false) => Answer::json(404, 42, MISSING),
+            _ => Answer::json(500, 50, RAFT),
         }
     })
     .await;
@@ -299,7 +293,12 @@ async fn the_watcher_resyncs_on_401_even_when_the_key_is_gone_and_reports_other_
     assert_eq!(w.next_index(), 43, "resumes after the index of the not-found answer");
     assert_eq!(f.last().target, "/v2/keys/gone?recursive=true&sorted=true&quorum=true");
 
+    // An error other than 401 on the watch, or other than 100 on the re-read, is the caller's.
     let mut w = c.watcher("/other", false, 2);
+    let e = w.next().await.unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::RaftInternal), "{e}");
+    assert_eq!(w.next_index(), 3, "the position is kept");
+    let mut w = c.watcher("/busy", false, 2);
     let e = w.next().await.unwrap_err();
     assert_eq!(e.code(), Some(ErrorCode::RaftInternal), "{e}");
     assert_eq!(w.next_index(), 3, "the position is kept");
