@@ -165,18 +165,22 @@ impl hecd_raft::StateMachine for KvStateMachine {
         let members: BTreeMap<u64, (String, Vec<String>)> =
             serde_json::from_slice(members).map_err(|e| format!("snapshot members: {e}"))?;
         let mut rest = rest.get(4 + len..).ok_or("truncated snapshot")?;
+        let mut peers = None;
         if v2 {
             let len = rest.get(..4).ok_or("truncated snapshot")?;
             let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
             let set = rest.get(4..4 + len).ok_or("truncated snapshot")?;
             let set: MemberSet =
                 serde_json::from_slice(set).map_err(|e| format!("snapshot peers: {e}"))?;
-            if let Some(m) = &self.membership {
-                m.restore(set);
-            }
+            peers = Some(set);
             rest = &rest[4 + len..];
         }
+        // The store validates the whole snapshot before replacing anything; the membership
+        // follows only then, so a refused snapshot leaves every part of the member as it was.
         self.write().restore(rest).map_err(|e| e.to_string())?;
+        if let (Some(m), Some(set)) = (&self.membership, peers) {
+            m.restore(set);
+        }
         *self.members.write().unwrap_or_else(|p| p.into_inner()) = members;
         Ok(())
     }

@@ -1,12 +1,16 @@
 //! Black-box tests of the client against real servers on loopback: Debian's etcd 3.4 with
-//! `--enable-v2` (the reference) and `hecd-kv`. The same checks run against both.
+//! `--enable-v2` (the reference) and `hecd-kv`. The same checks run against both. `wire`
+//! drives the client against a scripted server (`fake`) for what real servers do not do on
+//! demand: hang up, stall, answer garbage, clear a watch's history.
 
 // Tests, benchmarks, examples, binaries and xtask may unwrap and print; libraries may not.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+mod fake;
 mod server;
 mod suite;
 mod tls;
+mod wire;
 
 use server::Server;
 

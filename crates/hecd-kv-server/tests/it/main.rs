@@ -11,4 +11,6 @@ mod cluster_members;
 mod disk;
 mod keys;
 mod misc;
+mod requests;
+mod state_machine;
 mod watch;
