@@ -188,3 +188,6 @@ impl hecd_raft::StateMachine for KvStateMachine {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod replicas;

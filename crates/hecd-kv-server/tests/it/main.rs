@@ -12,5 +12,4 @@ mod disk;
 mod keys;
 mod misc;
 mod requests;
-mod state_machine;
 mod watch;

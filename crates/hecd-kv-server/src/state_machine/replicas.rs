@@ -1,4 +1,4 @@
-//! The replicated state machine through its public API, as Raft drives it: committed entries
+//! The replicated state machine as Raft drives it: committed entries
 //! applied in order (compare-and-swap and compare-and-delete decided by the store exactly as
 //! etcd decides them), membership changes, and snapshots that carry the store, the published
 //! member attributes and the peer membership to a member that restores them.
@@ -6,9 +6,9 @@
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
-use hecd_kv_server::command::{to_nanos, Command};
-use hecd_kv_server::members::Membership;
-use hecd_kv_server::state_machine::{ApplyOutput, KvStateMachine, MemberAttributes};
+use crate::entry::{to_nanos, LogEntry};
+use crate::members::Membership;
+use crate::state_machine::{ApplyOutput, KvStateMachine, MemberAttributes};
 use hecd_raft::{MemberChange, StateMachine};
 use hecd_store::{Action, ErrorCode, GetOptions, Store};
 
@@ -30,7 +30,7 @@ impl Member {
         Member { sm, store, attrs, membership, applied: 0 }
     }
 
-    fn apply(&mut self, cmd: &Command) -> ApplyOutput {
+    fn apply(&mut self, cmd: &LogEntry) -> ApplyOutput {
         self.applied += 1;
         self.sm.apply(self.applied, 1, &cmd.encode())
     }
@@ -50,8 +50,8 @@ fn now() -> u64 {
     to_nanos(SystemTime::now())
 }
 
-fn put(key: &str, value: &str) -> Command {
-    Command::Put {
+fn put(key: &str, value: &str) -> LogEntry {
+    LogEntry::Put {
         key: key.into(),
         value: value.into(),
         dir: false,
@@ -64,10 +64,10 @@ fn put(key: &str, value: &str) -> Command {
     }
 }
 
-fn cas(key: &str, value: &str, prev_value: Option<&str>, prev_index: u64) -> Command {
+fn cas(key: &str, value: &str, prev_value: Option<&str>, prev_index: u64) -> LogEntry {
     match put(key, value) {
-        Command::Put { key, value, dir, expiration, refresh, prev_exist, now, .. } => {
-            Command::Put {
+        LogEntry::Put { key, value, dir, expiration, refresh, prev_exist, now, .. } => {
+            LogEntry::Put {
                 key,
                 value,
                 dir,
@@ -83,8 +83,8 @@ fn cas(key: &str, value: &str, prev_value: Option<&str>, prev_index: u64) -> Com
     }
 }
 
-fn cad(key: &str, prev_value: Option<&str>, prev_index: u64) -> Command {
-    Command::Delete {
+fn cad(key: &str, prev_value: Option<&str>, prev_index: u64) -> LogEntry {
+    LogEntry::Delete {
         key: key.into(),
         dir: false,
         recursive: false,
@@ -141,9 +141,9 @@ fn prev_exist_routes_before_the_compare() {
     let with_exist = |exist: bool, value: &str, prev_value: Option<&str>, prev_index: u64| match cas(
         "/k", value, prev_value, prev_index,
     ) {
-        Command::Put {
+        LogEntry::Put {
             key, value, dir, expiration, refresh, prev_value, prev_index, now, ..
-        } => Command::Put {
+        } => LogEntry::Put {
             key,
             value,
             dir,
@@ -190,7 +190,7 @@ fn membership_changes_and_peer_updates_reach_the_membership() {
     let mut m = Member::new(1);
     m.sm.on_member_change(2, &MemberChange::Add { id: 2, url: "http://10.0.0.2:2380".into() });
     assert_eq!(m.membership.peer_urls(2), Some(vec!["http://10.0.0.2:2380".to_owned()]));
-    let upd = Command::UpdatePeers { id: 2, peer_urls: vec!["http://10.0.0.22:2380".into()] };
+    let upd = LogEntry::UpdatePeers { id: 2, peer_urls: vec!["http://10.0.0.22:2380".into()] };
     assert!(matches!(m.apply(&upd), Ok(None)));
     assert_eq!(m.membership.peer_urls(2), Some(vec!["http://10.0.0.22:2380".to_owned()]));
     m.sm.on_member_change(3, &MemberChange::Remove { id: 2 });
@@ -204,7 +204,7 @@ fn a_snapshot_carries_store_attributes_and_membership_to_a_restoring_member() {
     m.sm.on_member_change(1, &MemberChange::Add { id: 2, url: "http://10.0.0.2:2380".into() });
     m.sm.on_member_change(2, &MemberChange::Add { id: 3, url: "http://10.0.0.3:2380".into() });
     m.sm.on_member_change(3, &MemberChange::Remove { id: 3 });
-    let publish = Command::Publish {
+    let publish = LogEntry::Publish {
         id: 2,
         name: "infra2".into(),
         client_urls: vec!["http://10.0.0.2:2379".into()],
@@ -247,7 +247,7 @@ fn a_snapshot_without_membership_restores_on_a_member_without_it() {
     let store = Arc::new(RwLock::new(Store::new(100)));
     let attrs = MemberAttributes::default();
     let mut sm = KvStateMachine::new(store.clone(), attrs.clone());
-    let publish = Command::Publish { id: 7, name: "m".into(), client_urls: vec![] };
+    let publish = LogEntry::Publish { id: 7, name: "m".into(), client_urls: vec![] };
     assert!(matches!(sm.apply(1, 1, &publish.encode()), Ok(None)));
     applied(sm.apply(2, 1, &put("/a", "1").encode()), Action::Set);
     applied(sm.apply(3, 1, &put("/b", "2").encode()), Action::Set);
@@ -268,32 +268,32 @@ fn sync_expires_due_keys_and_post_creates_in_order() {
     let mut m = Member::new(1);
     let t0 = now();
     let mut ttl = put("/t", "v");
-    if let Command::Put { expiration, now, .. } = &mut ttl {
+    if let LogEntry::Put { expiration, now, .. } = &mut ttl {
         *expiration = Some(t0 + 1_000_000_000);
         *now = t0;
     }
     applied(m.apply(&ttl), Action::Set);
-    assert!(matches!(m.apply(&Command::Sync { now: t0 + 500_000_000 }), Ok(None)));
+    assert!(matches!(m.apply(&LogEntry::Sync { now: t0 + 500_000_000 }), Ok(None)));
     assert_eq!(
         m.store
             .read()
             .expect("lock")
-            .get("/t", GetOptions::default(), hecd_kv_server::command::from_nanos(t0))
+            .get("/t", GetOptions::default(), crate::entry::from_nanos(t0))
             .map(|e| e.node.value.clone())
             .ok()
             .flatten()
             .as_deref(),
         Some("v")
     );
-    assert!(matches!(m.apply(&Command::Sync { now: t0 + 2_000_000_000 }), Ok(None)));
+    assert!(matches!(m.apply(&LogEntry::Sync { now: t0 + 2_000_000_000 }), Ok(None)));
     let after = m.store.read().expect("lock").get(
         "/t",
         GetOptions::default(),
-        hecd_kv_server::command::from_nanos(t0),
+        crate::entry::from_nanos(t0),
     );
     assert_eq!(after.map_err(|e| e.code).map(|_| ()), Err(ErrorCode::KeyNotFound));
 
-    let post = |v: &str| Command::Post {
+    let post = |v: &str| LogEntry::Post {
         key: "/q".into(),
         value: v.into(),
         dir: false,
