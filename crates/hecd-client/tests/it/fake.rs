@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -135,7 +135,8 @@ async fn serve(mut conn: TcpStream, script: Script, log: Arc<Mutex<Vec<Seen>>>) 
         }
         Answer::HangUp => drop(conn),
         Answer::Stall => {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
+            // Hold the connection without ever answering (until the runtime ends the task).
+            std::future::pending::<()>().await;
             drop(conn);
         }
     }
