@@ -279,6 +279,7 @@ async fn the_watcher_resyncs_on_401_even_when_the_key_is_gone_and_reports_other_
         match (s.target.split('?').next().unwrap_or(""), watch) {
             ("/v2/keys/gone" | "/v2/keys/busy", true) => Answer::json(400, 50, CLEARED),
             ("/v2/keys/gone", false) => Answer::json(404, 42, MISSING),
+            ("/v2/keys/other", false) => Answer::json(200, 60, NODE),
             _ => Answer::json(500, 50, RAFT),
         }
     })
@@ -293,7 +294,8 @@ async fn the_watcher_resyncs_on_401_even_when_the_key_is_gone_and_reports_other_
     assert_eq!(w.next_index(), 43, "resumes after the index of the not-found answer");
     assert_eq!(f.last().target, "/v2/keys/gone?recursive=true&sorted=true&quorum=true");
 
-    // An error other than 401 on the watch, or other than 100 on the re-read, is the caller's.
+    // An error other than 401 on the watch (though a re-read would succeed), or other than 100
+    // on the re-read, is the caller's.
     let mut w = c.watcher("/other", false, 2);
     let e = w.next().await.unwrap_err();
     assert_eq!(e.code(), Some(ErrorCode::RaftInternal), "{e}");
