@@ -86,3 +86,66 @@ fn a_zero_filled_tail_is_torn_but_zeros_before_data_are_not() {
     buf.push(1);
     check_damaged(&buf, end, "zero-length record", false);
 }
+
+#[test]
+fn records_of_every_kind_and_of_several_megabytes_round_trip() {
+    use raft::eraftpb::{Snapshot, SnapshotMetadata};
+    // A snapshot file holds one record as large as the store: megabytes are normal.
+    let snap = Snapshot {
+        data: vec![0xab; 3 << 20],
+        metadata: Some(SnapshotMetadata { index: 7, term: 2, ..Default::default() }),
+    };
+    let mut buf = Vec::new();
+    encode(&mut buf, Kind::Snapshot, &snap);
+    encode(&mut buf, Kind::SnapshotReset, snap.get_metadata());
+    let Read::Record { kind, next, .. } = read(&buf, 0) else { panic!("a 3 MiB record reads") };
+    assert_eq!(kind, Kind::Snapshot);
+    let Read::Record { kind, .. } = read(&buf, next) else { panic!("second record") };
+    assert_eq!(kind, Kind::SnapshotReset);
+}
+
+#[test]
+fn a_bit_flip_in_a_large_last_record_is_corruption_wherever_the_record_ends() {
+    let encoded = |n: usize| {
+        let mut buf = Vec::new();
+        let e = Entry { index: 1, term: 1, data: vec![7; n], ..Default::default() };
+        encode(&mut buf, Kind::Entry, &e);
+        buf
+    };
+    // Records spanning several sectors, with non-zero bytes everywhere, ending at the end of the
+    // data inside a sector or exactly on a sector boundary: a flipped bit is never a torn write.
+    let on_boundary =
+        (1990..2048).find(|n| encoded(*n).len() == 2048).expect("a size that ends on 2048");
+    for n in [1500, on_boundary] {
+        let mut buf = encoded(n);
+        let last = buf.len() - 1;
+        buf[last] ^= 1;
+        check_damaged(&buf, 0, "checksum mismatch", false);
+    }
+}
+
+#[test]
+fn only_zeroed_sectors_inside_the_record_count() {
+    use super::has_zeroed_sector;
+    // Zeros before the record's start (another record's bytes, here zeros) do not make it torn.
+    let mut data = vec![0u8; 100];
+    data.extend(std::iter::repeat_n(9u8, 900));
+    assert!(!has_zeroed_sector(&data, 100, data.len()));
+    // A zeroed sector on a boundary inside the record does.
+    let mut data = vec![9u8; 1600];
+    data[512..1024].fill(0);
+    assert!(has_zeroed_sector(&data, 100, data.len()));
+    // Zeros that straddle a boundary without covering a sector from it do not.
+    let mut data = vec![9u8; 1600];
+    data[400..900].fill(0);
+    assert!(!has_zeroed_sector(&data, 100, data.len()));
+}
+
+#[test]
+fn an_eight_byte_tail_with_a_zero_length_and_a_checksum_is_corruption() {
+    let (mut buf, _) = two_records();
+    let end = buf.len();
+    // A length of 0 with a non-zero checksum after it: written bytes, not a zero-filled tail.
+    buf.extend_from_slice(&[0, 0, 0, 0, 1, 2, 3, 4]);
+    check_damaged(&buf, end, "zero-length record", false);
+}
