@@ -131,6 +131,9 @@ fn only_zeroed_sectors_inside_the_record_count() {
     let mut data = vec![0u8; 100];
     data.extend(std::iter::repeat_n(9u8, 900));
     assert!(!has_zeroed_sector(&data, 100, data.len()));
+    let mut data = vec![0u8; 512];
+    data.extend(std::iter::repeat_n(9u8, 1100));
+    assert!(!has_zeroed_sector(&data, 600, data.len()), "a whole zero sector before the start");
     // A zeroed sector on a boundary inside the record does.
     let mut data = vec![9u8; 1600];
     data[512..1024].fill(0);
