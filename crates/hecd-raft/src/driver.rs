@@ -91,6 +91,9 @@ pub(crate) struct Driver<S: StateMachine, T> {
     /// after the last one (which must catch up by snapshot) finds itself in the snapshot's
     /// configuration; raft refuses a snapshot whose configuration lacks the receiver.
     snapshot_due: bool,
+    /// After a snapshot skipped for a full disk, no new attempt before this applied index (each
+    /// attempt serializes the whole state machine).
+    snapshot_retry_at: u64,
 }
 
 /// A value that differs between runs of the process, so replayed proposals of an earlier run are never
@@ -138,6 +141,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             deferred_hs: None,
             expected: std::collections::BTreeMap::new(),
             snapshot_due: false,
+            snapshot_retry_at: 0,
         }
     }
 
@@ -526,6 +530,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         let store = self.raw.store();
         let due = self.snapshot_due && self.applied > store.snapshot_index();
         if self.snapshot_count == 0
+            || self.applied < self.snapshot_retry_at
             || (!due && self.applied < store.snapshot_index() + self.snapshot_count)
         {
             return Ok(());
@@ -538,9 +543,12 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         tracing::info!(index = self.applied, term, bytes = snap.data.len(), "taking snapshot");
         match self.disk.compact(snap.clone()).await {
             Ok(()) => self.raw.mut_store().compact_to_snapshot(snap),
-            // The log stays whole on disk and in memory; the snapshot is taken again later.
+            // The log stays whole on disk and in memory; the snapshot is taken again after
+            // another `snapshot_count` entries.
             Err(err @ Error::NoSpace { .. }) => {
                 tracing::warn!(error = %err, "snapshot skipped: the disk is full");
+                self.snapshot_due |= due;
+                self.snapshot_retry_at = self.applied + self.snapshot_count;
             }
             Err(err) => return Err(err),
         }

@@ -81,6 +81,8 @@ async fn a_full_disk_during_a_snapshot_skips_it_and_keeps_the_log() {
         node.propose(data(i)).await.expect("writes go on after the skipped snapshot");
     }
     node.shutdown().await.unwrap();
+    let snaps = std::fs::read_dir(dir.path().join("snap")).unwrap().count();
+    assert!(snaps >= 1, "the skipped snapshot is taken again later");
     let (node, sm) = durable(dir.path(), 4).await;
     assert_eq!(sm.datas(), (0..10).map(data).collect::<Vec<_>>());
     node.shutdown().await.unwrap();
