@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use hecd_client::split_urls;
 
 use crate::{Config, TlsFiles};
 
@@ -268,10 +269,6 @@ pub fn parse(raw: Vec<String>) -> Result<Args, FlagError> {
 /// `ETCD_*` variables that name no flag (etcd warns about them and goes on).
 pub fn unrecognized_env_vars() -> Vec<String> {
     unrecognized_env(&Args::command())
-}
-
-fn split_urls(s: &str) -> Vec<String> {
-    crate::members::split_urls(s)
 }
 
 fn with_scheme(addr: &str) -> String {

@@ -131,7 +131,7 @@ impl Membership {
         match change {
             MemberChange::Add { id, url } => {
                 set.removed.remove(id);
-                set.peers.insert(*id, split_urls(url));
+                set.peers.insert(*id, hecd_client::split_urls(url));
             }
             MemberChange::Remove { id } => {
                 set.peers.remove(id);
@@ -225,14 +225,10 @@ impl Membership {
     }
 }
 
-/// Peer URLs travel in a Raft membership change as one comma-separated string.
+/// Peer URLs travel in a Raft membership change as one comma-separated string
+/// (`hecd_client::split_urls` reads it back).
 pub fn join_urls(urls: &[String]) -> String {
     urls.join(",")
-}
-
-/// The inverse of [`join_urls`].
-pub fn split_urls(s: &str) -> Vec<String> {
-    s.split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect()
 }
 
 #[cfg(test)]
