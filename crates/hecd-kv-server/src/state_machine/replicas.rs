@@ -65,22 +65,12 @@ fn put(key: &str, value: &str) -> LogEntry {
 }
 
 fn cas(key: &str, value: &str, prev_value: Option<&str>, prev_index: u64) -> LogEntry {
-    match put(key, value) {
-        LogEntry::Put { key, value, dir, expiration, refresh, prev_exist, now, .. } => {
-            LogEntry::Put {
-                key,
-                value,
-                dir,
-                expiration,
-                refresh,
-                prev_exist,
-                prev_value: prev_value.map(str::to_owned),
-                prev_index,
-                now,
-            }
-        }
-        _ => unreachable!(),
+    let mut entry = put(key, value);
+    if let LogEntry::Put { prev_value: pv, prev_index: pi, .. } = &mut entry {
+        *pv = prev_value.map(str::to_owned);
+        *pi = prev_index;
     }
+    entry
 }
 
 fn cad(key: &str, prev_value: Option<&str>, prev_index: u64) -> LogEntry {
