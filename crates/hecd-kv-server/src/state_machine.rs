@@ -130,13 +130,12 @@ impl hecd_raft::StateMachine for KvStateMachine {
             let m = self.members.read().unwrap_or_else(|p| p.into_inner());
             serde_json::to_vec(&*m).unwrap_or_default()
         };
-        let store = self.store.read().unwrap_or_else(|p| p.into_inner()).snapshot();
         let peers = self
             .membership
             .as_ref()
             .map(|m| serde_json::to_vec(&m.get()).unwrap_or_default())
             .unwrap_or_default();
-        let mut out = Vec::with_capacity(16 + members.len() + peers.len() + store.len());
+        let mut out = Vec::with_capacity(16 + members.len() + peers.len());
         out.extend_from_slice(if peers.is_empty() { SNAPSHOT_MAGIC } else { SNAPSHOT_MAGIC_2 });
         out.extend_from_slice(&(members.len() as u32).to_be_bytes());
         out.extend_from_slice(&members);
@@ -144,7 +143,8 @@ impl hecd_raft::StateMachine for KvStateMachine {
             out.extend_from_slice(&(peers.len() as u32).to_be_bytes());
             out.extend_from_slice(&peers);
         }
-        out.extend_from_slice(&store);
+        // The store's bytes go straight into the snapshot: no copy of a tree-sized buffer.
+        self.store.read().unwrap_or_else(|p| p.into_inner()).snapshot_into(&mut out);
         out
     }
 

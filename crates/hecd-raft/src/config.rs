@@ -22,6 +22,10 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     /// Take a state machine snapshot and compact the log every this many applied entries (0 disables snapshots).
     pub snapshot_count: u64,
+    /// Applied entries kept in memory for followers that fall behind (etcd's
+    /// `SnapshotCatchUpEntries`): a follower missing older ones is sent a snapshot. A sole member
+    /// keeps none. Unused when `snapshot_count` is 0 (then every entry is kept).
+    pub catchup_entries: u64,
     /// Ticks without a heartbeat before a follower starts an election.
     pub election_tick: usize,
     /// Ticks between leader heartbeats.
@@ -55,6 +59,7 @@ impl Config {
             peers: Vec::new(),
             data_dir: None,
             snapshot_count: 10_000,
+            catchup_entries: 5000,
             election_tick: 10,
             heartbeat_tick: 1,
             tick_interval: Duration::from_millis(100),
@@ -83,6 +88,12 @@ impl Config {
     /// Sets the snapshot interval, in applied entries.
     pub fn with_snapshot_count(mut self, count: u64) -> Self {
         self.snapshot_count = count;
+        self
+    }
+
+    /// Sets how many applied entries are kept for followers that fall behind.
+    pub fn with_catchup_entries(mut self, entries: u64) -> Self {
+        self.catchup_entries = entries;
         self
     }
 

@@ -28,6 +28,8 @@ const MAX_BATCH: usize = 4096;
 const SWEEP_TICKS: u64 = 64;
 /// Ticks after which an unanswered read-index request is sent again.
 const READ_RETRY_TICKS: u64 = 3;
+/// Fewest applied entries dropped from memory at a time while others stay.
+const MIN_TRIM: u64 = 256;
 
 /// A request from a `Handle` to the driver.
 pub(crate) enum Cmd<O> {
@@ -65,6 +67,7 @@ pub(crate) struct Driver<S: StateMachine, T> {
     pub(crate) disk: Disk,
     pub(crate) status: watch::Sender<Status>,
     pub(crate) snapshot_count: u64,
+    pub(crate) catchup_entries: u64,
     pub(crate) tick_interval: std::time::Duration,
     /// Distinguishes this process's proposals from those of earlier runs replayed from the log.
     pub(crate) nonce: u64,
@@ -126,6 +129,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             disk,
             status,
             snapshot_count: cfg.snapshot_count,
+            catchup_entries: cfg.catchup_entries,
             tick_interval: cfg.tick_interval,
             nonce: nonce(),
             applied,
@@ -423,6 +427,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         self.apply_entries(light.take_committed_entries())?;
         self.raw.advance_apply_to(self.applied);
         self.report_snapshots();
+        self.trim_log();
         if self.reads_blocked && self.raw.raft.commit_to_current_term() {
             self.reads_blocked = false;
             self.retry_reads(true);
@@ -436,7 +441,8 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         self.sm
             .restore(meta.index, meta.term, &snap.data)
             .map_err(|reason| Error::Restore { index: meta.index, reason })?;
-        self.raw.mut_store().apply_snapshot(snap.clone());
+        let keep = self.raw.store().to_keep(snap);
+        self.raw.mut_store().apply_snapshot(keep);
         self.applied = meta.index;
         // Whether the snapshot holds proposals expected at or below its index cannot be told; they stay
         // pending (callers time out) rather than being reported lost.
@@ -525,10 +531,39 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         Ok(())
     }
 
-    /// Every `snapshot_count` applied entries: snapshot the state machine and compact the log.
+    /// Drops the applied entries raft no longer needs from memory (they stay in the WAL until the next
+    /// snapshot): all of them on a sole member; as leader, those every follower has, but no more than
+    /// `catchup_entries` behind (a follower further behind gets a snapshot); as follower, all but the
+    /// last `catchup_entries`, for when it leads. Nothing when snapshots are off.
+    fn trim_log(&mut self) {
+        if self.snapshot_count == 0 {
+            return; // No snapshots: a follower lacking a trimmed entry could never catch up.
+        }
+        let raft = &self.raw.raft;
+        let applied = self.applied;
+        let others = raft.prs().iter().filter(|(id, _)| **id != raft.id);
+        let to = if raft.state == StateRole::Leader {
+            let slowest = others.map(|(_, pr)| pr.matched).min().unwrap_or(applied);
+            slowest.max(applied.saturating_sub(self.catchup_entries)).min(applied)
+        } else if others.count() == 0 && raft.prs().iter().count() == 1 {
+            applied
+        } else {
+            applied.saturating_sub(self.catchup_entries)
+        };
+        let store = self.raw.store();
+        // Dropping entries moves those that stay: not for fewer than MIN_TRIM at a time (or the
+        // window, when it is smaller).
+        if to >= store.last() || to >= store.first() + MIN_TRIM.min(self.catchup_entries.max(1)) {
+            self.raw.mut_store().trim_to(to);
+        }
+    }
+
+    /// Every `snapshot_count` applied entries, and when raft needs a snapshot newer than the latest
+    /// (to send to a follower lacking trimmed entries): snapshot the state machine and compact the log.
     async fn maybe_snapshot(&mut self) -> Result<()> {
         let store = self.raw.store();
-        let due = self.snapshot_due && self.applied > store.snapshot_index();
+        let due =
+            (self.snapshot_due || store.wants_snapshot()) && self.applied > store.snapshot_index();
         if self.snapshot_count == 0
             || self.applied < self.snapshot_retry_at
             || (!due && self.applied < store.snapshot_index() + self.snapshot_count)
@@ -541,8 +576,9 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         meta.set_conf_state(store.conf_state().clone());
         let snap = Snapshot { data: self.sm.snapshot(), metadata: Some(meta) };
         tracing::info!(index = self.applied, term, bytes = snap.data.len(), "taking snapshot");
-        match self.disk.compact(snap.clone()).await {
-            Ok(()) => self.raw.mut_store().compact_to_snapshot(snap),
+        let keep = store.to_keep(&snap);
+        match self.disk.compact(snap).await {
+            Ok(()) => self.raw.mut_store().compact_to_snapshot(keep),
             // The log stays whole on disk and in memory; the snapshot is taken again after
             // another `snapshot_count` entries.
             Err(err @ Error::NoSpace { .. }) => {

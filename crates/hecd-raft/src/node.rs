@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::driver::{Cmd, Driver};
 use crate::error::{Error, Result};
-use crate::log_store::LogStore;
+use crate::log_store::{LogStore, SnapFiles};
 use crate::membership::MemberChange;
 use crate::state_machine::{Applied, StateMachine};
 use crate::status::{DiskHealth, Status};
@@ -71,10 +71,10 @@ where
     let wal_syncs;
     let (health_tx, health_rx) = watch::channel(DiskHealth::Ok);
     let stopping = Arc::new(AtomicBool::new(false));
-    let (disk, recovered, sm) = match cfg.data_dir.clone() {
+    let (disk, recovered, sm, files) = match cfg.data_dir.clone() {
         None => {
             wal_syncs = Arc::default();
-            (Disk::Memory, storage::fresh(&cfg), sm)
+            (Disk::Memory, storage::fresh(&cfg), sm, None)
         }
         Some(dir) => {
             let cfg2 = cfg.clone();
@@ -86,9 +86,10 @@ where
             .await
             .map_err(|_| Error::Stopped)??;
             wal_syncs = Arc::clone(&wal.syncs);
+            let files = SnapFiles { fs: Arc::clone(&cfg.fs), dir: snap_dir.clone() };
             let disk =
                 Disk::spawn(wal, Arc::clone(&cfg.fs), snap_dir, health_tx, Arc::clone(&stopping))?;
-            (disk, recovered, sm)
+            (disk, recovered, sm, Some(files))
         }
     };
     let Recovered { hard_state, conf_state, snapshot, entries, torn_bytes, cluster_id } = recovered;
@@ -108,7 +109,7 @@ where
     let single = conf_state.voters == [cfg.id]
         && conf_state.learners.is_empty()
         && entries.iter().all(|e| e.get_entry_type() == EntryType::EntryNormal);
-    let store = LogStore::new(hard_state, conf_state, snapshot, entries);
+    let store = LogStore::new(hard_state, conf_state, snapshot, entries, files);
     let raft_cfg = raft::Config {
         id: cfg.id,
         election_tick: cfg.election_tick,

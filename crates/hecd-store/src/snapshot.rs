@@ -16,12 +16,31 @@ const MAGIC: &[u8; 8] = b"HECDSNP1";
 /// Deeper trees than this are rejected as corrupt (keeps decoding stack-bounded).
 const MAX_DEPTH: usize = 1024;
 
-pub(crate) fn encode(root: &Node, index: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4096);
+/// Appends the encoding to `out`, which grows once, to the exact size.
+pub(crate) fn encode_into(root: &Node, index: u64, out: &mut Vec<u8>) {
+    let (start, len) = (out.len(), encoded_len(root));
+    out.reserve_exact(len);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&index.to_le_bytes());
-    encode_node(root, &mut out);
-    out
+    encode_node(root, out);
+    debug_assert_eq!(out.len() - start, len, "snapshot size computed wrongly");
+}
+
+/// The size of [`encode_into`]'s output.
+pub(crate) fn encoded_len(root: &Node) -> usize {
+    MAGIC.len() + 8 + node_len(root)
+}
+
+fn node_len(n: &Node) -> usize {
+    let expiry = if n.expire.is_some() { 13 } else { 1 };
+    1 + 16
+        + expiry
+        + match &n.kind {
+            Kind::File(v) => 4 + v.len(),
+            Kind::Dir(children) => {
+                4 + children.iter().map(|(name, c)| 4 + name.len() + node_len(c)).sum::<usize>()
+            }
+        }
 }
 
 fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {

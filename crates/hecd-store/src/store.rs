@@ -639,7 +639,15 @@ impl Store {
 
     /// The whole tree and index as bytes (for Raft snapshots). History and watchers are not included.
     pub fn snapshot(&self) -> Vec<u8> {
-        crate::snapshot::encode(&self.root, self.index)
+        let mut out = Vec::new();
+        self.snapshot_into(&mut out);
+        out
+    }
+
+    /// Appends [`snapshot`](Self::snapshot)'s bytes to `out`, growing it once (a snapshot is as large
+    /// as the tree: no intermediate copy, no doubling).
+    pub fn snapshot_into(&self, out: &mut Vec<u8>) {
+        crate::snapshot::encode_into(&self.root, self.index, out);
     }
 
     /// Replaces the whole tree with a snapshot. The history is cleared (older `waitIndex`

@@ -243,3 +243,24 @@ fn an_abandoned_watcher_is_forgotten_at_the_next_event_under_its_key() {
     s.write("/d/x", WriteOptions::value("1"), UNIX_EPOCH).unwrap();
     assert_eq!(s.stats().watchers, 0);
 }
+
+/// `snapshot_into` appends to what the buffer holds (a caller's header stays in front), with the
+/// same bytes as `snapshot`, TTLs and hidden keys included.
+#[test]
+fn snapshot_into_appends_the_same_bytes_after_a_header() {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let mut s = Store::new(100);
+    s.write("/a/b", WriteOptions::value("x".repeat(300)), now).unwrap();
+    s.write("/_hidden", WriteOptions::value("h"), now).unwrap();
+    let ttl =
+        WriteOptions { expiration: Some(now + Duration::from_secs(9)), ..WriteOptions::dir() };
+    s.write("/t", ttl, now).unwrap();
+    let mut buf = b"HEADER".to_vec();
+    s.snapshot_into(&mut buf);
+    assert_eq!(&buf[..6], b"HEADER");
+    assert_eq!(&buf[6..], &s.snapshot()[..]);
+    let mut restored = Store::new(100);
+    restored.restore(&buf[6..]).unwrap();
+    assert_eq!(restored.snapshot(), s.snapshot());
+    assert_eq!(restored.next_expiry(), Some(now + Duration::from_secs(9)));
+}

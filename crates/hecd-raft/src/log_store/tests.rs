@@ -21,8 +21,13 @@ fn snapshot(index: u64, term: u64) -> Snapshot {
 }
 
 fn store() -> LogStore {
-    let mut s =
-        LogStore::new(HardState::default(), ConfState::default(), Snapshot::default(), Vec::new());
+    let mut s = LogStore::new(
+        HardState::default(),
+        ConfState::default(),
+        Snapshot::default(),
+        Vec::new(),
+        None,
+    );
     s.append(&[entry(1, 1), entry(2, 1), entry(3, 1)]);
     s
 }
@@ -77,4 +82,42 @@ fn entries_respect_the_size_limit_but_return_at_least_one() {
     let s = store();
     let got = s.entries(1, 4, Some(0), GetEntriesContext::empty(false)).unwrap();
     assert_eq!(got.len(), 1);
+}
+
+#[test]
+fn trimmed_entries_are_compacted_and_a_snapshot_behind_them_is_asked_for() {
+    let mut s = store();
+    s.compact_to_snapshot(snapshot(1, 1));
+    s.append(&[entry(4, 2), entry(5, 2)]);
+    s.trim_to(4);
+    assert_eq!((s.first_index().unwrap(), s.last_index().unwrap()), (5, 5));
+    assert_eq!(s.held(), 1);
+    assert_eq!(s.term(4).unwrap(), 2, "the last trimmed entry's term is still known");
+    assert!(matches!(s.term(3), Err(raft::Error::Store(StorageError::Compacted))));
+    assert!(matches!(
+        s.entries(4, 6, None, GetEntriesContext::empty(false)),
+        Err(raft::Error::Store(StorageError::Compacted))
+    ));
+    assert_eq!(terms(&s, 5, 6), vec![2]);
+    // The latest snapshot (index 1) cannot bring a follower to entry 5: a newer one is needed.
+    assert!(!s.wants_snapshot());
+    assert!(matches!(
+        s.snapshot(0, 2),
+        Err(raft::Error::Store(StorageError::SnapshotTemporarilyUnavailable))
+    ));
+    assert!(s.wants_snapshot());
+    s.compact_to_snapshot(snapshot(5, 2));
+    assert!(!s.wants_snapshot());
+    assert_eq!(s.snapshot(0, 2).unwrap().get_metadata().index, 5);
+    assert_eq!((s.first_index().unwrap(), s.last_index().unwrap()), (6, 5));
+}
+
+#[test]
+fn trimming_never_goes_past_the_last_entry() {
+    let mut s = store();
+    s.trim_to(99);
+    assert_eq!((s.first_index().unwrap(), s.last_index().unwrap()), (4, 3));
+    assert_eq!(s.term(3).unwrap(), 1);
+    s.append(&[entry(4, 1)]);
+    assert_eq!(terms(&s, 4, 5), vec![1]);
 }

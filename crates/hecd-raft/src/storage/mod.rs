@@ -6,7 +6,7 @@
 mod fsutil;
 mod meta;
 pub(crate) mod record;
-mod snap;
+pub(crate) mod snap;
 mod wal;
 
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use prost::Message as _;
-use raft::eraftpb::Snapshot;
+use raft::eraftpb::{Snapshot, SnapshotMetadata};
 
 use crate::error::{Error, Result};
 use crate::fs::Fs;
@@ -39,6 +39,21 @@ fn load(fs: &dyn Fs, path: &Path) -> Result<Snapshot> {
         Read::End => Err(corrupt("empty snapshot file")),
         Read::Damaged { reason, .. } => Err(corrupt(reason)),
     }
+}
+
+/// Reads back the snapshot file of a snapshot taken or installed earlier (its bytes are not kept in
+/// memory).
+pub(crate) fn load_for(fs: &dyn Fs, dir: &Path, meta: &SnapshotMetadata) -> Result<Snapshot> {
+    let path = dir.join(file_name(meta.index, meta.term));
+    let snap = load(fs, &path)?;
+    if snap.get_metadata() != meta {
+        return Err(Error::Corrupt {
+            path,
+            offset: 0,
+            reason: "the snapshot file does not hold the snapshot its name says".into(),
+        });
+    }
+    Ok(snap)
 }
 
 /// Loads the newest snapshot, removing leftover temp files.

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hecd_raft::fs::{Fault, FaultFs};
-use hecd_raft::{start, DiskHealth, Error, Handle, MemberChange, Transport};
+use hecd_raft::{start, Config, DiskHealth, Error, Handle, MemberChange, Transport};
 
 use crate::support::{config, expected, propose_seq, Recorder};
 
@@ -56,6 +56,16 @@ impl Cluster {
         Cluster::start_on(n, snapshot_count, base, &HashMap::new()).await
     }
 
+    /// As [`Cluster::start_in`], each member's configuration passed through `tweak`.
+    async fn start_with(
+        n: u64,
+        snapshot_count: u64,
+        base: Option<&std::path::Path>,
+        tweak: impl Fn(Config) -> Config,
+    ) -> Cluster {
+        Cluster::start_tweaked(n, snapshot_count, base, &HashMap::new(), tweak).await
+    }
+
     /// As [`Cluster::start_in`], member `id` on the file system `fss[id]` when there is one.
     async fn start_on(
         n: u64,
@@ -63,12 +73,23 @@ impl Cluster {
         base: Option<&std::path::Path>,
         fss: &HashMap<u64, FaultFs>,
     ) -> Cluster {
+        Cluster::start_tweaked(n, snapshot_count, base, fss, |cfg| cfg).await
+    }
+
+    async fn start_tweaked(
+        n: u64,
+        snapshot_count: u64,
+        base: Option<&std::path::Path>,
+        fss: &HashMap<u64, FaultFs>,
+        tweak: impl Fn(Config) -> Config,
+    ) -> Cluster {
         let net = Arc::new(Net::default());
         let peers: Vec<(u64, String)> = (1..=n).map(|id| (id, format!("mem://{id}"))).collect();
         let mut sms = HashMap::new();
         for id in 1..=n {
             let sm = Recorder::default();
-            let mut cfg = config(id).with_peers(peers.clone()).with_snapshot_count(snapshot_count);
+            let mut cfg =
+                tweak(config(id).with_peers(peers.clone()).with_snapshot_count(snapshot_count));
             if let Some(base) = base {
                 cfg = cfg.with_data_dir(base.join(id.to_string()));
             }
@@ -199,6 +220,49 @@ async fn a_lagging_follower_catches_up_from_a_snapshot() {
     let log = c.sms[&lagging].log();
     assert!(log.restored_from.is_some(), "the follower was sent a snapshot");
     assert_eq!(c.sms[&lagging].datas(), expected("a", 20));
+    c.stop().await;
+}
+
+/// Snapshots are rare (every 10,000 entries) but the leader keeps only 3 applied entries for
+/// laggards: a follower that missed 40 must be sent a snapshot taken for it, read back from the
+/// snapshot file (the leader does not hold its bytes), and then the entries after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_behind_the_trimmed_log_gets_a_snapshot_taken_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let c =
+        Cluster::start_with(3, 10_000, Some(dir.path()), |cfg| cfg.with_catchup_entries(3)).await;
+    let leader = c.leader(&[1, 2, 3]).await;
+    propose_seq(&c.node(leader), "a", 5).await;
+    let lagging = (1..=3).find(|id| *id != leader).unwrap();
+    c.sync(lagging).await;
+    c.isolate(lagging);
+    propose_seq(&c.node(leader), "b", 40).await;
+    c.heal();
+    propose_seq(&c.node(leader), "c", 2).await;
+    c.sync(lagging).await;
+    let mut want = expected("a", 5);
+    want.extend(expected("b", 40));
+    want.extend(expected("c", 2));
+    assert!(c.sms[&lagging].log().restored_from.is_some(), "the follower was sent a snapshot");
+    assert_eq!(c.sms[&lagging].datas(), want);
+    let snaps =
+        std::fs::read_dir(dir.path().join(leader.to_string()).join("snap")).unwrap().count();
+    assert!(snaps >= 1, "the leader wrote the snapshot it sent");
+    c.stop().await;
+}
+
+/// Without snapshots (`snapshot_count` 0) nothing is trimmed: a laggard catches up from the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_snapshots_a_follower_catches_up_from_the_whole_log() {
+    let c = Cluster::start_with(3, 0, None, |cfg| cfg.with_catchup_entries(1)).await;
+    let leader = c.leader(&[1, 2, 3]).await;
+    let lagging = (1..=3).find(|id| *id != leader).unwrap();
+    c.isolate(lagging);
+    propose_seq(&c.node(leader), "a", 30).await;
+    c.heal();
+    c.sync(lagging).await;
+    assert!(c.sms[&lagging].log().restored_from.is_none(), "no snapshot was needed");
+    assert_eq!(c.sms[&lagging].datas(), expected("a", 30));
     c.stop().await;
 }
 
