@@ -2,11 +2,11 @@
 
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use hecd_store::{Store, Watcher};
+use hecd_store::{Event, Store, Watcher};
 use hyper::body::{Frame, SizeHint};
 
 use crate::wire::event_json;
@@ -32,19 +32,47 @@ impl Body {
     }
 }
 
+/// The JSON of the event most recently sent to a watcher: every watcher woken by one write
+/// sends the same bytes, encoded once (the store hands each of them the same `Arc<Event>`).
+#[derive(Debug, Default)]
+pub struct EncodedEvent {
+    last: Mutex<Option<(Arc<Event>, Bytes)>>,
+}
+
+impl EncodedEvent {
+    /// The event's watch-response JSON.
+    pub fn get(&self, ev: &Arc<Event>) -> Bytes {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        match &*last {
+            Some((cached, bytes)) if Arc::ptr_eq(cached, ev) => bytes.clone(),
+            _ => {
+                let bytes = Bytes::from(event_json(ev, false));
+                *last = Some((Arc::clone(ev), bytes.clone()));
+                bytes
+            }
+        }
+    }
+}
+
 /// Streams the events of one watcher; unregisters the watcher when dropped.
 #[derive(Debug)]
 pub struct WatchBody {
     watcher: Watcher,
     store: Arc<RwLock<Store>>,
+    encoded: Arc<EncodedEvent>,
     stream: bool,
     done: bool,
 }
 
 impl WatchBody {
-    /// A body fed by `watcher`.
-    pub fn new(watcher: Watcher, store: Arc<RwLock<Store>>, stream: bool) -> Self {
-        WatchBody { watcher, store, stream, done: false }
+    /// A body fed by `watcher`, its events encoded through `encoded`.
+    pub fn new(
+        watcher: Watcher,
+        store: Arc<RwLock<Store>>,
+        encoded: Arc<EncodedEvent>,
+        stream: bool,
+    ) -> Self {
+        WatchBody { watcher, store, encoded, stream, done: false }
     }
 }
 
@@ -75,7 +103,7 @@ impl hyper::body::Body for Body {
                         if !w.stream {
                             w.done = true;
                         }
-                        Poll::Ready(Some(Ok(Frame::data(Bytes::from(event_json(&ev, false))))))
+                        Poll::Ready(Some(Ok(Frame::data(w.encoded.get(&ev)))))
                     }
                     Poll::Ready(None) => {
                         w.done = true;
@@ -100,5 +128,31 @@ impl hyper::body::Body for Body {
             Body::Full(None) => SizeHint::with_exact(0),
             Body::Watch(_) => SizeHint::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use hecd_store::{Store, WriteOptions};
+
+    use super::EncodedEvent;
+    use crate::wire::event_json;
+
+    /// Each event gets its own JSON, whatever was encoded before it, and the same event twice gets
+    /// the same bytes.
+    #[test]
+    fn the_shared_encoding_follows_the_event_it_is_asked_for() {
+        let now = SystemTime::now();
+        let mut s = Store::new(10);
+        let first = s.write("/a", WriteOptions::value("1"), now).unwrap();
+        let second = s.write("/a", WriteOptions::value("2"), now).unwrap();
+        let enc = EncodedEvent::default();
+        assert_eq!(enc.get(&first)[..], event_json(&first, false)[..]);
+        assert_eq!(enc.get(&first)[..], event_json(&first, false)[..]);
+        assert_eq!(enc.get(&second)[..], event_json(&second, false)[..]);
+        assert_eq!(enc.get(&first)[..], event_json(&first, false)[..]);
+        assert_ne!(event_json(&first, false), event_json(&second, false));
     }
 }

@@ -57,8 +57,9 @@ fn watch(state: &State, req: &KeyRequest) -> Response<Body> {
     match result {
         Ok(w) => {
             let start = w.start_index;
-            let mut r =
-                Response::new(Body::Watch(WatchBody::new(w, state.store.clone(), req.stream)));
+            let body =
+                WatchBody::new(w, state.store.clone(), state.encoded_event.clone(), req.stream);
+            let mut r = Response::new(Body::Watch(body));
             state.key_headers(r.headers_mut(), start, state.raft_position());
             r
         }

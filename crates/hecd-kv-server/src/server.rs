@@ -109,6 +109,7 @@ pub async fn run_with_peers(
         start_time: SystemTime::now(),
         client_tls,
         auth: crate::auth::cache::Auth::default(),
+        encoded_event: Arc::default(),
         membership,
         peer_tls,
         peer_client,

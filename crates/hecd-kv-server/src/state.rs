@@ -44,6 +44,8 @@ pub(crate) struct State {
     pub peer_client: crate::peer::PeerClient,
     /// v2 auth: the verified-credentials cache.
     pub auth: crate::auth::cache::Auth,
+    /// The JSON of the latest event sent to watchers, shared by all of them.
+    pub encoded_event: Arc<crate::body::EncodedEvent>,
 }
 
 impl State {
