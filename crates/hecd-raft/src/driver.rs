@@ -12,7 +12,6 @@ use raft::eraftpb::{
 use raft::{RawNode, SnapshotStatus, StateRole};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{interval, MissedTickBehavior};
-use tracing::Instrument as _;
 
 use crate::error::{Error, Result};
 use crate::log_store::LogStore;
@@ -212,7 +211,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
                     commit = self.raw.raft.raft_log.committed,
                     applied = self.applied
                 );
-                if let Err(err) = self.on_ready().instrument(span).await {
+                if let Err(err) = span.in_scope(|| self.on_ready()) {
                     tracing::error!(error = %err, "raft storage failed; stopping the node");
                     break Err(err);
                 }
@@ -224,10 +223,10 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         self.publish_status();
         self.flush_replies();
         let deferred = match self.deferred_hs.take() {
-            Some(hs) if result.is_ok() => self.disk.write(None, Vec::new(), Some(hs), true).await,
+            Some(hs) if result.is_ok() => self.disk.write(None, &[], Some(&hs), true),
             _ => Ok(()),
         };
-        let closed = deferred.and(self.disk.close().await);
+        let closed = deferred.and(self.disk.close());
         tracing::info!(id = self.raw.raft.id, applied = self.applied, "raft node stopped");
         // Pending proposals and reads are dropped here: their callers see `Error::Stopped`.
         if let Some(reply) = reply {
@@ -382,7 +381,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         }
     }
 
-    async fn on_ready(&mut self) -> Result<()> {
+    fn on_ready(&mut self) -> Result<()> {
         let mut rd = self.raw.ready();
         if !rd.messages().is_empty() {
             self.send_messages(rd.take_messages());
@@ -412,7 +411,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         } else {
             let hard_state = hard_state.or(self.deferred_hs.take());
             self.deferred_hs = None;
-            self.disk.write(snapshot, entries, hard_state, sync).await?;
+            self.disk.write(snapshot.as_ref(), &entries, hard_state.as_ref(), sync)?;
         }
         if !rd.persisted_messages().is_empty() {
             self.send_messages(rd.take_persisted_messages());
@@ -432,7 +431,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             self.reads_blocked = false;
             self.retry_reads(true);
         }
-        self.maybe_snapshot().await
+        self.maybe_snapshot()
     }
 
     fn install_snapshot(&mut self, snap: &Snapshot) -> Result<()> {
@@ -560,7 +559,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
 
     /// Every `snapshot_count` applied entries, and when raft needs a snapshot newer than the latest
     /// (to send to a follower lacking trimmed entries): snapshot the state machine and compact the log.
-    async fn maybe_snapshot(&mut self) -> Result<()> {
+    fn maybe_snapshot(&mut self) -> Result<()> {
         let store = self.raw.store();
         let due =
             (self.snapshot_due || store.wants_snapshot()) && self.applied > store.snapshot_index();
@@ -576,9 +575,8 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         meta.set_conf_state(store.conf_state().clone());
         let snap = Snapshot { data: self.sm.snapshot(), metadata: Some(meta) };
         tracing::info!(index = self.applied, term, bytes = snap.data.len(), "taking snapshot");
-        let keep = store.to_keep(&snap);
-        match self.disk.compact(snap).await {
-            Ok(()) => self.raw.mut_store().compact_to_snapshot(keep),
+        match self.disk.compact(&snap) {
+            Ok(()) => self.raw.mut_store().compact_to_snapshot(snap),
             // The log stays whole on disk and in memory; the snapshot is taken again after
             // another `snapshot_count` entries.
             Err(err @ Error::NoSpace { .. }) => {

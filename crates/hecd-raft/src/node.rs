@@ -9,7 +9,6 @@ use prost::Message as _;
 use raft::eraftpb::{EntryType, Message};
 use raft::RawNode;
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::driver::{Cmd, Driver};
@@ -29,7 +28,8 @@ pub struct Handle<S: StateMachine> {
 struct Shared<O> {
     inbox: mpsc::Sender<Cmd<O>>,
     status: watch::Receiver<Status>,
-    task: Mutex<Option<JoinHandle<Result<()>>>>,
+    /// The driver thread's result, once it ends.
+    task: Mutex<Option<oneshot::Receiver<Result<()>>>>,
     cluster_id: u64,
     wal_syncs: Arc<AtomicU64>,
     disk: watch::Receiver<DiskHealth>,
@@ -88,7 +88,7 @@ where
             wal_syncs = Arc::clone(&wal.syncs);
             let files = SnapFiles { fs: Arc::clone(&cfg.fs), dir: snap_dir.clone() };
             let disk =
-                Disk::spawn(wal, Arc::clone(&cfg.fs), snap_dir, health_tx, Arc::clone(&stopping))?;
+                Disk::open(wal, Arc::clone(&cfg.fs), snap_dir, health_tx, Arc::clone(&stopping));
             (disk, recovered, sm, Some(files))
         }
     };
@@ -129,7 +129,20 @@ where
     let (status_tx, status_rx) = watch::channel(Status::initial(cfg.id));
     let (tx, rx) = mpsc::channel(cfg.inbox_capacity);
     let driver = Driver::new(raw, sm, transport, disk, status_tx, &cfg);
-    let task = tokio::spawn(driver.run(rx, shutdown));
+    // The driver has a thread of its own: it writes and fdatasyncs the WAL itself (a batch is
+    // handed to no other thread), and the shared executor never waits for the disk.
+    let (done_tx, done_rx) = oneshot::channel();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("hecd-raft runtime", e))?;
+    std::thread::Builder::new()
+        .name("hecd-raft".into())
+        .spawn(move || {
+            let _ = done_tx.send(rt.block_on(driver.run(rx, shutdown)));
+        })
+        .map_err(|e| Error::io("hecd-raft thread", e))?;
+    let task = done_rx;
     Ok(Handle {
         shared: Arc::new(Shared {
             inbox: tx,

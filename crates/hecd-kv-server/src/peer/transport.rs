@@ -34,6 +34,9 @@ pub struct HttpTransport {
     membership: Arc<Membership>,
     /// Per peer: the URL its sender task posts to, and the queue feeding that task.
     queues: Mutex<HashMap<u64, PeerQueue>>,
+    /// The server's runtime: raft calls `send` from its own thread, whose runtime is only the
+    /// driver's; the sender tasks run with the rest of the server's network I/O.
+    runtime: tokio::runtime::Handle,
 }
 
 /// A peer's URL and the queue of its sender task.
@@ -83,9 +86,15 @@ pub fn peer_client(tls: Option<&crate::TlsFiles>) -> crate::Result<PeerClient> {
 }
 
 impl HttpTransport {
-    /// A transport to every member of `membership` but this one, through `client`.
+    /// A transport to every member of `membership` but this one, through `client`. Call it inside the
+    /// tokio runtime its sender tasks are to run on (it panics outside one).
     pub fn with_membership(membership: Arc<Membership>, client: PeerClient) -> Self {
-        HttpTransport { client, membership, queues: Mutex::new(HashMap::new()) }
+        HttpTransport {
+            client,
+            membership,
+            queues: Mutex::new(HashMap::new()),
+            runtime: tokio::runtime::Handle::current(),
+        }
     }
 }
 
@@ -100,7 +109,7 @@ impl hecd_raft::Transport for HttpTransport {
             let (tx, rx) = mpsc::channel(QUEUE);
             let target = format!("{}{RAFT_PATH}", url.trim_end_matches('/'));
             let m = self.membership.clone();
-            tokio::spawn(send_loop(self.client.clone(), to, target, rx, m));
+            self.runtime.spawn(send_loop(self.client.clone(), to, target, rx, m));
             // Replacing the sender ends the old task once its queue drains.
             queues.insert(to, (url, tx));
         }

@@ -1,7 +1,7 @@
 //! Durable storage: the data directory (meta file, WAL segments, snapshot files) and the I/O thread.
 //!
-//! See `docs/storage.md` for the on-disk layout. All file I/O happens on a dedicated thread
-//! (`hecd-raft-wal`) or inside `spawn_blocking`, never on the async executor.
+//! See `docs/storage.md` for the on-disk layout. All file I/O happens on the driver's dedicated
+//! thread (`hecd-raft`) or inside `spawn_blocking`, never on the shared async executor.
 
 mod fsutil;
 mod meta;
@@ -11,12 +11,11 @@ mod wal;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -144,31 +143,15 @@ pub(crate) fn open(cfg: &Config, dir: &Path) -> Result<(Wal, Recovered, PathBuf)
     Ok((wal, recovered, snap_dir))
 }
 
-pub(crate) enum Job {
-    Write {
-        snapshot: Option<Snapshot>,
-        entries: Vec<Entry>,
-        hard_state: Option<HardState>,
-        sync: bool,
-        reply: oneshot::Sender<Result<()>>,
-    },
-    Compact {
-        snapshot: Snapshot,
-        reply: oneshot::Sender<Result<()>>,
-    },
-    Close {
-        reply: oneshot::Sender<Result<()>>,
-    },
-}
-
-/// The driver's access to durable storage: nothing (in-memory mode) or the I/O thread.
+/// The driver's access to durable storage: nothing (in-memory mode) or the data directory, written
+/// by the driver's own thread (see `node::start`), so a batch costs no hand-over to another thread.
 pub(crate) enum Disk {
     Memory,
-    File { jobs: std_mpsc::Sender<Job>, thread: Option<std::thread::JoinHandle<()>> },
+    File(Box<Io>),
 }
 
-/// The I/O thread's state: the WAL, and whether the disk has failed for good.
-struct Io {
+/// The data directory's state: the WAL, and whether the disk has failed for good.
+pub(crate) struct Io {
     wal: Wal,
     fs: Arc<dyn Fs>,
     snap_dir: PathBuf,
@@ -232,100 +215,62 @@ impl Io {
     }
 }
 
-fn run_io_thread(mut io: Io, jobs: std_mpsc::Receiver<Job>) {
-    while let Ok(job) = jobs.recv() {
-        match job {
-            Job::Write { snapshot, entries, hard_state, sync, reply } => {
-                let res = io.until_written(|io| {
-                    let reset = match &snapshot {
-                        Some(snap) => {
-                            snap::save(&*io.fs, &io.snap_dir, snap)?;
-                            snap::purge(&*io.fs, &io.snap_dir)?;
-                            Some(snap.get_metadata())
-                        }
-                        None => None,
-                    };
-                    io.wal.append(reset, &entries, hard_state.as_ref(), sync)
-                });
-                let _ = reply.send(res);
-            }
-            Job::Compact { snapshot, reply } => {
-                // Not retried: a snapshot that does not fit is taken again later.
-                let res = io.guard(false, |io| {
-                    snap::save(&*io.fs, &io.snap_dir, &snapshot)?;
-                    io.wal.compact(snapshot.get_metadata().index)?;
-                    snap::purge(&*io.fs, &io.snap_dir)
-                });
-                let _ = reply.send(res);
-            }
-            Job::Close { reply } => {
-                // After a failure nothing is synced again (a retried sync may lie).
-                let res = if io.failed { Ok(()) } else { io.guard(false, |io| io.wal.sync()) };
-                let _ = reply.send(res);
-                return;
-            }
-        }
-    }
-}
-
 impl Disk {
-    /// Starts the I/O thread over an open WAL. It reports the disk's health on `health` and gives up
-    /// retrying a full disk once `stopping` is set.
-    pub(crate) fn spawn(
+    /// Storage over an open WAL. It reports the disk's health on `health` and gives up retrying a full
+    /// disk once `stopping` is set.
+    pub(crate) fn open(
         wal: Wal,
         fs: Arc<dyn Fs>,
         snap_dir: PathBuf,
         health: watch::Sender<DiskHealth>,
         stopping: Arc<AtomicBool>,
-    ) -> Result<Disk> {
-        let (tx, rx) = std_mpsc::channel();
-        let io = Io { wal, fs, snap_dir, health, stopping, failed: false };
-        let thread = std::thread::Builder::new()
-            .name("hecd-raft-wal".into())
-            .spawn(move || run_io_thread(io, rx))
-            .map_err(|e| Error::io("hecd-raft-wal thread", e))?;
-        Ok(Disk::File { jobs: tx, thread: Some(thread) })
-    }
-
-    async fn submit(&self, make: impl FnOnce(oneshot::Sender<Result<()>>) -> Job) -> Result<()> {
-        match self {
-            Disk::Memory => Ok(()),
-            Disk::File { jobs, .. } => {
-                let (tx, rx) = oneshot::channel();
-                jobs.send(make(tx)).map_err(|_| Error::Stopped)?;
-                rx.await.map_err(|_| Error::Stopped)?
-            }
-        }
+    ) -> Disk {
+        Disk::File(Box::new(Io { wal, fs, snap_dir, health, stopping, failed: false }))
     }
 
     /// Writes a Ready's snapshot, entries and hard state, made durable by one fdatasync when `sync`.
-    pub(crate) async fn write(
-        &self,
-        snapshot: Option<Snapshot>,
-        entries: Vec<Entry>,
-        hard_state: Option<HardState>,
+    /// Blocks the calling thread (the driver's) until then.
+    pub(crate) fn write(
+        &mut self,
+        snapshot: Option<&Snapshot>,
+        entries: &[Entry],
+        hard_state: Option<&HardState>,
         sync: bool,
     ) -> Result<()> {
+        let Disk::File(io) = self else { return Ok(()) };
         if snapshot.is_none() && entries.is_empty() && hard_state.is_none() {
             return Ok(());
         }
-        self.submit(|reply| Job::Write { snapshot, entries, hard_state, sync, reply }).await
+        io.until_written(|io| {
+            let reset = match snapshot {
+                Some(snap) => {
+                    snap::save(&*io.fs, &io.snap_dir, snap)?;
+                    snap::purge(&*io.fs, &io.snap_dir)?;
+                    Some(snap.get_metadata())
+                }
+                None => None,
+            };
+            io.wal.append(reset, entries, hard_state, sync)
+        })
     }
 
-    /// Saves a locally taken snapshot and deletes the WAL segments it covers.
-    pub(crate) async fn compact(&self, snapshot: Snapshot) -> Result<()> {
-        self.submit(|reply| Job::Compact { snapshot, reply }).await
+    /// Saves a locally taken snapshot and deletes the WAL segments it covers. Not retried: a snapshot
+    /// that does not fit is taken again later.
+    pub(crate) fn compact(&mut self, snapshot: &Snapshot) -> Result<()> {
+        let Disk::File(io) = self else { return Ok(()) };
+        io.guard(false, |io| {
+            snap::save(&*io.fs, &io.snap_dir, snapshot)?;
+            io.wal.compact(snapshot.get_metadata().index)?;
+            snap::purge(&*io.fs, &io.snap_dir)
+        })
     }
 
-    /// Syncs and stops the I/O thread.
-    pub(crate) async fn close(&mut self) -> Result<()> {
-        let res = self.submit(|reply| Job::Close { reply }).await;
-        if let Disk::File { thread, .. } = self {
-            if let Some(t) = thread.take() {
-                // The thread has already answered Close; joining only reaps it.
-                let _ = tokio::task::spawn_blocking(move || t.join()).await;
-            }
+    /// Syncs what is written, unless the disk failed (after a failure nothing is synced again: a
+    /// retried sync may lie).
+    pub(crate) fn close(&mut self) -> Result<()> {
+        match self {
+            Disk::File(io) if !io.failed => io.guard(false, |io| io.wal.sync()),
+            _ => Ok(()),
         }
-        res
     }
 }
