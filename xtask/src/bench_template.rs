@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::ci::{cargo_pub, root};
+use crate::ci::{cargo_pub, root, target_dir};
 
 const SERVERS: usize = 10_000;
 const ROUNDS: usize = 5;
@@ -84,7 +84,7 @@ pub fn run() -> Result<(), String> {
     if !Path::new("/usr/bin/go").exists() {
         crate::deps::install_packages(&["golang-go"])?;
     }
-    let dir = root().join("target/bench-template");
+    let dir = target_dir().join("bench-template");
     write_inputs(&dir)?;
     let go_bin = dir.join("gobench");
     let st = Command::new("go")
@@ -100,7 +100,7 @@ pub fn run() -> Result<(), String> {
         return Err("go build of xtask/gobench failed".into());
     }
     cargo_pub(&["build", "--release", "--example", "template_bench", "--package", "hecd"])?;
-    let ours: PathBuf = root().join("target/release/examples/template_bench");
+    let ours: PathBuf = target_dir().join("release/examples/template_bench");
     println!("template benchmark: {SERVERS} servers, {ROUNDS} alternating rounds of {ITERATIONS} parse+execute iterations");
     println!("{:<28} {:>12} {:>12} {:>8}", "workload", "Go median", "hecd median", "Go/hecd");
     for (label, tmpl, data) in [

@@ -157,10 +157,7 @@ fn build_hecd(release: bool) -> Result<Kind, String> {
         args.push("--release");
     }
     crate::ci::cargo_pub(&args)?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .map(|p| if p.is_relative() { crate::ci::root().join(p) } else { p })
-        .unwrap_or_else(|| crate::ci::root().join("target"));
+    let target = crate::ci::target_dir();
     let bin = target.join(if release { "release" } else { "debug" }).join("hecd-kv");
     std::env::set_var("CARGO_BIN_EXE_hecd-kv", &bin);
     Ok(Kind::HecdKv)
