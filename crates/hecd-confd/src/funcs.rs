@@ -17,7 +17,7 @@ mod time;
 
 use std::sync::Arc;
 
-use hecd_template::{FuncMap, Method, Record, Signature, Type, Value};
+use hecd_template::{FuncMap, Method, Record, Signature, Str, Type, Value};
 
 use crate::memkv::{KvPair, KvStore};
 
@@ -113,7 +113,18 @@ impl ConfdTypes {
 
     /// A `memkv.KVPair` value.
     pub fn pair(&self, pair: KvPair) -> Value {
-        Value::record(Record::new(self.kv_pair.clone(), vec![pair.key.into(), pair.value.into()]))
+        Value::record(Record::from_values(
+            self.kv_pair.clone(),
+            [pair.key.into(), pair.value.into()],
+        ))
+    }
+
+    /// A `memkv.KVPair` value sharing the store's strings.
+    pub fn shared_pair(&self, key: &Str, value: &Str) -> Value {
+        Value::record(Record::from_values(
+            self.kv_pair.clone(),
+            [Value::String(key.clone()), Value::String(value.clone())],
+        ))
     }
 
     /// A `[]string` value.
@@ -135,7 +146,12 @@ fn pair_key(v: &Value) -> &[u8] {
 
 /// A string argument as text (invalid UTF-8 becomes U+FFFD).
 fn text(v: &Value) -> std::borrow::Cow<'_, str> {
-    String::from_utf8_lossy(v.as_bytes().unwrap_or(b""))
+    let b = v.as_bytes().unwrap_or(b"");
+    // `from_utf8` checks valid text faster than `from_utf8_lossy` walks it.
+    match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 /// A string argument's bytes (Go strings need not be UTF-8).

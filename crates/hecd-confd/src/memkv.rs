@@ -12,6 +12,7 @@ use std::sync::RwLock;
 
 use crate::error::StoreError;
 use hecd_gostd::path as gopath;
+use hecd_template::Str;
 
 /// One key and its value, what `get` and `gets` hand to templates (`memkv.KVPair`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -34,9 +35,17 @@ pub fn normalise_key(key: &str, prefix: &str) -> String {
 ///
 /// The lock is a std `RwLock` because no caller holds it across an `.await`: each
 /// function copies what it needs out of the map and releases the guard at once.
+///
+/// Keys and values are shared strings ([`Str`]), so that `gets` hands a template its pairs
+/// without copying their bytes (as Go's `memkv` shares its strings).
 #[derive(Debug, Default)]
 pub struct KvStore {
-    pairs: RwLock<BTreeMap<String, String>>,
+    pairs: RwLock<BTreeMap<Str, Str>>,
+}
+
+/// A key or value as text; the store only ever holds text (it is filled from `String`s).
+fn text(s: &Str) -> std::borrow::Cow<'_, str> {
+    s.to_str_lossy()
 }
 
 impl KvStore {
@@ -52,27 +61,27 @@ impl KvStore {
         K: Into<String>,
         V: Into<String>,
     {
-        let map = pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let map = pairs.into_iter().map(|(k, v)| (shared(k.into()), shared(v.into()))).collect();
         Self { pairs: RwLock::new(map) }
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, String>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<Str, Str>> {
         // A poisoned lock only means a writer panicked; the map itself is still whole.
         self.pairs.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, String>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<Str, Str>> {
         self.pairs.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Stores `value` under `key` verbatim.
     pub fn set(&self, key: impl Into<String>, value: impl Into<String>) {
-        self.write().insert(key.into(), value.into());
+        self.write().insert(shared(key.into()), shared(value.into()));
     }
 
     /// Removes `key`, if present.
     pub fn del(&self, key: &str) {
-        self.write().remove(key);
+        self.write().remove(key.as_bytes());
     }
 
     /// Removes every pair.
@@ -87,7 +96,7 @@ impl KvStore {
         K: Into<String>,
         V: Into<String>,
     {
-        let map = pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let map = pairs.into_iter().map(|(k, v)| (shared(k.into()), shared(v.into()))).collect();
         *self.write() = map;
     }
 
@@ -103,7 +112,7 @@ impl KvStore {
 
     /// `exists`: whether `key` is present (exact match, no globbing).
     pub fn exists(&self, key: &str) -> bool {
-        self.read().contains_key(key)
+        self.read().contains_key(key.as_bytes())
     }
 
     /// `get`: the pair stored under exactly `key`.
@@ -112,8 +121,8 @@ impl KvStore {
     ///
     /// [`StoreError::KeyNotFound`] (`key does not exist: KEY`) when it is absent.
     pub fn get(&self, key: &str) -> Result<KvPair, StoreError> {
-        match self.read().get(key) {
-            Some(value) => Ok(KvPair { key: key.to_owned(), value: value.clone() }),
+        match self.read().get(key.as_bytes()) {
+            Some(value) => Ok(KvPair { key: key.to_owned(), value: text(value).into_owned() }),
             None => Err(StoreError::KeyNotFound { key: key.to_owned() }),
         }
     }
@@ -142,14 +151,31 @@ impl KvStore {
     /// [`StoreError::BadPattern`] for a malformed pattern; as in confd it is only noticed
     /// when there is at least one key to test it against.
     pub fn get_all(&self, pattern: &str) -> Result<Vec<KvPair>, StoreError> {
-        let map = self.read();
         let mut out = Vec::new();
+        self.for_each_match(pattern, |key, value| {
+            out.push(KvPair { key: text(key).into_owned(), value: text(value).into_owned() });
+        })?;
+        Ok(out)
+    }
+
+    /// [`get_all`](Self::get_all) without copies: calls `f` with the shared key and value
+    /// of every pair whose key matches `pattern`, in key order.
+    ///
+    /// # Errors
+    ///
+    /// As [`get_all`](Self::get_all).
+    pub fn for_each_match(
+        &self,
+        pattern: &str,
+        mut f: impl FnMut(&Str, &Str),
+    ) -> Result<(), StoreError> {
+        let map = self.read();
         for (key, value) in map.iter() {
-            if gopath::matches(pattern, key)? {
-                out.push(KvPair { key: key.clone(), value: value.clone() });
+            if gopath::matches(pattern, &text(key))? {
+                f(key, value);
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// `getvs`: the values of [`get_all`](Self::get_all), sorted by value (bytewise).
@@ -171,10 +197,11 @@ impl KvStore {
         let want = components(dir);
         let mut names = BTreeSet::new();
         for key in self.read().keys() {
+            let key = text(key);
             if key == dir {
-                names.insert(gopath::base(key));
-            } else if starts_with(&components(&gopath::dir(key)), &want) {
-                names.insert(first_below(key, dir).to_owned());
+                names.insert(gopath::base(&key));
+            } else if starts_with(&components(&gopath::dir(&key)), &want) {
+                names.insert(first_below(&key, dir).to_owned());
             }
         }
         names.into_iter().collect()
@@ -184,14 +211,19 @@ impl KvStore {
     pub fn list_dir(&self, dir: &str) -> Vec<String> {
         let want = components(dir);
         let mut names = BTreeSet::new();
-        for key in self.read().keys().filter(|k| k.starts_with(dir)) {
-            let parent = components(&gopath::dir(key));
+        for key in self.read().keys().filter(|k| k.as_bytes().starts_with(dir.as_bytes())) {
+            let parent = components(&gopath::dir(&text(key)));
             if parent.len() > want.len() && starts_with(&parent, &want) {
                 names.insert(parent[want.len()].clone());
             }
         }
         names.into_iter().collect()
     }
+}
+
+/// A `String` as a shared string (its bytes are copied once, when stored).
+fn shared(s: String) -> Str {
+    Str::from(s)
 }
 
 /// `strings.Split(path.Clean(p), "/")`.

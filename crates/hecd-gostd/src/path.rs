@@ -52,16 +52,22 @@ pub fn join(elements: &[&str]) -> String {
 
 /// The last element of `p` after trailing slashes are removed (Go's `path.Base`).
 pub fn base(p: &str) -> String {
+    base_str(p).to_owned()
+}
+
+/// [`base`] without a copy: a slice of `p`, or `.` or `/` (as Go's `path.Base`, which
+/// returns a substring).
+pub fn base_str(p: &str) -> &str {
     if p.is_empty() {
-        return ".".to_owned();
+        return ".";
     }
     let trimmed = p.trim_end_matches('/');
     if trimmed.is_empty() {
-        return "/".to_owned();
+        return "/";
     }
     match trimmed.rfind('/') {
-        Some(i) => trimmed[i + 1..].to_owned(),
-        None => trimmed.to_owned(),
+        Some(i) => &trimmed[i + 1..],
+        None => trimmed,
     }
 }
 

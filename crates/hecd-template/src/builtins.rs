@@ -373,8 +373,8 @@ fn values_equal(a: &Value, b: &Value) -> bool {
         (Value::String(x), Value::String(y)) => x == y,
         (Value::Record(x), Value::Record(y)) => {
             x.ty.same(&y.ty)
-                && x.fields.len() == y.fields.len()
-                && x.fields.iter().zip(&y.fields).all(|(p, q)| values_equal(p, q))
+                && x.fields().len() == y.fields().len()
+                && x.fields().iter().zip(y.fields()).all(|(p, q)| values_equal(p, q))
         }
         _ => false,
     }

@@ -93,11 +93,20 @@ struct State<'t, 'w, W: io::Write + ?Sized> {
     tree: &'t Tree,
     w: &'w mut W,
     out: Vec<u8>,
+    /// `out` is written to `w` once it holds this many bytes.
+    flush_at: usize,
     vars: Vec<(Arc<str>, V)>,
+    /// Arguments of the calls being evaluated (a stack shared by nested calls).
+    argv: Vec<V>,
+    /// The same arguments without their static types, for host functions and methods.
+    plain: Vec<Value>,
     depth: usize,
     nesting: usize,
     at: At<'t>,
 }
+
+/// How much output is gathered before it is written to the caller's writer.
+const FLUSH_AT: usize = 32 * 1024;
 
 pub(crate) fn execute<W: io::Write + ?Sized>(
     t: &Template,
@@ -105,6 +114,28 @@ pub(crate) fn execute<W: io::Write + ?Sized>(
     w: &mut W,
     data: &Value,
 ) -> Result<()> {
+    execute_buffered(t, tree, w, Vec::with_capacity(8192), FLUSH_AT, data).1
+}
+
+/// Executes into `out` directly (no copy through a writer); returns the output, which
+/// holds what was written before an error too.
+pub(crate) fn execute_to_vec(
+    t: &Template,
+    tree: &Tree,
+    out: Vec<u8>,
+    data: &Value,
+) -> (Vec<u8>, Result<()>) {
+    execute_buffered(t, tree, &mut io::sink(), out, usize::MAX, data)
+}
+
+fn execute_buffered<W: io::Write + ?Sized>(
+    t: &Template,
+    tree: &Tree,
+    w: &mut W,
+    out: Vec<u8>,
+    flush_at: usize,
+    data: &Value,
+) -> (Vec<u8>, Result<()>) {
     let dot = V::new(match data {
         Value::Nil => Value::Missing,
         d => d.clone(),
@@ -113,18 +144,22 @@ pub(crate) fn execute<W: io::Write + ?Sized>(
         tmpl: t,
         tree,
         w,
-        out: Vec::with_capacity(8192),
+        out,
+        flush_at,
         vars: vec![(Arc::from("$"), dot.clone())],
+        argv: Vec::new(),
+        plain: Vec::new(),
         depth: 0,
         nesting: 0,
         at: At::None,
     };
     let r = st.walk_list(&dot, &tree.root);
-    let flushed = st.flush();
-    match r {
+    let flushed = if flush_at == usize::MAX { Ok(()) } else { st.flush() };
+    let r = match r {
         Ok(()) | Err(Flow::Break) | Err(Flow::Continue) => flushed,
         Err(Flow::Err(e)) => Err(*e),
-    }
+    };
+    (st.out, r)
 }
 
 fn is_hex_int(s: &str) -> bool {
@@ -174,7 +209,7 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
 
     fn write(&mut self, b: &[u8]) -> R<()> {
         self.out.extend_from_slice(b);
-        if self.out.len() >= 32 * 1024 {
+        if self.out.len() >= self.flush_at {
             self.flush().map_err(|e| Flow::Err(Box::new(e)))?;
         }
         Ok(())
@@ -227,6 +262,9 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
                 self.write(&tree.text[*s as usize..*e as usize])
             }
             Node::Action(pipe) => {
+                if self.print_simple(dot, pipe)? {
+                    return Ok(());
+                }
                 let val = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
                     self.at = At::Node(node);
@@ -243,6 +281,40 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
         }
     }
 
+    /// The fast path of `{{.a.b}}` and `{{$x.a}}`: when the fields are plain record
+    /// fields or present map entries (no method, no error possible), prints the value
+    /// without copying it. Returns false when the general path must run instead.
+    fn print_simple(&mut self, dot: &V, pipe: &'t Pipe) -> R<bool> {
+        let [cmd] = &pipe.cmds[..] else { return Ok(false) };
+        if !pipe.decl.is_empty() || cmd.args.len() != 1 {
+            return Ok(false);
+        }
+        if self.nesting + PIPE_COST >= MAX_EXEC_NESTING + 100 {
+            return Ok(false);
+        }
+        let found = match &cmd.args[0] {
+            Arg::Field { idents, .. } => lookup_fields(&dot.v, idents),
+            Arg::Variable { name, fields, .. } if !fields.is_empty() => {
+                match self.vars.iter().rev().find(|(n, _)| same_name(n, name)) {
+                    Some((_, v)) => lookup_fields(&v.v, fields),
+                    None => None,
+                }
+            }
+            _ => None,
+        };
+        let Some((v, _)) = found else { return Ok(false) };
+        match v {
+            // The pipeline digs into the interface: a nil one prints as invalid.
+            Value::Nil | Value::Missing => self.out.extend_from_slice(b"<no value>"),
+            Value::String(s) => self.out.extend_from_slice(s.as_bytes()),
+            v => gofmt::print_value(&mut self.out, v, true),
+        }
+        if self.out.len() >= self.flush_at {
+            self.flush().map_err(|e| Flow::Err(Box::new(e)))?;
+        }
+        Ok(true)
+    }
+
     fn print_value(&mut self, v: &Value) -> R<()> {
         match v {
             Value::Missing => self.write(b"<no value>"),
@@ -251,7 +323,7 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
                 let mut buf = std::mem::take(&mut self.out);
                 gofmt::print_value(&mut buf, v, true);
                 self.out = buf;
-                if self.out.len() >= 32 * 1024 {
+                if self.out.len() >= self.flush_at {
                     self.flush().map_err(|e| Flow::Err(Box::new(e)))?;
                 }
                 Ok(())
@@ -373,8 +445,7 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
 
     fn var_value(&self, name: &str) -> R<V> {
         for (n, v) in self.vars.iter().rev() {
-            // Names are interned by the parser: pointer equality is the fast path.
-            if std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len() || &**n == name {
+            if same_name(n, name) {
                 return Ok(v.clone());
             }
         }
@@ -668,15 +739,76 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
             }
             return Ok(v);
         }
-        let mut argv: Vec<V> = Vec::with_capacity(num_in);
+        // The arguments go on a stack kept across calls (nested calls push above and
+        // truncate back), so that a call allocates no argument vector.
+        let base = self.argv.len();
+        let r = self.push_args(dot, sig, args, fin, num_in, num_fixed);
+        let result = match r {
+            Err(e) => {
+                self.argv.truncate(base);
+                return Err(e);
+            }
+            Ok(()) => match &callee {
+                Callee::Builtin(b, _) => {
+                    builtins::call(*b, &self.argv[base..], self.tmpl.missing_key)
+                }
+                Callee::Func(f) => {
+                    let pbase = self.plain.len();
+                    self.plain.extend(self.argv.drain(base..).map(|v| v.v));
+                    let r = (f.imp)(&self.plain[pbase..])
+                        .map(V::new)
+                        .map_err(|e| e.message().to_string());
+                    self.plain.truncate(pbase);
+                    if let (Ok(v), Some(i)) = (&r, f.sig.mutates_arg) {
+                        if let Some(Arg::Variable { name, fields, .. }) = args.get(i) {
+                            if fields.is_empty() {
+                                self.set_var(name, v.clone())?;
+                            }
+                        }
+                    }
+                    r
+                }
+                Callee::Method(recv, m) => {
+                    let pbase = self.plain.len();
+                    self.plain.extend(self.argv.drain(base..).map(|v| v.v));
+                    let r = (m.imp)(&recv.v, &self.plain[pbase..])
+                        .map(V::new)
+                        .map_err(|e| e.message().to_string());
+                    self.plain.truncate(pbase);
+                    r
+                }
+            },
+        };
+        self.argv.truncate(base);
+        match result {
+            Ok(v) => Ok(v),
+            Err(msg) => {
+                self.at = node;
+                self.errorf(format!("error calling {name}: {msg}"))
+            }
+        }
+    }
+
+    /// Evaluates and converts a call's arguments onto `self.argv`.
+    fn push_args(
+        &mut self,
+        dot: &V,
+        sig: &Signature,
+        args: &'t [Arg],
+        fin: Option<V>,
+        num_in: usize,
+        num_fixed: usize,
+    ) -> R<()> {
         let mut i = 0;
         while i < num_fixed && i < args.len() {
-            argv.push(self.eval_arg(dot, Some(&sig.params[i]), &args[i])?);
+            let v = self.eval_arg(dot, Some(&sig.params[i]), &args[i])?;
+            self.argv.push(v);
             i += 1;
         }
         if let Some(vt) = &sig.variadic {
             while i < args.len() {
-                argv.push(self.eval_arg(dot, Some(vt), &args[i])?);
+                let v = self.eval_arg(dot, Some(vt), &args[i])?;
+                self.argv.push(v);
                 i += 1;
             }
         }
@@ -691,34 +823,10 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
                 }
                 None => &sig.params[sig.params.len() - 1],
             };
-            argv.push(self.validate_type(f, Some(t))?);
+            let v = self.validate_type(f, Some(t))?;
+            self.argv.push(v);
         }
-        let result = match &callee {
-            Callee::Builtin(b, _) => builtins::call(*b, &argv, self.tmpl.missing_key),
-            Callee::Func(f) => {
-                let plain: Vec<Value> = argv.into_iter().map(|v| v.v).collect();
-                let r = (f.imp)(&plain).map(V::new).map_err(|e| e.message().to_string());
-                if let (Ok(v), Some(i)) = (&r, f.sig.mutates_arg) {
-                    if let Some(Arg::Variable { name, fields, .. }) = args.get(i) {
-                        if fields.is_empty() {
-                            self.set_var(name, v.clone())?;
-                        }
-                    }
-                }
-                r
-            }
-            Callee::Method(recv, m) => {
-                let plain: Vec<Value> = argv.into_iter().map(|v| v.v).collect();
-                (m.imp)(&recv.v, &plain).map(V::new).map_err(|e| e.message().to_string())
-            }
-        };
-        match result {
-            Ok(v) => Ok(v),
-            Err(msg) => {
-                self.at = node;
-                self.errorf(format!("error calling {name}: {msg}"))
-            }
-        }
+        Ok(())
     }
 
     fn validate_type(&self, value: V, typ: Option<&Type>) -> R<V> {
@@ -757,6 +865,9 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
                 }
             }
             Arg::Field { idents, .. } => {
+                if let Some((v, iface)) = lookup_fields(&dot.v, idents) {
+                    return self.validate_type(V { v: v.clone(), iface }, typ);
+                }
                 let v = self.eval_field_node(dot, n, idents, std::slice::from_ref(n), None)?;
                 return self.validate_type(v, typ);
             }
@@ -846,6 +957,32 @@ fn truncate_uint(v: u64, k: Kind) -> u64 {
         Kind::Uint32 => u64::from(v as u32),
         _ => v,
     }
+}
+
+/// Variable names are interned by the parser: pointer equality is the fast path.
+fn same_name(a: &str, b: &str) -> bool {
+    std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len() || a == b
+}
+
+/// Follows `idents` from `v` by reference through record fields and present entries of
+/// string-keyed maps, as [`State::eval_field`] would when it meets no method, no missing
+/// entry and no nil; `None` for anything else (the general path decides). Also says
+/// whether the value came out of an interface-typed map (its static type).
+fn lookup_fields<'a>(mut v: &'a Value, idents: &[Arc<str>]) -> Option<(&'a Value, bool)> {
+    let mut iface = false;
+    for id in idents {
+        (v, iface) = match v {
+            Value::Record(r) if r.ty.method(id).is_none() => (r.field(id)?, false),
+            Value::Map(m)
+                if m.ty.method(id).is_none()
+                    && m.ty.key().is_none_or(|k| k.kind() == Kind::String) =>
+            {
+                (m.entries.get(id.as_bytes())?, elem_is_iface(&m.ty))
+            }
+            _ => return None,
+        };
+    }
+    Some((v, iface))
 }
 
 fn callee_of(f: &FuncRef) -> Callee<'_> {

@@ -522,7 +522,7 @@ impl Printer<'_> {
                 }
                 self.buf.push(b'{');
                 let names = r.ty.fields().to_vec();
-                for (i, val) in r.fields.iter().enumerate() {
+                for (i, val) in r.fields().iter().enumerate() {
                     if i > 0 {
                         if self.f.sharp_v {
                             self.write_str(", ");

@@ -137,6 +137,11 @@ impl Template {
         name: &str,
         data: &Value,
     ) -> Result<()> {
+        crate::exec::execute(self, self.tree(name)?, w, data)
+    }
+
+    /// The tree called `name`, or Go's error for executing an undefined one.
+    fn tree(&self, name: &str) -> Result<&crate::ast::Tree> {
         let Some(tree) = self.set.get(name) else {
             if name == &*self.name {
                 return Err(Error::Exec(Box::new(ExecError {
@@ -158,7 +163,7 @@ impl Template {
                 ),
             })));
         };
-        crate::exec::execute(self, tree, w, data)
+        Ok(tree)
     }
 
     /// Executes the main template into a byte vector.
@@ -167,8 +172,8 @@ impl Template {
     ///
     /// As [`Template::execute`].
     pub fn render(&self, data: &Value) -> Result<Vec<u8>> {
-        let mut out = Vec::new();
-        self.execute(&mut out, data)?;
-        Ok(out)
+        let tree = self.tree(&self.name)?;
+        let (out, r) = crate::exec::execute_to_vec(self, tree, Vec::with_capacity(8192), data);
+        r.map(|()| out)
     }
 }

@@ -24,7 +24,11 @@ impl Str {
     }
     /// The text, with invalid UTF-8 replaced by U+FFFD.
     pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(&self.0)
+        // `from_utf8` checks valid text faster than `from_utf8_lossy` walks it.
+        match std::str::from_utf8(&self.0) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(&self.0),
+        }
     }
     /// Length in bytes (Go's `len`).
     pub fn len(&self) -> usize {
@@ -389,6 +393,42 @@ impl Map {
     }
 }
 
+/// Field values of a record. Up to [`INLINE_FIELDS`] of them live inside the record, so
+/// that a small record (`memkv.KVPair`) costs one allocation, not two.
+#[derive(Clone)]
+pub(crate) enum Fields {
+    Inline(u8, [Value; INLINE_FIELDS]),
+    Heap(Box<[Value]>),
+}
+
+/// How many field values a record holds without a separate allocation.
+const INLINE_FIELDS: usize = 2;
+
+impl Fields {
+    fn from_iter(n: usize, values: impl IntoIterator<Item = Value>) -> Fields {
+        let mut values = values.into_iter();
+        if n <= INLINE_FIELDS {
+            let mut inline: [Value; INLINE_FIELDS] = Default::default();
+            for slot in inline.iter_mut().take(n) {
+                *slot = values.next().unwrap_or_default();
+            }
+            // n <= INLINE_FIELDS, which is a u8-sized constant
+            Fields::Inline(n as u8, inline)
+        } else {
+            let mut heap: Vec<Value> = values.take(n).collect();
+            heap.resize(n, Value::Missing);
+            Fields::Heap(heap.into_boxed_slice())
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[Value] {
+        match self {
+            Fields::Inline(n, v) => &v[..usize::from(*n)],
+            Fields::Heap(v) => v,
+        }
+    }
+}
+
 /// A host-defined struct value: a struct [`Type`] (built with
 /// [`Type::record`]), one value per declared field, and an optional opaque
 /// payload for host data that is not a Go-visible field (e.g. an instant
@@ -396,15 +436,21 @@ impl Map {
 #[derive(Clone)]
 pub struct Record {
     pub(crate) ty: Type,
-    pub(crate) fields: Vec<Value>,
+    pub(crate) fields: Fields,
     pub(crate) payload: Option<Arc<dyn Any + Send + Sync>>,
 }
 
 impl Record {
     /// A record of type `ty`; `fields` are in the type's field order (missing
     /// trailing fields are `Missing`, extra ones are dropped).
-    pub fn new(ty: Type, mut fields: Vec<Value>) -> Record {
-        fields.resize(ty.fields().len(), Value::Missing);
+    pub fn new(ty: Type, fields: Vec<Value>) -> Record {
+        Record::from_values(ty, fields)
+    }
+
+    /// Like [`Record::new`] from any sequence of field values (an array avoids the
+    /// allocation of a `Vec`).
+    pub fn from_values(ty: Type, fields: impl IntoIterator<Item = Value>) -> Record {
+        let fields = Fields::from_iter(ty.fields().len(), fields);
         Record { ty, fields, payload: None }
     }
 
@@ -421,11 +467,11 @@ impl Record {
     /// A field by name.
     pub fn field(&self, name: &str) -> Option<&Value> {
         let i = self.ty.fields().iter().position(|f| &**f == name)?;
-        self.fields.get(i)
+        self.fields.as_slice().get(i)
     }
     /// All field values in declaration order.
     pub fn fields(&self) -> &[Value] {
-        &self.fields
+        self.fields.as_slice()
     }
     /// The host payload, if it has type `T`.
     pub fn payload<T: Any + Send + Sync>(&self) -> Option<&T> {
@@ -437,7 +483,7 @@ impl fmt::Debug for Record {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Record")
             .field("ty", &self.ty.name())
-            .field("fields", &self.fields)
+            .field("fields", &self.fields())
             .finish_non_exhaustive()
     }
 }

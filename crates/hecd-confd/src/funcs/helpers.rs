@@ -28,7 +28,9 @@ pub(super) fn helper_map(types: &ConfdTypes, resolver: Option<crate::dns::Resolv
     let mut m = FuncMap::new();
     let s = Type::string;
 
-    m.insert("base", string_fn(path::base));
+    m.insert("base", {
+        Function::new(Signature::new([s()]), |a| Ok(Value::from(path::base_str(&text(&a[0])))))
+    });
     m.insert("dir", string_fn(path::dir));
     m.insert("toUpper", bytes_fn(strings::to_upper_bytes));
     m.insert("toLower", bytes_fn(strings::to_lower_bytes));

@@ -47,8 +47,9 @@ pub(super) fn store_map(store: Arc<KvStore>, types: &ConfdTypes) -> FuncMap {
     map.insert(
         "gets",
         Function::new(Signature::new([Type::string()]).returns_error(), move |a| {
-            let pairs = s.get_all(&text(&a[0])).map_err(fail)?;
-            Ok(Value::list(t.kv_pairs.clone(), pairs.into_iter().map(|p| t.pair(p)).collect()))
+            let mut pairs = Vec::new();
+            s.for_each_match(&text(&a[0]), |k, v| pairs.push(t.shared_pair(k, v))).map_err(fail)?;
+            Ok(Value::list(t.kv_pairs.clone(), pairs))
         }),
     );
 
