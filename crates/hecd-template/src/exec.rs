@@ -100,6 +100,11 @@ struct State<'t, 'w, W: io::Write + ?Sized> {
     argv: Vec<V>,
     /// The same arguments without their static types, for host functions and methods.
     plain: Vec<Value>,
+    /// The print/printf/println command ending the action being evaluated, which
+    /// writes its output directly.
+    direct: Option<&'t Command>,
+    /// Set when that command has written its output.
+    printed: bool,
     depth: usize,
     nesting: usize,
     at: At<'t>,
@@ -149,6 +154,8 @@ fn execute_buffered<W: io::Write + ?Sized>(
         vars: vec![(Arc::from("$"), dot.clone())],
         argv: Vec::new(),
         plain: Vec::new(),
+        direct: None,
+        printed: false,
         depth: 0,
         nesting: 0,
         at: At::None,
@@ -265,7 +272,18 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
                 if self.print_simple(dot, pipe)? {
                     return Ok(());
                 }
-                let val = self.eval_pipeline(dot, pipe)?;
+                // An action ending in print/printf/println formats straight into the
+                // output instead of into a string that is then printed.
+                self.direct = match pipe.cmds.last() {
+                    Some(last) if pipe.decl.is_empty() && is_print_call(last) => Some(last),
+                    _ => None,
+                };
+                let val = self.eval_pipeline(dot, pipe);
+                self.direct = None;
+                let val = val?;
+                if std::mem::take(&mut self.printed) {
+                    return Ok(());
+                }
                 if pipe.decl.is_empty() {
                     self.at = At::Node(node);
                     self.print_value(&val.v)?;
@@ -512,6 +530,12 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
             }
             Arg::Ident { name, func, .. } => {
                 self.at = At::Arg(first);
+                if self.direct.is_some_and(|d| std::ptr::eq(d, cmd)) {
+                    self.direct = None;
+                    if let FuncRef::Builtin(b, sig) = func {
+                        return self.print_call(dot, *b, sig, name, &cmd.args, fin);
+                    }
+                }
                 return self.eval_call(dot, callee_of(func), At::Cmd(cmd), name, &cmd.args, fin);
             }
             Arg::Pipe(p) => {
@@ -789,6 +813,52 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
         }
     }
 
+    /// `print`, `printf` or `println` as the last command of an action: checks and
+    /// converts the arguments exactly as [`State::eval_call`] does, then formats them
+    /// into the output (and sets `self.printed`) instead of returning a string.
+    fn print_call(
+        &mut self,
+        dot: &V,
+        b: Builtin,
+        sig: &Signature,
+        name: &str,
+        args: &'t [Arg],
+        fin: Option<V>,
+    ) -> R<V> {
+        let args = if args.is_empty() { args } else { &args[1..] };
+        let num_in = args.len() + usize::from(fin.is_some());
+        // print, printf and println are variadic (printf after its format).
+        let num_fixed = sig.params.len();
+        if num_in < num_fixed {
+            return self.errorf(format!(
+                "wrong number of args for {name}: want at least {} got {}",
+                sig.params.len(),
+                args.len()
+            ));
+        }
+        let base = self.argv.len();
+        if let Err(e) = self.push_args(dot, sig, args, fin, num_in, num_fixed) {
+            self.argv.truncate(base);
+            return Err(e);
+        }
+        let pbase = self.plain.len();
+        self.plain.extend(self.argv.drain(base..).map(|v| v.v));
+        let vals = &self.plain[pbase..];
+        match (b, vals.split_first()) {
+            (Builtin::Printf, Some((format, rest))) => {
+                gofmt::sprintf(&mut self.out, format.as_bytes().unwrap_or_default(), rest)
+            }
+            (Builtin::Println, _) => gofmt::sprintln(&mut self.out, vals),
+            _ => gofmt::sprint(&mut self.out, vals),
+        }
+        self.plain.truncate(pbase);
+        self.printed = true;
+        if self.out.len() >= self.flush_at {
+            self.flush().map_err(|e| Flow::Err(Box::new(e)))?;
+        }
+        Ok(V::missing())
+    }
+
     /// Evaluates and converts a call's arguments onto `self.argv`.
     fn push_args(
         &mut self,
@@ -845,6 +915,10 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
             return self
                 .errorf(format!("wrong type for value; expected {typ}; got interface {{}}"));
         }
+        if value.v.kind().is_some_and(|k| typ.is_basic_of(k)) {
+            // A basic value's type is the unnamed basic type of its kind.
+            return Ok(V::new(value.v));
+        }
         let vt = value.v.go_type();
         match vt {
             Some(vt) if vt.assignable_to(typ) => Ok(V::new(value.v)),
@@ -872,6 +946,18 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
                 return self.validate_type(v, typ);
             }
             Arg::Variable { name, fields, .. } => {
+                if !fields.is_empty() {
+                    let found = self
+                        .vars
+                        .iter()
+                        .rev()
+                        .find(|(v, _)| same_name(v, name))
+                        .and_then(|(_, v)| lookup_fields(&v.v, fields));
+                    if let Some((v, iface)) = found {
+                        let v = V { v: v.clone(), iface };
+                        return self.validate_type(v, typ);
+                    }
+                }
                 let v = self.eval_variable_node(dot, n, name, fields, &[], None)?;
                 return self.validate_type(v, typ);
             }
@@ -957,6 +1043,17 @@ fn truncate_uint(v: u64, k: Kind) -> u64 {
         Kind::Uint32 => u64::from(v as u32),
         _ => v,
     }
+}
+
+/// True for a command calling the builtin print, printf or println.
+fn is_print_call(cmd: &Command) -> bool {
+    matches!(
+        cmd.args.first(),
+        Some(Arg::Ident {
+            func: FuncRef::Builtin(Builtin::Print | Builtin::Printf | Builtin::Println, _),
+            ..
+        })
+    )
 }
 
 /// Variable names are interned by the parser: pointer equality is the fast path.

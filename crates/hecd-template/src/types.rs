@@ -324,6 +324,11 @@ impl Type {
         }
     }
 
+    /// True when this is the basic type of kind `k` (not a named type over it).
+    pub(crate) fn is_basic_of(&self, k: Kind) -> bool {
+        matches!(self.0, Repr::Basic(b) if b == k)
+    }
+
     /// Element type of a slice or map type.
     pub fn elem(&self) -> Option<&Type> {
         match &self.0 {

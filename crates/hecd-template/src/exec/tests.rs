@@ -70,3 +70,40 @@ fn literals_and_pipes() {
         "template: t:1:2: executing \"t\" at <1>: can't give argument to non-function 1",
     );
 }
+
+/// The by-reference field lookups and the direct print/printf/println of an action give
+/// what the general path gives (expectations from Go 1.19).
+#[test]
+fn fast_paths_agree_with_go() {
+    check("{{$m := .m}}{{$m.a}} {{$m.nope}}", "1 <no value>");
+    check(
+        "{{$m := .m}}{{$m.a}} {{$m.nope}} {{$m.a.x}}",
+        "template: t:1:37: executing \"t\" at <$m.a.x>: can't evaluate field x in type interface {}",
+    );
+    check(
+        "{{$m := .m}}{{$m.b.c}}",
+        "template: t:1:16: executing \"t\" at <$m.b.c>: can't evaluate field c in type interface {}",
+    );
+    check(
+        "{{.m.a}}{{.m.zz}}{{.l.x}}",
+        "template: t:1:21: executing \"t\" at <.l.x>: can't evaluate field x in type interface {}",
+    );
+    check("{{.m.a}}{{.m.zz}}", "1<no value>");
+    check(
+        "{{printf \"%v-%s\" .n .s}} {{.s | printf \"%q\"}} {{print .n .s}}{{println .z}}",
+        "3-str \"str\" 3str<nil>\n",
+    );
+    check(
+        "a{{printf}}",
+        "template: t:1:3: executing \"t\" at <printf>: wrong number of args for printf: want at least 1 got 0",
+    );
+    check("x{{printf 3}}", "template: t:1:10: executing \"t\" at <3>: expected string; found 3");
+    check("a{{printf \"%d\" 1 | printf \"%s\"}}", "a1");
+    check("{{$x := printf \"%d\" 7}}{{$x}}", "7");
+    check(
+        "{{with $y := .m}}{{$y.b}}{{end}}{{range $k, $v := .m}}{{print $k $v | printf \"[%s]\"}}{{end}}",
+        "2[a1][b2]",
+    );
+    check("{{print (printf \"%v\" .l) .e}}", "[1 two <nil>][]");
+    check("{{index .l 1 | print}}", "two");
+}
