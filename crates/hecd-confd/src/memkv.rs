@@ -171,7 +171,8 @@ impl KvStore {
     ) -> Result<(), StoreError> {
         let map = self.read();
         for (key, value) in map.iter() {
-            if gopath::matches(pattern, &text(key))? {
+            // Keys are text (the store is filled from `String`s): bytes match as the text would.
+            if gopath::matches_bytes(pattern.as_bytes(), key.as_bytes())? {
                 f(key, value);
             }
         }

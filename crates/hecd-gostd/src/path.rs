@@ -7,7 +7,7 @@ mod matching;
 #[cfg(test)]
 mod tests;
 
-pub use matching::{matches, BadPattern};
+pub use matching::{matches, matches_bytes, BadPattern};
 
 /// The shortest path equivalent to `p` by purely lexical processing (Go's `path.Clean`).
 pub fn clean(p: &str) -> String {

@@ -22,8 +22,15 @@ pub struct BadPattern;
 ///
 /// [`BadPattern`] when the pattern is malformed and the matcher reaches the bad part.
 pub fn matches(pattern: &str, name: &str) -> Result<bool, BadPattern> {
-    let mut pattern = pattern.as_bytes();
-    let mut name = name.as_bytes();
+    matches_bytes(pattern.as_bytes(), name.as_bytes())
+}
+
+/// [`matches`] on bytes (Go strings need not be UTF-8; `?` and classes decode runes as Go does).
+///
+/// # Errors
+///
+/// As [`matches`].
+pub fn matches_bytes(mut pattern: &[u8], mut name: &[u8]) -> Result<bool, BadPattern> {
     'chunks: while !pattern.is_empty() {
         let (star, chunk, rest) = next_chunk(pattern);
         pattern = rest;
@@ -148,13 +155,9 @@ fn match_chunk<'s>(mut chunk: &[u8], mut s: &'s [u8]) -> Result<Option<&'s [u8]>
                 }
                 chunk = &chunk[1..];
             }
-            _ => {
-                let literal = if first == b'\\' {
-                    chunk = &chunk[1..];
-                    *chunk.first().ok_or(BadPattern)?
-                } else {
-                    first
-                };
+            b'\\' => {
+                chunk = &chunk[1..];
+                let literal = *chunk.first().ok_or(BadPattern)?;
                 if !failed {
                     if literal != s[0] {
                         failed = true;
@@ -162,6 +165,17 @@ fn match_chunk<'s>(mut chunk: &[u8], mut s: &'s [u8]) -> Result<Option<&'s [u8]>
                     s = &s[1..];
                 }
                 chunk = &chunk[1..];
+            }
+            _ => {
+                // A run of plain bytes is compared at once (it cannot hold a syntax error).
+                let run = chunk.iter().take_while(|b| !matches!(b, b'[' | b'?' | b'\\')).count();
+                if !failed {
+                    match s.strip_prefix(&chunk[..run]) {
+                        Some(rest) => s = rest,
+                        None => failed = true,
+                    }
+                }
+                chunk = &chunk[run..];
             }
         }
     }
