@@ -51,6 +51,28 @@ impl KvStateMachine {
     }
 
     /// Applies one entry. Entries that are not commands are ignored (`Ok(None)`).
+    /// The snapshot's bytes before the store's: magic, member attributes, peer set.
+    fn snapshot_header(&self) -> Vec<u8> {
+        let members = {
+            let m = self.members.read().unwrap_or_else(|p| p.into_inner());
+            serde_json::to_vec(&*m).unwrap_or_default()
+        };
+        let peers = self
+            .membership
+            .as_ref()
+            .map(|m| serde_json::to_vec(&m.get()).unwrap_or_default())
+            .unwrap_or_default();
+        let mut out = Vec::with_capacity(16 + members.len() + peers.len());
+        out.extend_from_slice(if peers.is_empty() { SNAPSHOT_MAGIC } else { SNAPSHOT_MAGIC_2 });
+        out.extend_from_slice(&(members.len() as u32).to_be_bytes());
+        out.extend_from_slice(&members);
+        if !peers.is_empty() {
+            out.extend_from_slice(&(peers.len() as u32).to_be_bytes());
+            out.extend_from_slice(&peers);
+        }
+        out
+    }
+
     pub fn apply_entry(&mut self, data: &[u8]) -> ApplyOutput {
         let Ok(cmd) = LogEntry::decode(data) else {
             tracing::warn!(len = data.len(), "ignoring an undecodable log entry");
@@ -126,26 +148,15 @@ impl hecd_raft::StateMachine for KvStateMachine {
     }
 
     fn snapshot(&self) -> Vec<u8> {
-        let members = {
-            let m = self.members.read().unwrap_or_else(|p| p.into_inner());
-            serde_json::to_vec(&*m).unwrap_or_default()
-        };
-        let peers = self
-            .membership
-            .as_ref()
-            .map(|m| serde_json::to_vec(&m.get()).unwrap_or_default())
-            .unwrap_or_default();
-        let mut out = Vec::with_capacity(16 + members.len() + peers.len());
-        out.extend_from_slice(if peers.is_empty() { SNAPSHOT_MAGIC } else { SNAPSHOT_MAGIC_2 });
-        out.extend_from_slice(&(members.len() as u32).to_be_bytes());
-        out.extend_from_slice(&members);
-        if !peers.is_empty() {
-            out.extend_from_slice(&(peers.len() as u32).to_be_bytes());
-            out.extend_from_slice(&peers);
-        }
+        let mut out = self.snapshot_header();
         // The store's bytes go straight into the snapshot: no copy of a tree-sized buffer.
         self.store.read().unwrap_or_else(|p| p.into_inner()).snapshot_into(&mut out);
         out
+    }
+
+    fn write_snapshot(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(&self.snapshot_header())?;
+        self.store.read().unwrap_or_else(|p| p.into_inner()).write_snapshot(out)
     }
 
     fn on_member_change(&mut self, _index: u64, change: &hecd_raft::MemberChange) {

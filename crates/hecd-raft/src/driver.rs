@@ -573,10 +573,22 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         let Some(term) = store.term_of(self.applied) else { return Ok(()) };
         let mut meta = SnapshotMetadata { index: self.applied, term, ..Default::default() };
         meta.set_conf_state(store.conf_state().clone());
-        let snap = Snapshot { data: self.sm.snapshot(), metadata: Some(meta) };
-        tracing::info!(index = self.applied, term, bytes = snap.data.len(), "taking snapshot");
-        match self.disk.compact(&snap) {
-            Ok(()) => self.raw.mut_store().compact_to_snapshot(snap),
+        let taken = if store.holds_snapshot_bytes() {
+            // No data directory: the snapshot lives in memory.
+            let snap = Snapshot { data: self.sm.snapshot(), metadata: Some(meta) };
+            self.disk.compact(&snap).map(|()| (snap.data.len() as u64, snap))
+        } else {
+            // Streamed to its file: no buffer the size of the state machine.
+            let sm = &self.sm;
+            self.disk
+                .compact_streamed(&meta, &mut |out| sm.write_snapshot(out))
+                .map(|bytes| (bytes, Snapshot { data: Vec::new(), metadata: Some(meta) }))
+        };
+        match taken {
+            Ok((bytes, snap)) => {
+                tracing::info!(index = self.applied, term, bytes, "took snapshot");
+                self.raw.mut_store().compact_to_snapshot(snap);
+            }
             // The log stays whole on disk and in memory; the snapshot is taken again after
             // another `snapshot_count` entries.
             Err(err @ Error::NoSpace { .. }) => {

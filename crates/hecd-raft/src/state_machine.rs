@@ -15,6 +15,19 @@ pub trait StateMachine: Send + 'static {
     /// Serializes the whole state, for raft snapshots.
     fn snapshot(&self) -> Vec<u8>;
 
+    /// Writes the same bytes as [`StateMachine::snapshot`] to `out`. With a data directory the
+    /// driver streams a snapshot to its file through this, twice (once to size and checksum it,
+    /// once to write it), so a state machine that writes its state in pieces needs no buffer the size
+    /// of the state. The bytes must be the same both times (nothing changes between the calls). The
+    /// default writes `snapshot()`.
+    ///
+    /// # Errors
+    ///
+    /// The first error `out` returns.
+    fn write_snapshot(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        out.write_all(&self.snapshot())
+    }
+
     /// Replaces the whole state with a snapshot taken at `index`/`term`.
     ///
     /// # Errors

@@ -7,6 +7,7 @@
 //! each as name (u32 LE length + bytes) followed by the node.
 
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::node::{Kind, Node};
@@ -16,14 +17,67 @@ const MAGIC: &[u8; 8] = b"HECDSNP1";
 /// Deeper trees than this are rejected as corrupt (keeps decoding stack-bounded).
 const MAX_DEPTH: usize = 1024;
 
+/// Where the encoder puts its bytes: a buffer, or a writer fed in chunks.
+trait Sink {
+    fn put(&mut self, b: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, b: &[u8]) {
+        self.extend_from_slice(b);
+    }
+}
+
+/// Bytes of the chunks handed to a writer.
+const CHUNK: usize = 64 * 1024;
+
+/// Feeds a writer in chunks of about [`CHUNK`] bytes; keeps the first error.
+struct Chunked<'a> {
+    buf: Vec<u8>,
+    out: &'a mut dyn Write,
+    err: Option<io::Error>,
+}
+
+impl Chunked<'_> {
+    fn flush(&mut self) {
+        if self.err.is_none() {
+            if let Err(e) = self.out.write_all(&self.buf) {
+                self.err = Some(e);
+            }
+        }
+        self.buf.clear();
+    }
+}
+
+impl Sink for Chunked<'_> {
+    fn put(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= CHUNK {
+            self.flush();
+        }
+    }
+}
+
 /// Appends the encoding to `out`, which grows once, to the exact size.
 pub(crate) fn encode_into(root: &Node, index: u64, out: &mut Vec<u8>) {
     let (start, len) = (out.len(), encoded_len(root));
     out.reserve_exact(len);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&index.to_le_bytes());
-    encode_node(root, out);
+    encode_to(root, index, out);
     debug_assert_eq!(out.len() - start, len, "snapshot size computed wrongly");
+}
+
+/// Writes the encoding to `out` in chunks: no buffer the size of the tree.
+pub(crate) fn write(root: &Node, index: u64, out: &mut dyn Write) -> io::Result<()> {
+    let mut sink = Chunked { buf: Vec::with_capacity(CHUNK + 256), out, err: None };
+    encode_to(root, index, &mut sink);
+    sink.flush();
+    sink.err.map_or(Ok(()), Err)
+}
+
+fn encode_to(root: &Node, index: u64, out: &mut impl Sink) {
+    out.put(MAGIC);
+    out.put(&index.to_le_bytes());
+    encode_node(root, out);
 }
 
 /// The size of [`encode_into`]'s output.
@@ -43,31 +97,31 @@ fn node_len(n: &Node) -> usize {
         }
 }
 
-fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
-    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
-    out.extend_from_slice(b);
+fn put_bytes(out: &mut impl Sink, b: &[u8]) {
+    out.put(&(b.len() as u32).to_le_bytes());
+    out.put(b);
 }
 
-fn encode_node(n: &Node, out: &mut Vec<u8>) {
-    out.push(u8::from(n.is_dir()));
-    out.extend_from_slice(&n.created.to_le_bytes());
-    out.extend_from_slice(&n.modified.to_le_bytes());
+fn encode_node(n: &Node, out: &mut impl Sink) {
+    out.put(&[u8::from(n.is_dir())]);
+    out.put(&n.created.to_le_bytes());
+    out.put(&n.modified.to_le_bytes());
     match n.expire {
-        None => out.push(0),
+        None => out.put(&[0]),
         Some(t) => {
-            out.push(1);
+            out.put(&[1]);
             let (s, ns) = match t.duration_since(UNIX_EPOCH) {
                 Ok(d) => (d.as_secs() as i64, d.subsec_nanos()),
                 Err(_) => (0, 0),
             };
-            out.extend_from_slice(&s.to_le_bytes());
-            out.extend_from_slice(&ns.to_le_bytes());
+            out.put(&s.to_le_bytes());
+            out.put(&ns.to_le_bytes());
         }
     }
     match &n.kind {
         Kind::File(v) => put_bytes(out, v.as_bytes()),
         Kind::Dir(children) => {
-            out.extend_from_slice(&(children.len() as u32).to_le_bytes());
+            out.put(&(children.len() as u32).to_le_bytes());
             for (name, c) in children {
                 put_bytes(out, name.as_bytes());
                 encode_node(c, out);

@@ -650,6 +650,15 @@ impl Store {
         crate::snapshot::encode_into(&self.root, self.index, out);
     }
 
+    /// Writes [`snapshot`](Self::snapshot)'s bytes to `out` in chunks of about 64 KiB, so a snapshot
+    /// can go to a file without a buffer the size of the tree.
+    ///
+    /// # Errors
+    /// The first error `out` returns.
+    pub fn write_snapshot(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        crate::snapshot::write(&self.root, self.index, out)
+    }
+
     /// Replaces the whole tree with a snapshot. The history is cleared (older `waitIndex`
     /// values get 401) and watchers are dropped, as after an etcd recovery.
     ///

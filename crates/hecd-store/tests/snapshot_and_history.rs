@@ -264,3 +264,44 @@ fn snapshot_into_appends_the_same_bytes_after_a_header() {
     assert_eq!(restored.snapshot(), s.snapshot());
     assert_eq!(restored.next_expiry(), Some(now + Duration::from_secs(9)));
 }
+
+/// `write_snapshot` streams the same bytes as `snapshot` in chunks (a tree larger than a chunk),
+/// and a writer's error comes back.
+#[test]
+fn write_snapshot_streams_the_same_bytes_and_reports_the_writers_error() {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let mut s = Store::new(100);
+    for i in 0..3000 {
+        s.write(&format!("/big/k{i:05}"), WriteOptions::value("v".repeat(64)), now).unwrap();
+    }
+    let whole = s.snapshot();
+    assert!(whole.len() > 3 * 64 * 1024);
+    let mut chunks = Vec::new();
+    struct Recording<'a>(&'a mut Vec<usize>, Vec<u8>);
+    impl std::io::Write for Recording<'_> {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.push(b.len());
+            self.1.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut w = Recording(&mut chunks, Vec::new());
+    s.write_snapshot(&mut w).unwrap();
+    assert_eq!(w.1, whole);
+    assert!(chunks.len() > 3 && chunks.iter().all(|n| *n < 2 * 64 * 1024), "{chunks:?}");
+
+    struct Full;
+    impl std::io::Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::from_raw_os_error(28))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let err = s.write_snapshot(&mut Full).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(28));
+}

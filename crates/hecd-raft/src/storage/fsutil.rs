@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::fs::{Fs, Open};
+use crate::fs::{AppendFile, Fs, Open};
 
 /// Fsyncs a directory so that renames and creations inside it survive a crash.
 pub(crate) fn sync_dir(fs: &dyn Fs, dir: &Path) -> Result<()> {
@@ -24,12 +24,21 @@ pub(crate) fn sync_failed(err: Error) -> Error {
 /// Writes `bytes` to `path` atomically: temp file, fsync, rename, directory fsync. On failure the temp
 /// file is removed, so a full disk gets its space back.
 pub(crate) fn write_atomic(fs: &dyn Fs, path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(fs, path, |f| f.write_all(bytes))
+}
+
+/// As [`write_atomic`], the temp file's contents written by `write`.
+pub(crate) fn write_atomic_with(
+    fs: &dyn Fs,
+    path: &Path,
+    write: impl FnOnce(&mut dyn AppendFile) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
     tmp_name.push(".tmp");
     let tmp = dir.join(tmp_name);
     let mut f = fs.open_append(&tmp, Open::Truncate).map_err(|e| Error::io(&tmp, e))?;
-    if let Err(e) = f.write_all(bytes).and_then(|()| f.sync_all()) {
+    if let Err(e) = write(&mut *f).and_then(|()| f.sync_all()) {
         drop(f);
         let _ = fs.remove_file(&tmp);
         return Err(Error::io(&tmp, e));

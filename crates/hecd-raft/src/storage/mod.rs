@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use raft::eraftpb::{ConfState, Entry, HardState, Snapshot};
+use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
 use tokio::sync::watch;
 
 use crate::config::Config;
@@ -263,6 +263,24 @@ impl Disk {
             io.wal.compact(snapshot.get_metadata().index)?;
             snap::purge(&*io.fs, &io.snap_dir)
         })
+    }
+
+    /// Streams a locally taken snapshot to its file (see [`snap::save_streamed`]) and deletes the WAL
+    /// segments it covers; returns the size of the state machine's bytes. Not retried, as
+    /// [`Disk::compact`].
+    pub(crate) fn compact_streamed(
+        &mut self,
+        meta: &SnapshotMetadata,
+        produce: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<u64> {
+        let Disk::File(io) = self else { return Ok(0) };
+        let mut bytes = 0;
+        io.guard(false, |io| {
+            bytes = snap::save_streamed(&*io.fs, &io.snap_dir, meta, produce)?.1;
+            io.wal.compact(meta.index)?;
+            snap::purge(&*io.fs, &io.snap_dir)
+        })?;
+        Ok(bytes)
     }
 
     /// Syncs what is written, unless the disk failed (after a failure nothing is synced again: a

@@ -6,7 +6,7 @@ use prost::Message as _;
 use raft::eraftpb::{Snapshot, SnapshotMetadata};
 
 use crate::error::{Error, Result};
-use crate::fs::Fs;
+use crate::fs::{AppendFile, Fs};
 use crate::storage::fsutil;
 use crate::storage::record::{self, Kind, Read};
 
@@ -25,6 +25,90 @@ pub(crate) fn save(fs: &dyn Fs, dir: &Path, snap: &Snapshot) -> Result<PathBuf> 
     record::encode(&mut buf, Kind::Snapshot, snap);
     fsutil::write_atomic(fs, &path, &buf)?;
     Ok(path)
+}
+
+/// Counts and checksums what is written to it.
+#[derive(Default)]
+struct Digest {
+    crc: crc32fast::Hasher,
+    len: u64,
+}
+
+impl std::io::Write for Digest {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.crc.update(b);
+        self.len += b.len() as u64;
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes to a file through a digest of what passes.
+struct Tee<'a> {
+    file: &'a mut dyn AppendFile,
+    digest: Digest,
+}
+
+impl std::io::Write for Tee<'_> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.file.write_all(b)?;
+        self.digest.write(b)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes the snapshot file of the snapshot at `meta` whose bytes `produce` writes, without holding
+/// them: `produce` runs twice, first to size and checksum the bytes (the record's header comes
+/// first), then to write them, and the second run must write the same bytes. Returns the file and
+/// the size of the state machine's bytes. The file is the one [`save`] writes for the same snapshot.
+pub(crate) fn save_streamed(
+    fs: &dyn Fs,
+    dir: &Path,
+    meta: &SnapshotMetadata,
+    produce: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(PathBuf, u64)> {
+    let path = dir.join(file_name(meta.index, meta.term));
+    let mut sized = Digest::default();
+    produce(&mut sized).map_err(|e| Error::Raft { reason: format!("snapshot: {e}") })?;
+    // The record's payload: the kind, then `Snapshot`'s protobuf fields (1: data, 2: metadata).
+    // (as prost writes it: an empty `data` field is left out).
+    let mut prefix = vec![Kind::Snapshot as u8];
+    if sized.len > 0 {
+        prefix.push(0x0a);
+        prost::encoding::encode_varint(sized.len, &mut prefix);
+    }
+    let meta_bytes = meta.encode_to_vec();
+    let mut suffix = vec![0x12];
+    prost::encoding::encode_varint(meta_bytes.len() as u64, &mut suffix);
+    suffix.extend_from_slice(&meta_bytes);
+    let payload = prefix.len() as u64 + sized.len + suffix.len() as u64;
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&prefix);
+    crc.combine(&sized.crc);
+    crc.update(&suffix);
+    let mut header = Vec::with_capacity(record::HEADER + prefix.len());
+    header.extend_from_slice(&(payload as u32).to_le_bytes());
+    header.extend_from_slice(&crc.finalize().to_le_bytes());
+    header.extend_from_slice(&prefix);
+    fsutil::write_atomic_with(fs, &path, |file| {
+        file.write_all(&header)?;
+        let mut tee = Tee { file, digest: Digest::default() };
+        produce(&mut tee)?;
+        if tee.digest.len != sized.len || tee.digest.crc.finalize() != sized.crc.clone().finalize()
+        {
+            return Err(std::io::Error::other(
+                "the state machine wrote different snapshot bytes the second time",
+            ));
+        }
+        tee.file.write_all(&suffix)
+    })?;
+    Ok((path, sized.len))
 }
 
 fn load(fs: &dyn Fs, path: &Path) -> Result<Snapshot> {
@@ -83,4 +167,54 @@ pub(crate) fn purge(fs: &dyn Fs, dir: &Path) -> Result<()> {
         fs.remove_file(&path).map_err(|e| Error::io(&path, e))?;
     }
     fsutil::sync_dir(fs, dir).map_err(fsutil::sync_failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use raft::eraftpb::{ConfState, Snapshot, SnapshotMetadata};
+
+    use super::{load, save, save_streamed};
+    use crate::fs::OsFs;
+
+    fn meta() -> SnapshotMetadata {
+        SnapshotMetadata {
+            index: 42,
+            term: 3,
+            conf_state: Some(ConfState { voters: vec![1, 2, 3], ..Default::default() }),
+        }
+    }
+
+    /// The streamed file is the very file `save` writes for the same snapshot (any data size, the
+    /// empty one included), and it loads back.
+    #[test]
+    fn a_streamed_snapshot_file_is_the_file_save_writes() {
+        for size in [0usize, 1, 127, 128, 70_000, 300_000] {
+            let data: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+            let a = tempfile::tempdir().unwrap();
+            let b = tempfile::tempdir().unwrap();
+            let snap = Snapshot { data: data.clone(), metadata: Some(meta()) };
+            let saved = save(&OsFs, a.path(), &snap).unwrap();
+            let mut produce = |out: &mut dyn std::io::Write| {
+                data.chunks(50_000).try_for_each(|c| out.write_all(c))
+            };
+            let (streamed, bytes) = save_streamed(&OsFs, b.path(), &meta(), &mut produce).unwrap();
+            assert_eq!(bytes, size as u64);
+            assert_eq!(saved.file_name(), streamed.file_name());
+            assert_eq!(std::fs::read(&saved).unwrap(), std::fs::read(&streamed).unwrap(), "{size}");
+            assert_eq!(load(&OsFs, &streamed).unwrap(), snap);
+        }
+    }
+
+    /// A state machine that writes other bytes the second time gets an error and leaves no file.
+    #[test]
+    fn bytes_that_change_between_the_two_passes_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut calls = 0u8;
+        let mut produce = |out: &mut dyn std::io::Write| {
+            calls += 1;
+            out.write_all(&[calls; 10])
+        };
+        assert!(save_streamed(&OsFs, dir.path(), &meta(), &mut produce).is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file left behind");
+    }
 }
