@@ -19,7 +19,8 @@ mod fault;
 
 pub use fault::{CrashLoss, Fault, FaultFs};
 
-/// A file opened for appending.
+/// A file opened for writing: appended to (`write`, from its start for a new file) or written at
+/// chosen offsets (`write_at`).
 pub trait AppendFile: fmt::Debug + Send {
     /// Writes some of `buf` at the end of the file and returns how many bytes were written (a short
     /// write is not an error; [`AppendFile::write_all`] loops).
@@ -37,6 +38,32 @@ pub trait AppendFile: fmt::Debug + Send {
             match self.write(buf) {
                 Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "wrote 0 bytes")),
                 Ok(n) => buf = &buf[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes some of `buf` at `offset` (`pwrite(2)`), leaving the file's other bytes as they are
+    /// (the file grows if the write ends past its end), and returns how many bytes were written.
+    ///
+    /// # Errors
+    /// The operating system's error (`ENOSPC`, `EIO`, ...).
+    fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<usize>;
+
+    /// Writes the whole of `buf` at `offset`, looping over short writes.
+    ///
+    /// # Errors
+    /// The first failed write; the bytes written before it stay in the file.
+    fn write_all_at(&mut self, mut offset: u64, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.write_at(offset, buf) {
+                Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "wrote 0 bytes")),
+                Ok(n) => {
+                    buf = &buf[n..];
+                    offset += n as u64;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -115,7 +142,7 @@ pub trait Fs: fmt::Debug + Send + Sync {
 /// How [`Fs::open_append`] opens a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Open {
-    /// The file must exist.
+    /// The file must exist; `write` starts at its beginning (use `write_at` to write elsewhere).
     Existing,
     /// The file must not exist; it is created.
     CreateNew,
@@ -139,6 +166,10 @@ struct OsFile(File);
 impl AppendFile for OsFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.0.write(buf)
+    }
+
+    fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<usize> {
+        std::os::unix::fs::FileExt::write_at(&self.0, buf, offset)
     }
 
     fn sync_data(&mut self) -> io::Result<()> {
@@ -180,8 +211,9 @@ impl Fs for OsFs {
     fn open_append(&self, path: &Path, how: Open) -> io::Result<Box<dyn AppendFile>> {
         let mut opts = OpenOptions::new();
         match how {
-            Open::Existing => opts.append(true),
-            Open::CreateNew => opts.append(true).create_new(true),
+            // Not O_APPEND: positioned writes (`write_at`) must land where they say.
+            Open::Existing => opts.write(true),
+            Open::CreateNew => opts.write(true).create_new(true),
             Open::Truncate => opts.write(true).create(true).truncate(true),
         };
         Ok(Box::new(OsFile(opts.open(path)?)))

@@ -47,10 +47,37 @@ pub enum CrashLoss {
     },
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Tracked {
     len: u64,
     synced: u64,
+    /// The lowest offset written since the last sync (`u64::MAX`: none). Bytes overwritten below
+    /// `synced` are taken to have been zeros before (a preallocated WAL tail): a crash that loses
+    /// them leaves zeros.
+    dirty: u64,
+}
+
+impl Tracked {
+    fn new(len: u64, synced: u64) -> Self {
+        Tracked { len, synced, dirty: u64::MAX }
+    }
+
+    fn wrote(&mut self, offset: u64, n: u64) {
+        if n > 0 {
+            self.dirty = self.dirty.min(offset);
+            self.len = self.len.max(offset + n);
+        }
+    }
+
+    fn synced_now(&mut self) {
+        self.synced = self.len;
+        self.dirty = u64::MAX;
+    }
+
+    /// Where the bytes that were not synced start.
+    fn unsynced_from(&self) -> u64 {
+        self.dirty.min(self.synced).min(self.len)
+    }
 }
 
 #[derive(Debug)]
@@ -197,20 +224,27 @@ impl State {
         paths.sort();
         for (i, path) in paths.into_iter().enumerate() {
             let t = &self.files[path];
-            if t.len <= t.synced {
+            let from = t.unsynced_from();
+            if t.len <= t.synced && from >= t.len {
                 continue;
             }
             let Ok(f) = std::fs::OpenOptions::new().write(true).open(path) else { continue };
-            let _ = match self.loss {
+            // What survives: everything before `cut`; then zeros (a zeroed sector, and the bytes that
+            // were zeros before they were overwritten), the file no shorter than when last synced.
+            let (cut, keep_len) = match self.loss {
                 CrashLoss::Torn { seed } => {
-                    let unsynced = t.len - t.synced;
+                    let unsynced = t.len - from;
                     let r = (seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ i as u64) % (unsynced + 1);
-                    let cut = ((t.synced + r) / SECTOR * SECTOR).max(t.synced);
-                    let zeroed = (cut + SECTOR).min(t.len);
-                    f.set_len(cut).and_then(|()| f.set_len(zeroed))
+                    let cut = ((from + r) / SECTOR * SECTOR).max(from);
+                    (cut, t.synced.max((cut + SECTOR).min(t.len)))
                 }
-                _ => f.set_len(t.synced),
+                _ => (from, t.synced),
             };
+            let zeros = vec![0u8; keep_len.saturating_sub(cut) as usize];
+            let _ = f
+                .set_len(cut.min(keep_len))
+                .and_then(|()| std::os::unix::fs::FileExt::write_all_at(&f, &zeros, cut))
+                .and_then(|()| f.set_len(keep_len));
         }
     }
 
@@ -237,7 +271,28 @@ impl AppendFile for FaultFile {
             Some(_) => self.inner.write(&buf[..buf.len().div_ceil(2)])?,
         };
         if let Some(t) = self.fs.lock().files.get_mut(&self.path) {
-            t.len += n as u64;
+            // Files are appended to with `write` (a new or emptied file, written from its start).
+            let at = t.len;
+            t.wrote(at, n as u64);
+        }
+        match fault {
+            Some(Fault::NoSpace) => Err(no_space()),
+            Some(Fault::Eio) => Err(eio()),
+            _ => Ok(n),
+        }
+    }
+
+    fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<usize> {
+        let mut fault = self.fs.begin("write", &self.path)?;
+        if fault.is_none() && self.fs.lock().full {
+            fault = Some(Fault::NoSpace);
+        }
+        let n = match fault {
+            None => self.inner.write_at(offset, buf)?,
+            Some(_) => self.inner.write_at(offset, &buf[..buf.len().div_ceil(2)])?,
+        };
+        if let Some(t) = self.fs.lock().files.get_mut(&self.path) {
+            t.wrote(offset, n as u64);
         }
         match fault {
             Some(Fault::NoSpace) => Err(no_space()),
@@ -250,7 +305,7 @@ impl AppendFile for FaultFile {
         self.fs.begin("sync_data", &self.path)?;
         self.inner.sync_data()?;
         if let Some(t) = self.fs.lock().files.get_mut(&self.path) {
-            t.synced = t.len;
+            t.synced_now();
         }
         Ok(())
     }
@@ -259,7 +314,7 @@ impl AppendFile for FaultFile {
         self.fs.begin("sync_all", &self.path)?;
         self.inner.sync_all()?;
         if let Some(t) = self.fs.lock().files.get_mut(&self.path) {
-            t.synced = t.len;
+            t.synced_now();
         }
         Ok(())
     }
@@ -304,7 +359,7 @@ impl Fs for FaultFs {
         let mut st = self.lock();
         // What a file holds when opened (written before this run) counts as durable.
         let synced = if how == Open::Truncate { 0 } else { len };
-        st.files.insert(path.into(), Tracked { len, synced });
+        st.files.insert(path.into(), Tracked::new(len, synced));
         if creates {
             st.unsynced_new.insert(path.into());
         }

@@ -60,7 +60,17 @@ pub(crate) enum Read<'a> {
 /// Whether a well-formed record (plausible length, matching checksum, known kind) starts anywhere at or
 /// after `start`. Used to tell a torn tail (nothing valid after the damage) from corruption in the middle.
 pub(crate) fn valid_record_after(data: &[u8], start: usize) -> bool {
-    (start..data.len()).any(|p| matches!(read(data, p), Read::Record { .. }))
+    // A zero length is never a record: skipping those keeps a zeroed tail cheap to scan.
+    (start..data.len()).any(|p| {
+        data.len() - p >= HEADER
+            && data[p..p + 4] != [0; 4]
+            && matches!(read(data, p), Read::Record { .. })
+    })
+}
+
+/// Whether `data[from..]` is all zeros (nothing at all, or the preallocated tail of a WAL segment).
+pub(crate) fn zeros_from(data: &[u8], from: usize) -> bool {
+    data.get(from..).is_none_or(|rest| rest.iter().all(|b| *b == 0))
 }
 
 /// Bytes of a disk sector, the unit a torn write loses.
@@ -68,10 +78,15 @@ pub(crate) const SECTOR: usize = 512;
 
 /// Whether `data[start..end]` holds a piece that starts on a sector boundary, runs to the next one (or
 /// to the end of the data) and is all zeros: what a write torn by a power cut leaves behind.
+///
+/// A sector that starts inside the piece may run past `end` when the data after `end` is all zeros
+/// (a record followed by a segment's zeroed tail): what matters is that the whole sector reads back
+/// as zeros.
 pub(crate) fn has_zeroed_sector(data: &[u8], start: usize, end: usize) -> bool {
+    let limit = if zeros_from(data, end) { data.len() } else { end };
     let mut at = start.div_ceil(SECTOR) * SECTOR;
     while at < end {
-        let stop = (at + SECTOR).min(end);
+        let stop = (at + SECTOR).min(limit);
         if (stop == at + SECTOR || stop == data.len()) && data[at..stop].iter().all(|b| *b == 0) {
             return true;
         }
@@ -92,8 +107,8 @@ pub(crate) fn read(data: &[u8], off: usize) -> Read<'_> {
     let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
     let crc = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]);
     if len == 0 {
-        // A zero-filled tail (left by some filesystems after a crash) is a torn write; zeros followed
-        // by data are not.
+        // A zero-filled tail (a segment's preallocated zeros, or what some filesystems leave after a
+        // crash) ends the data; zeros followed by data do not.
         let zeros = rest.iter().all(|b| *b == 0);
         return Read::Damaged { reason: "zero-length record", reaches_end: zeros };
     }
@@ -108,7 +123,7 @@ pub(crate) fn read(data: &[u8], off: usize) -> Read<'_> {
     // A whole record with a bad checksum at the end of the data is a torn write only if a sector of it
     // reads back as zeros (never written before the crash); otherwise it is bit rot in data that was
     // written, possibly synced and acknowledged, and must not be dropped silently.
-    let reaches_end = end == rest.len() && has_zeroed_sector(data, off, off + end);
+    let reaches_end = zeros_from(rest, end) && has_zeroed_sector(data, off, off + end);
     if crc32fast::hash(payload) != crc {
         return Read::Damaged { reason: "checksum mismatch", reaches_end };
     }

@@ -42,13 +42,23 @@ pub(crate) struct Wal {
     dir: PathBuf,
     segments: Vec<Segment>,
     file: Box<dyn AppendFile>,
+    /// Where the current segment's records end.
     size: u64,
+    /// The current segment's length: the bytes from `size` to here are zeros, written ahead so that a
+    /// batch overwrites them instead of growing the file (an `fdatasync` that need not record a new
+    /// file size is cheaper).
+    zeroed: u64,
+    /// A zeroed tail did not fit on the disk: batches are written without one until the next segment.
+    no_pad: bool,
     segment_bytes: u64,
     hard_state: HardState,
     buf: Vec<u8>,
     /// Number of batch fdatasyncs, shared with the handle for observability and tests.
     pub(crate) syncs: Arc<AtomicU64>,
 }
+
+/// Zeros written ahead of the records (at most to the segment's size).
+const ZERO_AHEAD: u64 = 64 * 1024;
 
 fn segment_name(seq: u64) -> String {
     format!("{seq:016x}.wal")
@@ -108,6 +118,8 @@ impl Wal {
         }
         let names = fsutil::list(&**fs, dir, ".wal")?;
         let mut segments = Vec::with_capacity(names.len());
+        // The last segment's end of records and length.
+        let (mut last_end, mut last_len) = (0, u64::MAX);
         let mut replayed = Replayed::default();
         for (i, name) in names.iter().enumerate() {
             let path = dir.join(name);
@@ -122,6 +134,8 @@ impl Wal {
             loop {
                 match record::read(&data, off) {
                     Read::End => break,
+                    // The zeroed tail written ahead of the records.
+                    Read::Damaged { .. } if record::zeros_from(&data, off) => break,
                     Read::Record { kind, body, next } => {
                         let bad = |e: prost::DecodeError| corrupt(&path, off, e.to_string());
                         match kind {
@@ -169,9 +183,14 @@ impl Wal {
                             .and_then(|()| f.sync_all())
                             .map_err(|e| Error::io(&path, e))?;
                         replayed.torn_bytes = torn as u64;
+                        last_len = off as u64;
                         break;
                     }
                 }
+            }
+            if is_last {
+                last_end = off as u64;
+                last_len = last_len.min(data.len() as u64);
             }
             segments.push(Segment { seq, path, max_index });
         }
@@ -181,14 +200,14 @@ impl Wal {
                 let file = fs
                     .open_append(&last.path, Open::Existing)
                     .map_err(|e| Error::io(&last.path, e))?;
-                let size =
-                    std::fs::metadata(&last.path).map_err(|e| Error::io(&last.path, e))?.len();
                 Wal {
                     fs: Arc::clone(fs),
                     dir: dir.into(),
                     segments,
                     file,
-                    size,
+                    size: last_end,
+                    zeroed: last_len,
+                    no_pad: false,
                     segment_bytes,
                     hard_state,
                     buf: Vec::new(),
@@ -240,6 +259,8 @@ impl Wal {
             segments: vec![Segment { seq, path, max_index: 0 }],
             file,
             size,
+            zeroed: size,
+            no_pad: false,
             segment_bytes,
             hard_state,
             buf: Vec::new(),
@@ -247,14 +268,21 @@ impl Wal {
         })
     }
 
-    /// Syncs the current segment and starts a new one.
+    /// Cuts the current segment's zeroed tail, syncs it and starts a new one.
     fn rotate(&mut self) -> Result<()> {
+        if self.zeroed > self.size {
+            let path = &self.segments.last().expect("the WAL always has a current segment").path;
+            self.file.set_len(self.size).map_err(|e| Error::io(path, e).fatal())?;
+            self.zeroed = self.size;
+        }
         self.sync()?;
         let seq = self.segments.last().map_or(1, |s| s.seq + 1);
         let (path, file, size) = Wal::new_segment(&*self.fs, &self.dir, seq, &self.hard_state)?;
         self.segments.push(Segment { seq, path, max_index: 0 });
         self.file = file;
         self.size = size;
+        self.zeroed = size;
+        self.no_pad = false;
         Ok(())
     }
 
@@ -291,19 +319,36 @@ impl Wal {
             record::encode(&mut buf, Kind::HardState, hs);
         }
         let seg = self.segments.last_mut().expect("the WAL always has a current segment");
-        if let Err(e) = self.file.write_all(&buf) {
+        let records = buf.len();
+        let end = self.size + records as u64;
+        if end > self.zeroed && !self.no_pad {
+            // Zeros ahead of the records, written with them: the next batches overwrite them.
+            let pad = ZERO_AHEAD.min(self.segment_bytes.saturating_sub(end)) as usize;
+            buf.resize(records + pad, 0);
+        }
+        let written = self.file.write_all_at(self.size, &buf);
+        let padded_to = self.size + buf.len() as u64;
+        buf.truncate(records);
+        if let Err(e) = written {
             let err = Error::io(&seg.path, e);
             if !matches!(err, Error::NoSpace { .. }) {
+                // The node stops. The batch may be partly written over the zeroed tail, where a
+                // record cut short before zeros reads as bit rot: cut the segment back to its last
+                // record (best effort; nothing of the batch was acknowledged).
+                let _ = self.file.set_len(self.size);
                 return Err(err.fatal());
             }
             // Roll the partial batch back, so the segment ends on a record boundary and the space is
-            // free again; the caller retries the whole batch later.
+            // free again; the caller retries the whole batch later, without zeros ahead.
             if let Err(e) = self.file.set_len(self.size) {
                 return Err(Error::DiskFailed { path: seg.path.clone(), source: e });
             }
+            self.zeroed = self.size;
+            self.no_pad = true;
             self.buf = buf;
             return Err(err);
         }
+        self.zeroed = self.zeroed.max(padded_to);
         if sync || reset.is_some() {
             // Never retried: after a failed fdatasync the kernel may have dropped the pages it could not
             // write, and a second call would report success without them.

@@ -34,6 +34,9 @@ fn records(path: &Path) -> Vec<(usize, u8)> {
     let mut off = 0;
     while off + 8 <= data.len() {
         let len = u32::from_le_bytes(data[off..off + 4].try_into().unwrap()) as usize;
+        if len == 0 {
+            break; // The zeroed tail written ahead of the records.
+        }
         out.push((off, data[off + 8]));
         off += 8 + len;
     }

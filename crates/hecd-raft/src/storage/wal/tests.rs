@@ -68,11 +68,11 @@ fn a_torn_tail_is_truncated_at_the_last_good_record() {
     wal.append(None, &entries(1..=2, 1), None, true).unwrap();
     drop(wal);
     let seg = segment_files(dir.path()).pop().unwrap();
-    let good = fs::metadata(&seg).unwrap().len();
+    let good = records_end(&fs::read(&seg).unwrap()) as u64;
     let (mut wal, _) = Wal::open(&os(), dir.path(), 1 << 20).unwrap();
     wal.append(None, &entries(3..=3, 1), None, true).unwrap();
     drop(wal);
-    let full = fs::metadata(&seg).unwrap().len();
+    let full = records_end(&fs::read(&seg).unwrap()) as u64;
     fs::OpenOptions::new().write(true).open(&seg).unwrap().set_len(full - 4).unwrap();
 
     let (_, rep) = Wal::open(&os(), dir.path(), 1 << 20).unwrap();
@@ -138,8 +138,18 @@ fn five_entries() -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
     }
     drop(wal);
     let seg = segment_files(dir.path()).pop().unwrap();
-    let data = fs::read(&seg).unwrap();
+    let mut data = fs::read(&seg).unwrap();
+    data.truncate(records_end(&data));
     (dir, seg, data)
+}
+
+/// Where the records of a segment end (its zeroed tail starts).
+fn records_end(data: &[u8]) -> usize {
+    let mut off = 0;
+    while off + 8 <= data.len() && data[off..off + 4] != [0; 4] {
+        off += 8 + u32::from_le_bytes(data[off..off + 4].try_into().unwrap()) as usize;
+    }
+    off
 }
 
 /// Start offsets of the records in a segment.
@@ -193,6 +203,86 @@ fn every_flipped_byte_is_refused_with_its_file_and_record_offset() {
         }
         let record = *starts.iter().rev().find(|s| **s <= pos).unwrap() as u64;
         match res {
+            Err(Error::Corrupt { path, offset, .. }) => {
+                assert_eq!((path, offset), (seg.clone(), record), "flip at {pos}");
+            }
+            other => panic!("flip at {pos} must be refused: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn segments_are_written_ahead_with_zeros_that_replay_ignores() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut wal, _) = Wal::open(&os(), dir.path(), 1 << 20).unwrap();
+    wal.append(None, &entries(1..=3, 1), None, true).unwrap();
+    drop(wal);
+    let seg = segment_files(dir.path()).pop().unwrap();
+    let data = fs::read(&seg).unwrap();
+    let end = records_end(&data);
+    assert!(data.len() > end, "zeros are written ahead of the records");
+    assert!(data[end..].iter().all(|b| *b == 0));
+    // Reopened, the zeros are no torn write, and the next records overwrite them.
+    let (mut wal, rep) = Wal::open(&os(), dir.path(), 1 << 20).unwrap();
+    assert_eq!((ids(&rep.entries).len(), rep.torn_bytes), (3, 0));
+    wal.append(None, &entries(4..=4, 1), None, true).unwrap();
+    drop(wal);
+    assert_eq!(fs::metadata(&seg).unwrap().len(), data.len() as u64, "written in place");
+    let (_, rep) = Wal::open(&os(), dir.path(), 1 << 20).unwrap();
+    assert_eq!(ids(&rep.entries), (1..=4).map(|i| (i, 1)).collect::<Vec<_>>());
+}
+
+/// A batch written into the zeroed tail after the record at `synced`, cut by a crash at any sector
+/// boundary (what was not written reads back as zeros): the WAL recovers the records before the
+/// cut, with a torn tail or a clean end.
+#[test]
+fn every_torn_write_into_the_zeroed_tail_recovers_a_prefix() {
+    // Eight records of ~330 bytes: batches that span sectors.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut wal, _) = Wal::open(&os(), dir.path(), 1 << 20).unwrap();
+    for i in 1..=8 {
+        let e =
+            Entry { index: i, term: 1, data: vec![b'x'; 300 + i as usize], ..Default::default() };
+        wal.append(None, &[e], None, true).unwrap();
+    }
+    drop(wal);
+    let seg = segment_files(dir.path()).pop().unwrap();
+    let mut data = fs::read(&seg).unwrap();
+    data.truncate(records_end(&data));
+    assert!(data.len() > 2048);
+    let starts = offsets(&data);
+    let ends: Vec<usize> =
+        (0..starts.len()).map(|k| starts.get(k + 1).copied().unwrap_or(data.len())).collect();
+    let padded = data.len() + 4096;
+    for synced in starts[1..].iter().copied().chain([data.len()]) {
+        let cuts =
+            std::iter::once(synced).chain((synced.div_ceil(512) * 512..=data.len()).step_by(512));
+        for cut in cuts {
+            let mut file = data[..cut].to_vec();
+            file.resize(padded, 0);
+            fs::write(&seg, &file).unwrap();
+            let (_, rep) = Wal::open(&os(), dir.path(), 1 << 20)
+                .unwrap_or_else(|e| panic!("synced {synced}, cut at {cut} must recover: {e}"));
+            let complete = (1..starts.len()).filter(|k| ends[*k] <= cut).count() as u64;
+            let want: Vec<(u64, u64)> = (1..=complete).map(|i| (i, 1)).collect();
+            assert_eq!(ids(&rep.entries), want, "synced {synced}, cut at {cut}");
+        }
+    }
+}
+
+/// Bit rot in a written record stays corruption when the segment has a zeroed tail after it.
+#[test]
+fn a_flipped_byte_before_a_zeroed_tail_is_refused() {
+    let (dir, seg, data) = five_entries();
+    let starts = offsets(&data);
+    let last = *starts.last().unwrap();
+    for pos in (0..data.len()).filter(|p| !(last..last + 4).contains(p)) {
+        let mut bad = data.clone();
+        bad[pos] ^= 0x40;
+        bad.resize(data.len() + 4096, 0);
+        fs::write(&seg, &bad).unwrap();
+        let record = *starts.iter().rev().find(|s| **s <= pos).unwrap() as u64;
+        match Wal::open(&os(), dir.path(), 1 << 20) {
             Err(Error::Corrupt { path, offset, .. }) => {
                 assert_eq!((path, offset), (seg.clone(), record), "flip at {pos}");
             }
