@@ -18,6 +18,17 @@ struct Net {
     nodes: Mutex<HashMap<u64, Handle<Recorder>>>,
     /// Members cut off from everyone.
     isolated: Mutex<HashSet<u64>>,
+    /// Members that get no log entries (appends and snapshots) but every other message: they
+    /// know the leader and forward proposals to it, yet apply nothing new.
+    starved: Mutex<HashSet<u64>>,
+}
+
+/// Whether `msg` carries log entries (an append or a snapshot).
+fn carries_entries(msg: &[u8]) -> bool {
+    use prost::Message as _;
+    use raft::eraftpb::{Message, MessageType};
+    let msg = Message::decode(msg).expect("a raft message");
+    matches!(msg.get_msg_type(), MessageType::MsgAppend | MessageType::MsgSnapshot)
 }
 
 /// One member's view of the network.
@@ -33,6 +44,9 @@ impl Transport for Link {
             if isolated.contains(&self.from) || isolated.contains(&to) {
                 return;
             }
+        }
+        if self.net.starved.lock().unwrap().contains(&to) && carries_entries(&msg) {
+            return;
         }
         let node = self.net.nodes.lock().unwrap().get(&to).cloned();
         if let Some(node) = node {
@@ -115,6 +129,27 @@ impl Cluster {
         let node = start(cfg, sm.clone(), link, std::future::pending()).await.expect("start");
         self.net.nodes.lock().unwrap().insert(id, node);
         self.sms.insert(id, sm);
+    }
+
+    /// Starts member `id` again on its data directory `base/<id>` (after it was shut down).
+    async fn restart(&mut self, id: u64, n: u64, base: &std::path::Path) {
+        let peers: Vec<(u64, String)> = (1..=n).map(|id| (id, format!("mem://{id}"))).collect();
+        let sm = Recorder::default();
+        let cfg = config(id).with_peers(peers).with_data_dir(base.join(id.to_string()));
+        let link = Link { from: id, net: Arc::clone(&self.net) };
+        let node = start(cfg, sm.clone(), link, std::future::pending()).await.expect("restart");
+        self.net.nodes.lock().unwrap().insert(id, node);
+        self.sms.insert(id, sm);
+    }
+
+    /// Waits until member `id` has applied an entry holding `data`.
+    async fn applied(&self, id: u64, data: &[u8]) {
+        let mut status = self.node(id).watch_status();
+        let sm = &self.sms[&id];
+        tokio::time::timeout(DEADLINE, status.wait_for(|_| sm.datas().iter().any(|d| d == data)))
+            .await
+            .unwrap_or_else(|_| panic!("member {id} never applied {data:?}"))
+            .expect("status");
     }
 
     fn node(&self, id: u64) -> Handle<Recorder> {
@@ -430,4 +465,148 @@ async fn a_member_whose_fdatasync_failed_no_longer_counts_toward_the_quorum() {
         let res = node.shutdown().await;
         assert_eq!(res.is_err(), id != leader, "member {id}: {res:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_member_stays_removed_after_a_restart_from_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Cluster::start_in(3, 100, Some(dir.path())).await;
+    let leader = c.leader(&[1, 2, 3]).await;
+    let gone = (1..=3).find(|id| *id != leader).unwrap();
+    c.node(leader).change_member(MemberChange::Remove { id: gone }).await.expect("change");
+    let remaining: Vec<u64> = (1..=3).filter(|id| *id != gone).collect();
+    propose_seq(&c.node(leader), "a", 2).await;
+    for id in &remaining {
+        c.sync(*id).await;
+    }
+    c.stop().await;
+
+    // The change is compacted into the snapshot taken right after it: after a restart the
+    // membership comes from the snapshot, not from the members the data directory began with.
+    let c = Cluster::start_in(3, 100, Some(dir.path())).await;
+    let leader = c.leader(&remaining).await;
+    propose_seq(&c.node(leader), "b", 1).await;
+    for id in &remaining {
+        c.sync(*id).await;
+        assert_eq!(c.node(*id).status().voters, remaining, "member {id}");
+        assert!(c.sms[id].log().restored_from.is_some(), "member {id} restarted from a snapshot");
+    }
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_restarts_after_installing_a_snapshot_and_after_a_crash_while_compacting() {
+    let dir = tempfile::tempdir().unwrap();
+    let fss: HashMap<u64, FaultFs> = (1..=3).map(|id| (id, FaultFs::new())).collect();
+    let c = Cluster::start_on(3, 5, Some(dir.path()), &fss).await;
+    let leader = c.leader(&[1, 2, 3]).await;
+    let lagging = (1..=3).find(|id| *id != leader).unwrap();
+    c.isolate(lagging);
+    propose_seq(&c.node(leader), "a", 20).await;
+    c.heal();
+    c.sync(lagging).await;
+    assert!(c.sms[&lagging].log().restored_from.is_some(), "the follower was sent a snapshot");
+    c.stop().await;
+
+    // Its WAL records the installed snapshot, which is also its newest snapshot file.
+    let fss: HashMap<u64, FaultFs> = (1..=3).map(|id| (id, FaultFs::new())).collect();
+    let c = Cluster::start_on(3, 5, Some(dir.path()), &fss).await;
+    let mut leader = c.leader(&[1, 2, 3]).await;
+    if leader == lagging {
+        let to = (1..=3).find(|id| *id != lagging).unwrap();
+        c.node(lagging).transfer_leader(to).await.unwrap();
+        let mut status = c.node(to).watch_status();
+        tokio::time::timeout(DEADLINE, status.wait_for(|s| s.is_leader()))
+            .await
+            .expect("leadership handed over")
+            .unwrap();
+        leader = to;
+    }
+    c.sync(lagging).await;
+    assert_eq!(c.sms[&lagging].datas(), expected("a", 20));
+
+    // Its own next snapshot is saved, then it crashes before deleting the WAL segments the
+    // snapshot covers: the WAL still records the older installed snapshot.
+    fss[&lagging].inject_next("remove_file", Fault::Crash);
+    propose_seq(&c.node(leader), "b", 10).await;
+    let mut health = c.node(lagging).watch_disk();
+    tokio::time::timeout(DEADLINE, health.wait_for(|h| *h == DiskHealth::Failed))
+        .await
+        .expect("the follower crashed while compacting")
+        .unwrap();
+    assert!(fss[&lagging].crashed());
+    let nodes: Vec<_> = c.net.nodes.lock().unwrap().drain().collect();
+    for (id, node) in nodes {
+        let res = node.shutdown().await;
+        assert_eq!(res.is_err(), id == lagging, "member {id}: {res:?}");
+    }
+
+    let c = Cluster::start_in(3, 5, Some(dir.path())).await;
+    let leader = c.leader(&[1, 2, 3]).await;
+    propose_seq(&c.node(leader), "c", 1).await;
+    let mut want = expected("a", 20);
+    want.extend(expected("b", 10));
+    want.extend(expected("c", 1));
+    for id in 1..=3 {
+        c.sync(id).await;
+        assert_eq!(c.sms[&id].datas(), want, "member {id}");
+    }
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proposal_of_an_earlier_run_does_not_complete_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Cluster::start_in(3, 0, Some(dir.path())).await;
+    let leader = c.leader(&[1, 2, 3]).await;
+    let f = (1..=3).find(|id| *id != leader).unwrap();
+    propose_seq(&c.node(leader), "a", 2).await;
+
+    // The follower forwards proposals to the leader, which commits them with the third member,
+    // but it receives no entries: its proposals stay pending until it stops.
+    c.net.starved.lock().unwrap().insert(f);
+    let olds: Vec<Vec<u8>> = (0..3).map(|i| format!("old-{i}").into_bytes()).collect();
+    let mut forwarded = tokio::task::JoinSet::new();
+    for data in &olds {
+        let (node, data) = (c.node(f), data.clone());
+        forwarded.spawn(async move { node.propose(data).await });
+    }
+    for data in &olds {
+        c.applied(leader, data).await;
+    }
+    let node = c.net.nodes.lock().unwrap().remove(&f).unwrap();
+    node.shutdown().await.expect("shutdown");
+    while let Some(res) = forwarded.join_next().await {
+        assert!(res.unwrap().is_err(), "not applied on the follower before it stopped");
+    }
+
+    // Restarted, it numbers its proposals from the start again. Its new proposal is pending
+    // when the entries it proposed before the restart reach it: they are not this proposal.
+    c.restart(f, 3, dir.path()).await;
+    let mut status = c.node(f).watch_status();
+    tokio::time::timeout(DEADLINE, status.wait_for(|s| s.leader_id == Some(leader)))
+        .await
+        .expect("the restarted follower hears from the leader")
+        .unwrap();
+    let pending = tokio::spawn({
+        let node = c.node(f);
+        async move { node.propose(b"new".to_vec()).await }
+    });
+    c.applied(leader, b"new").await;
+    c.net.starved.lock().unwrap().clear();
+    let applied = tokio::time::timeout(DEADLINE, pending)
+        .await
+        .expect("the new proposal resolves")
+        .unwrap()
+        .expect("applied");
+    assert_eq!(applied.output.1, b"new".to_vec(), "completed by its own entry");
+    c.sync(f).await;
+    // Every entry once: the earlier run's (in the order the leader received them), then the new one.
+    let mut got = c.sms[&f].datas();
+    assert_eq!(got[..2], expected("a", 2)[..]);
+    assert_eq!(got.pop(), Some(b"new".to_vec()));
+    let mut middle = got.split_off(2);
+    middle.sort();
+    assert_eq!(middle, olds);
+    c.stop().await;
 }

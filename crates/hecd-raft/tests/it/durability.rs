@@ -127,6 +127,33 @@ async fn corruption_before_the_tail_refuses_to_start() {
 }
 
 #[tokio::test]
+async fn a_data_dir_that_lost_its_meta_file_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, _) = durable(dir.path(), 0).await;
+    propose_seq(&node, "a", 3).await;
+    node.shutdown().await.unwrap();
+    // Without the meta file the log's member and cluster are unknown: starting afresh on top of
+    // the old WAL would mix two histories.
+    fs::remove_file(dir.path().join("meta")).unwrap();
+    match start_err(dir.path()).await {
+        Error::Corrupt { path, .. } => assert_eq!(path, dir.path().join("meta")),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_data_dir_with_an_empty_wal_directory_and_no_meta_file_starts_afresh() {
+    let dir = tempfile::tempdir().unwrap();
+    // A crash right after the WAL directory was created, before the meta file: nothing was
+    // written, so the node starts as a new member.
+    fs::create_dir_all(dir.path().join("wal")).unwrap();
+    let (node, sm) = durable(dir.path(), 0).await;
+    propose_seq(&node, "a", 2).await;
+    assert_eq!(sm.datas(), expected("a", 2));
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn another_members_data_dir_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (node, _) = durable(dir.path(), 0).await;
@@ -176,6 +203,52 @@ async fn a_missing_snapshot_with_compacted_log_refuses_to_start() {
         fs::remove_file(s).unwrap();
     }
     assert!(matches!(start_err(dir.path()).await, Error::Corrupt { .. }));
+}
+
+#[tokio::test]
+async fn a_snapshot_file_with_bytes_after_its_record_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, _) = durable(dir.path(), 5).await;
+    propose_seq(&node, "a", 12).await;
+    node.shutdown().await.unwrap();
+    // A snapshot file is one record; anything after it means the file is not what was written.
+    let newest = snapshots(dir.path()).pop().expect("a snapshot was taken");
+    let mut data = fs::read(&newest).unwrap();
+    data.extend_from_slice(b"junk");
+    fs::write(&newest, &data).unwrap();
+    match start_err(dir.path()).await {
+        Error::Corrupt { path, .. } => assert_eq!(path, newest),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn leftover_snapshot_files_are_purged_down_to_the_newest_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, _) = durable(dir.path(), 5).await;
+    propose_seq(&node, "a", 6).await;
+    node.shutdown().await.unwrap();
+    // Older snapshot files left behind by runs that crashed between saving a snapshot and
+    // deleting the ones it replaced.
+    let newest = snapshots(dir.path()).pop().expect("a snapshot was taken");
+    for term in 1..=3 {
+        let name = format!("{:016x}-{term:016x}.snap", 0);
+        fs::copy(&newest, dir.path().join("snap").join(name)).unwrap();
+    }
+    let (node, _) = durable(dir.path(), 5).await;
+    let before = snapshots(dir.path());
+    // Write until the next snapshot is taken: it purges all but the newest two files.
+    for i in 0..20 {
+        node.propose(format!("b-{i}").into_bytes()).await.unwrap();
+        if snapshots(dir.path()).last() != before.last() {
+            break;
+        }
+    }
+    let after = snapshots(dir.path());
+    assert_ne!(after.last(), before.last(), "a new snapshot was taken");
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert_eq!(after[0], newest, "the newest two are kept: {after:?}");
+    node.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "current_thread")]

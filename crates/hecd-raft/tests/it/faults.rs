@@ -196,3 +196,119 @@ async fn a_crash_between_any_two_file_operations_keeps_every_acknowledged_write(
     }
     assert!(runs > 50, "the workload spans many file operations ({runs} crash points)");
 }
+
+/// A single node on `fs` with segments large enough never to rotate in these tests.
+async fn on_fs(dir: &Path, fs: &FaultFs) -> (Handle<Recorder>, Recorder) {
+    let cfg = config(1).with_data_dir(dir).with_fs(Arc::new(fs.clone()));
+    let (node, sm) = single(cfg).await;
+    node.read_index().await.expect("read barrier after start");
+    (node, sm)
+}
+
+/// Write attempts on WAL segments so far, from the file system's operation log.
+fn wal_writes(fs: &FaultFs) -> usize {
+    fs.log().iter().filter(|l| l.contains(" write ") && l.ends_with(".wal")).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watcher_hears_when_the_disk_fills_and_when_space_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = FaultFs::new();
+    let (node, _) = on_fs(dir.path(), &fs).await;
+    node.propose(data(0)).await.unwrap();
+    let mut rx = node.watch_disk();
+    assert_eq!(*rx.borrow_and_update(), DiskHealth::Ok);
+    fs.set_full(true);
+    let pending = tokio::spawn({
+        let node = node.clone();
+        async move { node.propose(data(1)).await }
+    });
+    // Each change is announced: a watcher waiting for the next one is woken, not left polling.
+    tokio::time::timeout(DEADLINE, rx.changed())
+        .await
+        .expect("told that the disk filled")
+        .expect("node alive");
+    assert_eq!(*rx.borrow_and_update(), DiskHealth::Full);
+    fs.set_full(false);
+    tokio::time::timeout(DEADLINE, rx.changed())
+        .await
+        .expect("told that space returned")
+        .expect("node alive");
+    assert_eq!(*rx.borrow_and_update(), DiskHealth::Ok);
+    let applied = tokio::time::timeout(DEADLINE, pending).await.expect("resumes").unwrap();
+    assert_eq!(applied.expect("written once space returned").output.1, data(1));
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_is_retried_with_a_growing_pause_not_in_a_busy_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = FaultFs::new();
+    let (node, _) = on_fs(dir.path(), &fs).await;
+    node.propose(data(0)).await.unwrap();
+    let before = wal_writes(&fs);
+    let filled = std::time::Instant::now();
+    fs.set_full(true);
+    let pending = tokio::spawn({
+        let node = node.clone();
+        async move { node.propose(data(1)).await }
+    });
+    // Pauses of 10, 20, 40 and 80 ms (doubling up to a second) separate the first five attempts.
+    let mut poll = tokio::time::interval(Duration::from_millis(5));
+    let fifth = tokio::time::timeout(DEADLINE, async {
+        loop {
+            poll.tick().await;
+            if wal_writes(&fs) - before >= 5 {
+                return filled.elapsed();
+            }
+        }
+    })
+    .await
+    .expect("the batch is retried while the disk is full");
+    assert!(fifth >= Duration::from_millis(140), "five attempts within {fifth:?}");
+    fs.set_full(false);
+    let applied = tokio::time::timeout(DEADLINE, pending).await.expect("resumes").unwrap();
+    assert_eq!(applied.expect("written once space returned").output.1, data(1));
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_while_the_disk_is_full_gives_up_the_pending_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = FaultFs::new();
+    let (node, _) = on_fs(dir.path(), &fs).await;
+    node.propose(data(0)).await.unwrap();
+    fs.set_full(true);
+    let pending = tokio::spawn({
+        let node = node.clone();
+        async move { node.propose(data(1)).await }
+    });
+    wait_health(&node, DiskHealth::Full).await;
+    // Nobody will free space: stopping must not wait for it.
+    let stopped = tokio::time::timeout(Duration::from_secs(5), node.shutdown()).await;
+    assert!(stopped.is_ok(), "shutdown returns while the disk is still full");
+    let res = tokio::time::timeout(DEADLINE, pending).await.expect("resolves").unwrap();
+    assert!(res.is_err(), "a write that never reached the disk is not acknowledged: {res:?}");
+    fs.set_full(false);
+    let (node, sm) = durable(dir.path(), 0).await;
+    assert_eq!(sm.datas(), vec![data(0)]);
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_flush_at_shutdown_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = FaultFs::new();
+    let (node, _) = on_fs(dir.path(), &fs).await;
+    node.propose(data(0)).await.unwrap();
+    // The final flush of the WAL at shutdown fails: the caller must learn that its data may not
+    // be on disk.
+    fs.inject_next("sync_all", Fault::Eio);
+    match node.shutdown().await {
+        Err(Error::DiskFailed { path, source }) => {
+            assert!(path.starts_with(dir.path()), "{path:?}");
+            assert_eq!(source.raw_os_error(), Some(5));
+        }
+        other => panic!("shutdown reports the failed flush: {other:?}"),
+    }
+}

@@ -96,3 +96,17 @@ async fn undecodable_peer_messages_are_rejected() {
     node.propose(b"still works".to_vec()).await.expect("propose");
     node.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test]
+async fn a_node_reports_the_configured_cluster_id_in_memory_and_on_disk() {
+    let mut cfg = config(1);
+    cfg.cluster_id = Some(0x00c0_ffee_1234_5678);
+    let (node, _) = single(cfg.clone()).await;
+    assert_eq!(node.cluster_id(), 0x00c0_ffee_1234_5678);
+    node.shutdown().await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let (node, _) = single(cfg.with_data_dir(dir.path())).await;
+    assert_eq!(node.cluster_id(), 0x00c0_ffee_1234_5678);
+    node.shutdown().await.unwrap();
+}

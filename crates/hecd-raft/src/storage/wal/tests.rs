@@ -129,6 +129,28 @@ fn a_gap_between_entries_is_corruption() {
     assert!(matches!(Wal::open(&os(), dir.path(), 1 << 20), Err(Error::Corrupt { .. })));
 }
 
+#[test]
+fn a_single_missing_entry_is_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut wal, _) = Wal::open(&os(), dir.path(), 1 << 20).unwrap();
+    wal.append(None, &entries(1..=3, 1), None, true).unwrap();
+    wal.append(None, &entries(5..=6, 1), None, true).unwrap();
+    drop(wal);
+    assert!(matches!(Wal::open(&os(), dir.path(), 1 << 20), Err(Error::Corrupt { .. })));
+}
+
+#[test]
+fn a_missing_entry_right_after_a_snapshot_reset_is_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut wal, _) = Wal::open(&os(), dir.path(), 1 << 20).unwrap();
+    wal.append(None, &entries(1..=2, 1), None, true).unwrap();
+    let meta = SnapshotMetadata { index: 4, term: 1, ..Default::default() };
+    // Entry 5 is missing between the snapshot and entry 6.
+    wal.append(Some(&meta), &entries(6..=7, 1), None, true).unwrap();
+    drop(wal);
+    assert!(matches!(Wal::open(&os(), dir.path(), 1 << 20), Err(Error::Corrupt { .. })));
+}
+
 /// A WAL directory holding one segment with entries 1..=5, and the segment's bytes.
 fn five_entries() -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
