@@ -45,3 +45,15 @@ fn the_cluster_id_depends_on_peers_and_token() {
     c.cluster_token = "other".into();
     assert_ne!(a.cluster_id(), c.cluster_id());
 }
+
+#[test]
+fn clusters_whose_tokens_share_a_checksum_still_get_different_ids() {
+    // crc32("token-29685295\n1=") == crc32("token-32060020\n1=") == 0x2bab66e0: the id's other
+    // word (the checksum of the reversed text) must tell the two clusters apart.
+    let id = |token: &str| {
+        let mut cfg = Config::new(1);
+        cfg.cluster_token = token.into();
+        cfg.cluster_id()
+    };
+    assert_ne!(id("token-29685295"), id("token-32060020"));
+}

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hecd_raft::fs::{Fault, FaultFs};
-use hecd_raft::{start, Config, DiskHealth, Error, Handle, MemberChange, Transport};
+use hecd_raft::{start, Config, DiskHealth, Error, Handle, MemberChange, Role, Transport};
 
 use crate::support::{config, expected, propose_seq, Recorder};
 
@@ -608,5 +608,58 @@ async fn a_proposal_of_an_earlier_run_does_not_complete_a_new_one() {
     let mut middle = got.split_off(2);
     middle.sort();
     assert_eq!(middle, olds);
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_restarted_without_a_quorum_applies_everything_it_knew_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Cluster::start_in(3, 0, Some(dir.path())).await;
+    let leader = c.leader(&[1, 2, 3]).await;
+    let f = (1..=3).find(|id| *id != leader).unwrap();
+    propose_seq(&c.node(leader), "a", 5).await;
+    // The follower learns that the last entry is committed after it wrote that entry: only the
+    // commit index moves, and shutdown must still record it.
+    c.sync(f).await;
+    assert_eq!(c.sms[&f].datas(), expected("a", 5));
+    c.stop().await;
+
+    // Alone it cannot elect a leader or learn anything new: what it applies is what it had
+    // recorded as committed.
+    let mut alone = Cluster { net: Arc::new(Net::default()), sms: HashMap::new() };
+    alone.restart(f, 3, dir.path()).await;
+    let node = alone.node(f);
+    let mut status = node.watch_status();
+    let sm = alone.sms[&f].clone();
+    tokio::time::timeout(Duration::from_secs(5), status.wait_for(|_| sm.datas().len() == 5))
+        .await
+        .unwrap_or_else(|_| panic!("applied after a restart without a quorum: {:?}", sm.datas()))
+        .unwrap();
+    assert_eq!(sm.datas(), expected("a", 5));
+    alone.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_off_follower_does_not_raise_the_term_or_depose_the_leader_when_it_returns() {
+    let c = Cluster::start(3, 0).await;
+    let leader = c.leader(&[1, 2, 3]).await;
+    propose_seq(&c.node(leader), "a", 2).await;
+    let term = c.node(leader).status().term;
+    let f = (1..=3).find(|id| *id != leader).unwrap();
+    c.isolate(f);
+    // Hearing nothing, it tries to start an election, but first asks whether it could win
+    // (pre-vote): cut off, it cannot, so it does not raise its term.
+    let mut status = c.node(f).watch_status();
+    let st = tokio::time::timeout(DEADLINE, status.wait_for(|s| s.role != Role::Follower))
+        .await
+        .expect("the cut-off follower tries to start an election")
+        .unwrap()
+        .clone();
+    assert_eq!(st.term, term, "{st:?}");
+    c.heal();
+    propose_seq(&c.node(leader), "b", 1).await;
+    c.sync(f).await;
+    assert_eq!(c.node(leader).status().term, term);
+    assert!(c.node(leader).status().is_leader());
     c.stop().await;
 }

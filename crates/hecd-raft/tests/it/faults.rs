@@ -229,6 +229,17 @@ async fn a_watcher_hears_when_the_disk_fills_and_when_space_returns() {
         .expect("told that the disk filled")
         .expect("node alive");
     assert_eq!(*rx.borrow_and_update(), DiskHealth::Full);
+    // Retrying the batch is no change: watchers are not woken again while the disk stays full.
+    let seen = wal_writes(&fs);
+    let mut poll = tokio::time::interval(Duration::from_millis(5));
+    tokio::time::timeout(DEADLINE, async {
+        while wal_writes(&fs) < seen + 3 {
+            poll.tick().await;
+        }
+    })
+    .await
+    .expect("the batch is retried while the disk is full");
+    assert!(!rx.has_changed().unwrap(), "woken again for the same health");
     fs.set_full(false);
     tokio::time::timeout(DEADLINE, rx.changed())
         .await
