@@ -130,6 +130,10 @@ fn encode_node(n: &Node, out: &mut impl Sink) {
     }
 }
 
+/// The fewest bytes a child takes in a snapshot: its name's length, then a file node's kind,
+/// created and modified indexes, no-expiry flag and value length.
+const MIN_CHILD_LEN: usize = 4 + 1 + 16 + 1 + 4;
+
 struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
@@ -192,14 +196,22 @@ impl<'a> Reader<'a> {
         let kind = match kind {
             0 => Kind::File(self.string()?),
             1 => {
-                let count = self.u32()?;
-                let mut children = BTreeMap::new();
+                let count = self.u32()? as usize;
+                // Children are written in name order: collected in a vector they build the map
+                // in one pass, its nodes full, instead of one search and split per insert. A name
+                // out of order (or twice) is damage, never silently dropped.
+                let fits = (self.data.len() - self.pos) / MIN_CHILD_LEN;
+                let mut children: Vec<(String, Node)> = Vec::with_capacity(count.min(fits));
                 for _ in 0..count {
+                    let name_at = self.pos;
                     let name = self.string()?;
+                    if children.last().is_some_and(|(prev, _)| *prev >= name) {
+                        return Err(SnapshotError::Corrupt { offset: name_at });
+                    }
                     let child = self.node(depth + 1)?;
-                    children.insert(name, child);
+                    children.push((name, child));
                 }
-                Kind::Dir(children)
+                Kind::Dir(BTreeMap::from_iter(children))
             }
             _ => return Err(SnapshotError::Corrupt { offset: at }),
         };

@@ -93,6 +93,46 @@ fn snapshot_expiry_times_are_checked() {
     }
 }
 
+/// A snapshot whose root holds files with these names (values "x"), in this order.
+fn files(names: &[&str]) -> Vec<u8> {
+    let mut out = b"HECDSNP1".to_vec();
+    out.extend_from_slice(&7u64.to_le_bytes());
+    header(&mut out, true, None);
+    out.extend_from_slice(&(names.len() as u32).to_le_bytes());
+    for name in names {
+        bytes(&mut out, name.as_bytes());
+        header(&mut out, false, None);
+        bytes(&mut out, b"x");
+    }
+    out
+}
+
+#[test]
+fn children_out_of_name_order_or_named_twice_are_refused_where_they_stand() {
+    let s = restore(&files(&["a", "b", "ba", "c"])).expect("names in order restore");
+    let got = s.get("/", GetOptions { sorted: true, ..Default::default() }, UNIX_EPOCH).unwrap();
+    let keys: Vec<_> = got.node.nodes.iter().flatten().map(|n| n.key.as_str()).collect();
+    assert_eq!(keys, ["/a", "/b", "/ba", "/c"]);
+    // Each child takes 4 + 1 bytes of name, a 18-byte header and 4 + 1 bytes of value; the root's
+    // count ends at offset 8 + 8 + 18 + 4.
+    let child_at = |i: usize| 38 + i * (5 + 18 + 5);
+    for (what, names, bad) in [
+        ("a name twice", vec!["a", "b", "b"], 2),
+        ("out of order", vec!["a", "c", "b"], 2),
+        ("the first two swapped", vec!["b", "a", "c"], 1),
+    ] {
+        match restore(&files(&names)) {
+            Err(SnapshotError::Corrupt { offset }) => assert_eq!(offset, child_at(bad), "{what}"),
+            Err(other) => panic!("{what}: want Corrupt, got {other}"),
+            Ok(_) => panic!("{what}: accepted"),
+        }
+    }
+    // A count larger than the bytes left is truncation, not an allocation of that many children.
+    let mut huge = files(&["a"]);
+    huge[34..38].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(matches!(restore(&huge), Err(SnapshotError::Truncated { .. })));
+}
+
 /// The events a watcher has received so far, as `key@index`.
 fn received(w: &mut hecd_store::Watcher) -> Vec<String> {
     let mut out = Vec::new();
