@@ -31,7 +31,7 @@ commands:
   tidy        the repository's structural checks (module docs, crate dependency DAG, no ignored tests)
   demo        the main job: the whole pipeline on loopback (hecd-kv, hecd-confd, hecd-register, HAProxy),
               with real containers when a Docker engine is reachable (--docker: start a private one)
-  mutants [--in-diff [REV]] [CRATE...]
+  mutants [--in-diff [REV]] [--shard K/N] [--file GLOB]... [CRATE...]
               mutation testing with cargo-mutants (a measurement, not part of `test`); see docs/testing.md
   package     the library crates meant for use on their own: registry metadata, then
               `cargo package --offline --no-verify --exclude-lockfile` (nothing is published)

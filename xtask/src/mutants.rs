@@ -78,19 +78,38 @@ fn missed(out: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Checks a `--shard` argument: `K/N` with `K < N` (cargo-mutants runs every N-th mutant from
+/// the K-th, a sample of a crate too large to mutate whole).
+fn parse_shard(k_n: &str) -> Result<String, String> {
+    let parsed = k_n
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.parse::<u32>().ok()?, n.parse::<u32>().ok()?)));
+    match parsed {
+        Some((k, n)) if k < n => Ok(format!("{k}/{n}")),
+        _ => Err(format!("--shard wants K/N with K < N, e.g. 0/10, not {k_n:?}")),
+    }
+}
+
 /// Runs cargo-mutants over the chosen crates and prints the table.
 pub fn run(args: &[String]) -> Result<(), String> {
+    const USAGE: &str =
+        "cargo xtask mutants [--in-diff [REV]] [--shard K/N] [--file GLOB]... [CRATE...]";
     let mut in_diff: Option<String> = None;
+    let mut shard: Option<String> = None;
+    let mut globs: Vec<String> = Vec::new();
     let mut crates: Vec<String> = Vec::new();
     let mut it = args.iter().peekable();
     while let Some(a) = it.next() {
         if a == "--in-diff" {
             let rev = it.next_if(|r| !r.starts_with('-') && !r.starts_with("hecd-")).cloned();
             in_diff = Some(rev.unwrap_or_else(|| "HEAD~1".to_owned()));
+        } else if a == "--shard" {
+            let k_n = it.next().ok_or(format!("--shard needs K/N (usage: {USAGE})"))?;
+            shard = Some(parse_shard(k_n)?);
+        } else if a == "--file" {
+            globs.push(it.next().ok_or(format!("--file needs a glob (usage: {USAGE})"))?.clone());
         } else if a.starts_with('-') {
-            return Err(format!(
-                "unknown option {a:?} (usage: cargo xtask mutants [--in-diff [REV]] [CRATE...])"
-            ));
+            return Err(format!("unknown option {a:?} (usage: {USAGE})"));
         } else {
             crates.push(a.clone());
         }
@@ -140,8 +159,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .arg("-o")
             .arg(&out)
             .current_dir(root());
-        for f in files {
+        // --file replaces the crate's default restriction.
+        for f in if globs.is_empty() { files } else { &globs } {
             cmd.args(["-f", f]);
+        }
+        if let Some(k_n) = &shard {
+            cmd.args(["--shard", k_n]);
         }
         if in_diff.is_some() {
             cmd.arg("--in-diff").arg(&diff_file);
@@ -183,6 +206,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shards_are_k_of_n() {
+        assert_eq!(parse_shard("0/10").unwrap(), "0/10");
+        assert_eq!(parse_shard("9/10").unwrap(), "9/10");
+        for bad in ["10/10", "1", "a/b", "1/0", "-1/3", ""] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn outcomes_and_kill_rate() {
