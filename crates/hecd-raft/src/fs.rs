@@ -231,3 +231,73 @@ impl Fs for OsFs {
         File::open(dir)?.sync_all()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use super::AppendFile;
+
+    /// A file that answers each write with the next scripted outcome: `Some(n)` writes at most `n`
+    /// bytes, `None` is interrupted by a signal (EINTR).
+    #[derive(Debug, Default)]
+    struct Scripted {
+        data: Vec<u8>,
+        script: Vec<Option<usize>>,
+    }
+
+    impl Scripted {
+        fn next(&mut self, at: usize, buf: &[u8]) -> io::Result<usize> {
+            let step =
+                if self.script.is_empty() { Some(usize::MAX) } else { self.script.remove(0) };
+            let n = step.ok_or_else(|| io::Error::from(io::ErrorKind::Interrupted))?.min(buf.len());
+            if self.data.len() < at + n {
+                self.data.resize(at + n, 0);
+            }
+            self.data[at..at + n].copy_from_slice(&buf[..n]);
+            Ok(n)
+        }
+    }
+
+    impl AppendFile for Scripted {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.next(self.data.len(), buf)
+        }
+        fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<usize> {
+            self.next(offset as usize, buf)
+        }
+        fn sync_data(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+        fn sync_all(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+        fn set_len(&mut self, len: u64) -> io::Result<()> {
+            self.data.resize(len as usize, 0);
+            Ok(())
+        }
+    }
+
+    /// Interrupted and short writes are carried on until every byte is written, appending or at an
+    /// offset; a write of no bytes is an error rather than a loop.
+    #[test]
+    fn interrupted_and_short_writes_are_completed() {
+        let script = vec![None, Some(3), None, None, Some(1)];
+        let mut f = Scripted { script: script.clone(), ..Default::default() };
+        f.write_all(b"hello world").unwrap();
+        assert_eq!(f.data, b"hello world");
+
+        let mut f = Scripted { data: vec![b'.'; 12], script };
+        f.write_all_at(2, b"zeroes").unwrap();
+        assert_eq!(f.data, b"..zeroes....");
+
+        for at in [None, Some(0)] {
+            let mut f = Scripted { script: vec![Some(2), Some(0)], ..Default::default() };
+            let err = match at {
+                None => f.write_all(b"abcdef"),
+                Some(off) => f.write_all_at(off, b"abcdef"),
+            };
+            assert_eq!(err.unwrap_err().kind(), io::ErrorKind::WriteZero);
+        }
+    }
+}

@@ -254,20 +254,9 @@ impl Disk {
         })
     }
 
-    /// Saves a locally taken snapshot and deletes the WAL segments it covers. Not retried: a snapshot
-    /// that does not fit is taken again later.
-    pub(crate) fn compact(&mut self, snapshot: &Snapshot) -> Result<()> {
-        let Disk::File(io) = self else { return Ok(()) };
-        io.guard(false, |io| {
-            snap::save(&*io.fs, &io.snap_dir, snapshot)?;
-            io.wal.compact(snapshot.get_metadata().index)?;
-            snap::purge(&*io.fs, &io.snap_dir)
-        })
-    }
-
     /// Streams a locally taken snapshot to its file (see [`snap::save_streamed`]) and deletes the WAL
-    /// segments it covers; returns the size of the state machine's bytes. Not retried, as
-    /// [`Disk::compact`].
+    /// segments it covers; returns the size of the state machine's bytes. Not retried: a snapshot
+    /// that does not fit is taken again later.
     pub(crate) fn compact_streamed(
         &mut self,
         meta: &SnapshotMetadata,

@@ -142,7 +142,9 @@ fn decode_in_place(mut file: Vec<u8>, body: Range<usize>) -> Result<Snapshot, pr
         let len = prost::encoding::decode_varint(&mut rest)?;
         let len = usize::try_from(len).ok().filter(|&l| l <= rest.len());
         let field = match (key, len) {
-            (DATA, Some(_)) if data.is_none() => &mut data,
+            // A repeated bytes field: the last one wins, as in prost.
+            (DATA, Some(_)) => &mut data,
+            // A repeated message field merges into the first: prost's business.
             (METADATA, Some(_)) if meta.is_none() => &mut meta,
             _ => return Snapshot::decode(&file[body]),
         };
@@ -273,11 +275,14 @@ mod tests {
         let other_data = field(0x0a, b"later wins");
         let metadata = field(0x12, &meta().encode_to_vec());
         let unknown = field(0x1a, b"??");
+        let later_metadata =
+            field(0x12, &SnapshotMetadata { term: 9, ..Default::default() }.encode_to_vec());
         let bodies = [
             [data.clone(), metadata.clone()].concat(),
             [metadata.clone(), data.clone()].concat(),
             [data.clone(), metadata.clone(), other_data.clone()].concat(),
             [data.clone(), unknown.clone(), metadata.clone()].concat(),
+            [metadata.clone(), data.clone(), later_metadata].concat(),
             data.clone(),
             metadata.clone(),
             field(0x0a, &[]),

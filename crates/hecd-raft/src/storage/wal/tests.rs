@@ -312,3 +312,78 @@ fn a_flipped_byte_before_a_zeroed_tail_is_refused() {
         }
     }
 }
+
+/// An entry whose WAL record takes exactly `bytes` bytes (at least 32).
+fn entry_of_record_size(index: u64, bytes: usize) -> Entry {
+    let size = |e: &Entry| {
+        let mut buf = Vec::new();
+        crate::storage::record::encode(&mut buf, crate::storage::record::Kind::Entry, e);
+        buf.len()
+    };
+    let mut e = Entry { index, term: 1, ..Default::default() };
+    e.data = vec![7; bytes.saturating_sub(size(&e))];
+    while size(&e) > bytes {
+        e.data.pop();
+    }
+    assert_eq!(size(&e), bytes, "a record of {bytes} bytes can be made");
+    e
+}
+
+/// The segment grows 64 KiB at a time, ahead of its records: a batch that fits in the zeros
+/// (exactly fills them, included) leaves the file's size alone, so its fdatasync has no size to
+/// journal; a batch that passes them writes the next 64 KiB of zeros with it.
+#[test]
+fn the_segment_grows_in_steps_of_zeros_ahead_of_its_records() {
+    const AHEAD: u64 = 64 * 1024;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut wal, _) = Wal::open(&os(), dir.path(), 1 << 20).unwrap();
+    let seg = segment_files(dir.path()).pop().unwrap();
+    let len = || fs::metadata(&seg).unwrap().len();
+    let records = |wal: &Wal| wal.size;
+    let mut index = 1;
+    let mut append = |wal: &mut Wal, bytes: usize| {
+        wal.append(None, &[entry_of_record_size(index, bytes)], None, true).unwrap();
+        index += 1;
+    };
+    append(&mut wal, 100);
+    assert_eq!(len(), records(&wal) + AHEAD, "the first batch writes 64 KiB of zeros ahead");
+    let mut steps = 0;
+    while steps < 3 {
+        let before = len();
+        let room = (before - records(&wal)) as usize;
+        // Fill the zeros exactly (in two batches when there is room for two), then pass them.
+        if room >= 64 {
+            append(&mut wal, room - 32);
+            append(&mut wal, 32);
+        } else {
+            append(&mut wal, room.max(32));
+        }
+        assert_eq!(records(&wal), before, "the records end where the zeros ended");
+        assert_eq!(len(), before, "batches within the zeros do not grow the file");
+        append(&mut wal, 40);
+        assert_eq!(len(), records(&wal) + AHEAD, "passing the zeros writes 64 KiB more");
+        steps += 1;
+    }
+    drop(wal);
+    let (_, rep) = Wal::open(&os(), dir.path(), 1 << 20).unwrap();
+    assert_eq!(rep.entries.len(), 1 + 3 * 3);
+}
+
+/// A segment closed by rotation is cut back to its last record: its zeros ahead are not kept.
+#[test]
+fn rotated_segments_keep_no_zeros() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut wal, _) = Wal::open(&os(), dir.path(), 4096).unwrap();
+    for i in 1..=60 {
+        wal.append(None, &[entry_of_record_size(i, 300)], None, true).unwrap();
+    }
+    drop(wal);
+    let segs = segment_files(dir.path());
+    assert!(segs.len() >= 3, "{segs:?}");
+    for seg in &segs[..segs.len() - 1] {
+        let data = fs::read(seg).unwrap();
+        assert_eq!(records_end(&data), data.len(), "{seg:?} ends at its last record");
+    }
+    let (_, rep) = Wal::open(&os(), dir.path(), 4096).unwrap();
+    assert_eq!(ids(&rep.entries), (1..=60).map(|i| (i, 1)).collect::<Vec<_>>());
+}
