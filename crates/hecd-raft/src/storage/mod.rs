@@ -276,8 +276,9 @@ impl Disk {
     /// retried sync may lie).
     pub(crate) fn close(&mut self) -> Result<()> {
         match self {
-            Disk::File(io) if !io.failed => io.guard(false, |io| io.wal.sync()),
-            _ => Ok(()),
+            // `guard` refuses (and syncs nothing) once the disk failed.
+            Disk::File(io) => io.guard(false, |io| io.wal.sync()),
+            Disk::Memory => Ok(()),
         }
     }
 }

@@ -133,8 +133,9 @@ fn load(fs: &dyn Fs, path: &Path) -> Result<Snapshot> {
 /// the whole state (tens of megabytes for a large store), and a copy costs its size again in fresh
 /// pages. Anything but the two fields the writers produce, each once, is left to prost.
 fn decode_in_place(mut file: Vec<u8>, body: Range<usize>) -> Result<Snapshot, prost::DecodeError> {
-    const DATA: u64 = 1 << 3 | 2; // field 1, length-delimited
-    const METADATA: u64 = 2 << 3 | 2;
+    // Keys: field number << 3 | wire type 2 (length-delimited).
+    const DATA: u64 = 0x0a; // field 1
+    const METADATA: u64 = 0x12; // field 2
     let mut rest = &file[body.clone()];
     let (mut data, mut meta) = (None, None);
     while !rest.is_empty() {
