@@ -25,11 +25,11 @@ pub fn matches(pattern: &str, name: &str) -> Result<bool, BadPattern> {
     matches_bytes(pattern.as_bytes(), name.as_bytes())
 }
 
-/// [`matches`] on bytes (Go strings need not be UTF-8; `?` and classes decode runes as Go does).
+/// [`matches()`] on bytes (Go strings need not be UTF-8; `?` and classes decode runes as Go does).
 ///
 /// # Errors
 ///
-/// As [`matches`].
+/// As [`matches()`].
 pub fn matches_bytes(mut pattern: &[u8], mut name: &[u8]) -> Result<bool, BadPattern> {
     'chunks: while !pattern.is_empty() {
         let (star, chunk, rest) = next_chunk(pattern);
