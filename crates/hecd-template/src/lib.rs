@@ -124,6 +124,15 @@ pub use json::from_json;
 /// Go's `strconv.FormatFloat(f, 'g', -1, 64)`: the shortest digits that
 /// round-trip, in exponent form when the decimal exponent is < -4 or >= 6
 /// (`1e+06`, `100000`, `1e-05`, `0.0001`).
+///
+/// ```
+/// use hecd_template::format_float;
+/// assert_eq!(format_float(1e6), "1e+06");
+/// assert_eq!(format_float(100000.0), "100000");
+/// assert_eq!(format_float(0.00001), "1e-05");
+/// assert_eq!(format_float(0.0001), "0.0001");
+/// assert_eq!(format_float(0.1 + 0.2), "0.30000000000000004");
+/// ```
 pub fn format_float(f: f64) -> String {
     hecd_gostd::strconv::format_float_g(f)
 }

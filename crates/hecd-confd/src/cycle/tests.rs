@@ -109,3 +109,60 @@ async fn a_hanging_dns_lookup_does_not_delay_other_resources() {
     assert_eq!((report.failed, report.changed), (0, 2), "{:?}", report.last_error);
     assert_eq!(std::fs::read_to_string(&slow.dest).unwrap(), "slow\n");
 }
+
+/// The lines of a file, none when it does not exist.
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .map(|s| s.lines().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// A cycle counts what it replaced and what failed, and runs a reload_cmd shared by several
+/// resources once, after the last of them; a cycle that changes nothing reloads nothing, and
+/// with `-sync-only` files are replaced without any reload.
+#[tokio::test]
+async fn a_shared_reload_runs_once_per_cycle_and_the_report_counts_changes_and_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let reloads = dir.path().join("reloads");
+    let reload = format!("echo reloaded >> '{}'", reloads.display());
+    let c = resource(dir.path(), "c", "c\n");
+    let bad = resource(dir.path(), "bad", "{{.nope\n");
+    let mut a = resource(dir.path(), "a", "a\n");
+    a.reload_cmd = Some(reload.clone());
+    let mut b = resource(dir.path(), "b", "b\n");
+    b.reload_cmd = Some(reload.clone());
+    let mut e = resource(dir.path(), "e", "e\n");
+    e.reload_cmd = Some(reload.clone());
+    // No keys to fetch: the client is never used.
+    let client = Client::builder().endpoints(["http://127.0.0.1:9"]).build().unwrap();
+    let options =
+        CycleOptions { command_timeout: Duration::from_secs(30), ..CycleOptions::default() };
+    let mut processor = Processor::new(client.clone(), options.clone(), Arc::new(Metrics::new()));
+    let resources = vec![c.clone(), bad.clone(), a.clone(), b.clone(), e.clone()];
+
+    let report = processor.cycle(&resources).await;
+    assert_eq!((report.changed, report.failed), (4, 1), "{:?}", report.last_error);
+    assert!(report.last_error.is_some_and(|e| e.contains("bad.tmpl")));
+    for (r, want) in [(&a, "a\n"), (&b, "b\n"), (&c, "c\n"), (&e, "e\n")] {
+        assert_eq!(std::fs::read_to_string(&r.dest).unwrap(), want);
+    }
+    assert!(!bad.dest.exists());
+    assert_eq!(lines(&reloads), ["reloaded"], "one reload for the group of a, b and e");
+
+    let report = processor.cycle(&resources).await;
+    assert_eq!((report.changed, report.failed), (0, 1));
+    assert_eq!(lines(&reloads), ["reloaded"], "nothing changed: no reload");
+
+    std::fs::write(&a.src, "a2\n").unwrap();
+    let report = processor.cycle(&resources).await;
+    assert_eq!((report.changed, report.failed), (1, 1));
+    assert_eq!(lines(&reloads), ["reloaded", "reloaded"]);
+
+    let sync_only = CycleOptions { sync_only: true, ..options };
+    let mut processor = Processor::new(client, sync_only, Arc::new(Metrics::new()));
+    std::fs::write(&b.src, "b2\n").unwrap();
+    let report = processor.cycle(&resources).await;
+    assert_eq!((report.changed, report.failed), (1, 1));
+    assert_eq!(std::fs::read_to_string(&b.dest).unwrap(), "b2\n");
+    assert_eq!(lines(&reloads), ["reloaded", "reloaded"], "-sync-only runs no reload_cmd");
+}
