@@ -28,8 +28,8 @@ impl Sink for Vec<u8> {
     }
 }
 
-/// Bytes of the chunks handed to a writer.
-const CHUNK: usize = 64 * 1024;
+/// Bytes of the chunks handed to a writer (64 KiB).
+const CHUNK: usize = 65_536;
 
 /// Feeds a writer in chunks of about [`CHUNK`] bytes; keeps the first error.
 struct Chunked<'a> {
@@ -131,8 +131,8 @@ fn encode_node(n: &Node, out: &mut impl Sink) {
 }
 
 /// The fewest bytes a child takes in a snapshot: its name's length, then a file node's kind,
-/// created and modified indexes, no-expiry flag and value length.
-const MIN_CHILD_LEN: usize = 4 + 1 + 16 + 1 + 4;
+/// created and modified indexes, no-expiry flag and value length (4 + 1 + 16 + 1 + 4).
+const MIN_CHILD_LEN: usize = 26;
 
 struct Reader<'a> {
     data: &'a [u8],
