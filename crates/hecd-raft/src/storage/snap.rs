@@ -140,16 +140,18 @@ fn decode_in_place(mut file: Vec<u8>, body: Range<usize>) -> Result<Snapshot, pr
     let (mut data, mut meta) = (None, None);
     while !rest.is_empty() {
         let key = prost::encoding::decode_varint(&mut rest)?;
-        let len = prost::encoding::decode_varint(&mut rest)?;
-        let len = usize::try_from(len).ok().filter(|&l| l <= rest.len());
-        let field = match (key, len) {
+        let field = match key {
             // A repeated bytes field: the last one wins, as in prost.
-            (DATA, Some(_)) => &mut data,
-            // A repeated message field merges into the first: prost's business.
-            (METADATA, Some(_)) if meta.is_none() => &mut meta,
+            DATA => &mut data,
+            // A repeated message field merges into the first, and other fields may not even be
+            // length-delimited: prost's business.
+            METADATA if meta.is_none() => &mut meta,
             _ => return Snapshot::decode(&file[body]),
         };
-        let len = len.unwrap_or_default();
+        let len = prost::encoding::decode_varint(&mut rest)?;
+        let Some(len) = usize::try_from(len).ok().filter(|&l| l <= rest.len()) else {
+            return Snapshot::decode(&file[body]);
+        };
         let at = rest.as_ptr() as usize - file.as_ptr() as usize;
         *field = Some(at..at + len);
         rest = &rest[len..];
@@ -283,6 +285,8 @@ mod tests {
             [metadata.clone(), data.clone()].concat(),
             [data.clone(), metadata.clone(), other_data.clone()].concat(),
             [data.clone(), unknown.clone(), metadata.clone()].concat(),
+            // An unknown fixed32 field last: its bytes are no varint length.
+            [data.clone(), metadata.clone(), vec![0x1d, 0xff, 0xff, 0xff, 0xff]].concat(),
             [metadata.clone(), data.clone(), later_metadata].concat(),
             data.clone(),
             metadata.clone(),
