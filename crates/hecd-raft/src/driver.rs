@@ -204,20 +204,10 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
                     }
                 }
             }
-            if self.raw.has_ready() {
-                let span = tracing::debug_span!(
-                    "raft_ready",
-                    term = self.raw.raft.term,
-                    commit = self.raw.raft.raft_log.committed,
-                    applied = self.applied
-                );
-                if let Err(err) = span.in_scope(|| self.on_ready()) {
-                    tracing::error!(error = %err, "raft storage failed; stopping the node");
-                    break Err(err);
-                }
+            if let Err(err) = self.advance() {
+                tracing::error!(error = %err, "raft storage failed; stopping the node");
+                break Err(err);
             }
-            self.publish_status();
-            self.flush_replies();
         };
         inbox.close();
         self.publish_status();
@@ -233,6 +223,23 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             let _ = reply.send(());
         }
         result.and(closed)
+    }
+
+    /// After commands or a tick: handles raft's `Ready`, if there is one, then publishes the status
+    /// and sends the replies it released.
+    fn advance(&mut self) -> Result<()> {
+        if self.raw.has_ready() {
+            let span = tracing::debug_span!(
+                "raft_ready",
+                term = self.raw.raft.term,
+                commit = self.raw.raft.raft_log.committed,
+                applied = self.applied
+            );
+            span.in_scope(|| self.on_ready())?;
+        }
+        self.publish_status();
+        self.flush_replies();
+        Ok(())
     }
 
     /// Handles one command; returns the shutdown reply channel when asked to stop.
@@ -650,3 +657,6 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         });
     }
 }
+
+#[cfg(test)]
+mod tests;

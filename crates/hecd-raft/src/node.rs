@@ -110,17 +110,7 @@ where
         && conf_state.learners.is_empty()
         && entries.iter().all(|e| e.get_entry_type() == EntryType::EntryNormal);
     let store = LogStore::new(hard_state, conf_state, snapshot, entries, files);
-    let raft_cfg = raft::Config {
-        id: cfg.id,
-        election_tick: cfg.election_tick,
-        heartbeat_tick: cfg.heartbeat_tick,
-        applied: snap_index,
-        max_size_per_msg: cfg.max_size_per_msg,
-        max_inflight_msgs: cfg.max_inflight_msgs,
-        check_quorum: true,
-        pre_vote: true,
-        ..Default::default()
-    };
+    let raft_cfg = raft_config(&cfg, snap_index);
     raft_cfg.validate().map_err(|e| Error::InvalidConfig { reason: e.to_string() })?;
     let mut raw = RawNode::new(&raft_cfg, store, &crate::logger::logger()).map_err(Error::raft)?;
     if single {
@@ -155,6 +145,22 @@ where
             stopping,
         }),
     })
+}
+
+/// Raft's configuration for member `cfg.id`, whose log is applied up to `applied` (its snapshot's
+/// index) when it starts.
+pub(crate) fn raft_config(cfg: &Config, applied: u64) -> raft::Config {
+    raft::Config {
+        id: cfg.id,
+        election_tick: cfg.election_tick,
+        heartbeat_tick: cfg.heartbeat_tick,
+        applied,
+        max_size_per_msg: cfg.max_size_per_msg,
+        max_inflight_msgs: cfg.max_inflight_msgs,
+        check_quorum: true,
+        pre_vote: true,
+        ..Default::default()
+    }
 }
 
 /// Restores the state machine from the recovered snapshot, if there is one.

@@ -53,8 +53,8 @@ pub(crate) enum Node {
     Range(Box<Branch>),
     With(Box<Branch>),
     Template(Box<TemplateCall>),
-    Break(u32),
-    Continue(u32),
+    Break,
+    Continue,
 }
 
 #[derive(Debug)]
@@ -239,52 +239,4 @@ impl fmt::Display for Pipe {
         }
         Ok(())
     }
-}
-
-/// Renders a node list back to text (used for branch node contexts).
-pub(crate) struct ListDisplay<'a>(pub &'a Tree, pub &'a [Node]);
-
-impl fmt::Display for ListDisplay<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for n in self.1 {
-            write!(f, "{}", NodeDisplay(self.0, n))?;
-        }
-        Ok(())
-    }
-}
-
-/// Renders one node as Go's `Node.String`.
-pub(crate) struct NodeDisplay<'a>(pub &'a Tree, pub &'a Node);
-
-impl fmt::Display for NodeDisplay<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let tree = self.0;
-        match self.1 {
-            Node::Text(s, e) => {
-                let t = &tree.text[*s as usize..*e as usize];
-                f.write_str(&String::from_utf8_lossy(t))
-            }
-            Node::Action(p) => write!(f, "{{{{{p}}}}}"),
-            Node::If(b) => write_branch(f, tree, "if", b),
-            Node::Range(b) => write_branch(f, tree, "range", b),
-            Node::With(b) => write_branch(f, tree, "with", b),
-            Node::Template(t) => {
-                write!(f, "{{{{template {}", hecd_gostd::strconv::quote(t.name.as_bytes()))?;
-                if let Some(p) = &t.pipe {
-                    write!(f, " {p}")?;
-                }
-                f.write_str("}}")
-            }
-            Node::Break(_) => f.write_str("{{break}}"),
-            Node::Continue(_) => f.write_str("{{continue}}"),
-        }
-    }
-}
-
-fn write_branch(f: &mut fmt::Formatter<'_>, tree: &Tree, name: &str, b: &Branch) -> fmt::Result {
-    write!(f, "{{{{{name} {}}}}}{}", b.pipe, ListDisplay(tree, &b.list))?;
-    if let Some(e) = &b.else_list {
-        write!(f, "{{{{else}}}}{}", ListDisplay(tree, e))?;
-    }
-    f.write_str("{{end}}")
 }

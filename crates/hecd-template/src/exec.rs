@@ -8,9 +8,7 @@
 use std::io;
 use std::sync::Arc;
 
-use crate::ast::{
-    Arg, Branch, Command, FuncRef, ListDisplay, Node, NodeDisplay, Number, Pipe, TemplateCall, Tree,
-};
+use crate::ast::{Arg, Branch, Command, FuncRef, Node, Number, Pipe, TemplateCall, Tree};
 use crate::builtins::{self, Builtin};
 use crate::error::{Error, ExecError, Location, Result};
 use crate::func::Signature;
@@ -74,7 +72,6 @@ type R<T> = std::result::Result<T, Flow>;
 #[derive(Clone, Copy)]
 enum At<'t> {
     None,
-    Node(&'t Node),
     Pipe(&'t Pipe),
     Cmd(&'t Command),
     Arg(&'t Arg),
@@ -231,7 +228,6 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
                     message: msg.into(),
                 })))))
             }
-            At::Node(n) => (node_pos(n), NodeDisplay(self.tree, n).to_string()),
             At::Pipe(p) => (p.pos, p.to_string()),
             At::Cmd(c) => (c.pos, c.to_string()),
             At::Arg(a) => (a.pos(), a.to_string()),
@@ -262,7 +258,6 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
     }
 
     fn walk(&mut self, dot: &V, node: &'t Node) -> R<()> {
-        self.at = At::Node(node);
         match node {
             Node::Text(s, e) => {
                 let tree = self.tree;
@@ -285,17 +280,16 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
                     return Ok(());
                 }
                 if pipe.decl.is_empty() {
-                    self.at = At::Node(node);
                     self.print_value(&val.v)?;
                 }
                 Ok(())
             }
             Node::If(b) => self.walk_if_or_with(false, dot, b),
             Node::With(b) => self.walk_if_or_with(true, dot, b),
-            Node::Range(b) => self.walk_range(dot, node, b),
+            Node::Range(b) => self.walk_range(dot, b),
             Node::Template(t) => self.walk_template(dot, t),
-            Node::Break(_) => Err(Flow::Break),
-            Node::Continue(_) => Err(Flow::Continue),
+            Node::Break => Err(Flow::Break),
+            Node::Continue => Err(Flow::Continue),
         }
     }
 
@@ -386,8 +380,7 @@ impl<'t, W: io::Write + ?Sized> State<'t, '_, W> {
         }
     }
 
-    fn walk_range(&mut self, dot: &V, node: &'t Node, b: &'t Branch) -> R<()> {
-        self.at = At::Node(node);
+    fn walk_range(&mut self, dot: &V, b: &'t Branch) -> R<()> {
         let mark0 = self.vars.len();
         let r = (|| {
             let val = self.eval_pipeline(dot, &b.pipe)?;
@@ -1087,21 +1080,6 @@ fn callee_of(f: &FuncRef) -> Callee<'_> {
         FuncRef::Builtin(b, sig) => Callee::Builtin(*b, sig),
         FuncRef::User(f) => Callee::Func(f),
     }
-}
-
-fn node_pos(n: &Node) -> u32 {
-    match n {
-        Node::Text(s, _) => *s,
-        Node::Action(p) => p.pos,
-        Node::If(b) | Node::Range(b) | Node::With(b) => b.pipe.pos,
-        Node::Template(t) => t.pos,
-        Node::Break(p) | Node::Continue(p) => *p,
-    }
-}
-
-#[allow(dead_code)]
-fn list_display(t: &Tree, l: &[Node]) -> String {
-    ListDisplay(t, l).to_string()
 }
 
 #[cfg(test)]

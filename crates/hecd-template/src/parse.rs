@@ -332,8 +332,8 @@ impl<'a> Parser<'a> {
         let t = self.next_non_space();
         match t.typ {
             Tok::Block => return self.block_control().map(Item::Node),
-            Tok::Break => return self.break_control(t.pos, true).map(Item::Node),
-            Tok::Continue => return self.break_control(t.pos, false).map(Item::Node),
+            Tok::Break => return self.break_control(true).map(Item::Node),
+            Tok::Continue => return self.break_control(false).map(Item::Node),
             Tok::Else => return self.else_control(),
             Tok::End => {
                 self.expect(Tok::RightDelim, "end")?;
@@ -354,7 +354,7 @@ impl<'a> Parser<'a> {
         Ok(Item::Node(Node::Action(Box::new(pipe))))
     }
 
-    fn break_control(&mut self, pos: u32, is_break: bool) -> PResult<Node> {
+    fn break_control(&mut self, is_break: bool) -> PResult<Node> {
         let kw = if is_break { "break" } else { "continue" };
         let t = self.next_non_space();
         if t.typ != Tok::RightDelim {
@@ -363,7 +363,7 @@ impl<'a> Parser<'a> {
         if self.st.range_depth == 0 {
             return self.errorf(format!("{{{{{kw}}}}} outside {{{{range}}}}"));
         }
-        Ok(if is_break { Node::Break(pos) } else { Node::Continue(pos) })
+        Ok(if is_break { Node::Break } else { Node::Continue })
     }
 
     fn else_control(&mut self) -> PResult<Item> {
