@@ -58,6 +58,9 @@ pub struct CycleOptions {
     /// Where `lookupSRV` asks; `None`: the nameservers of `/etc/resolv.conf`, read at each
     /// lookup, as Go does.
     pub resolver: Option<Resolver>,
+    /// How long a resource's render may run before the rendered ones after it go first;
+    /// `None`: [`SLOW_RENDER`].
+    pub slow_render: Option<Duration>,
 }
 
 /// How long a cycle waits for a resource's render before the resources after it that are
@@ -159,6 +162,7 @@ impl Processor {
         let mut results: Vec<Option<Result<Rendered, SyncError>>> =
             resources.iter().map(|_| None).collect();
         let mut todo: BTreeSet<usize> = (0..resources.len()).collect();
+        let slow_render = self.options.slow_render.unwrap_or(SLOW_RENDER);
         let (mut head, mut head_since) = (usize::MAX, Instant::now());
         while let Some(&first) = todo.first() {
             if first != head {
@@ -166,13 +170,13 @@ impl Processor {
             }
             let next = if results[first].is_some() {
                 Some(first)
-            } else if head_since.elapsed() >= SLOW_RENDER {
+            } else if head_since.elapsed() >= slow_render {
                 todo.iter().copied().find(|&j| results[j].is_some())
             } else {
                 None
             };
             let Some(i) = next else {
-                let wake = head_since + SLOW_RENDER;
+                let wake = head_since + slow_render;
                 let received = if Instant::now() < wake {
                     match tokio::time::timeout_at(wake, rx.recv()).await {
                         Ok(received) => received,

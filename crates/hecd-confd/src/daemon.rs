@@ -83,6 +83,7 @@ pub async fn run(config: Config, mut signals: mpsc::UnboundedReceiver<Signal>) -
         command_timeout: config.command_timeout,
         missing_keys_empty: config.missing_keys_empty,
         resolver: None,
+        slow_render: None,
     };
     let mut processor = Processor::new(client.clone(), options, metrics);
     match config.mode {

@@ -166,3 +166,114 @@ async fn a_shared_reload_runs_once_per_cycle_and_the_report_counts_changes_and_f
     assert_eq!(std::fs::read_to_string(&b.dest).unwrap(), "b2\n");
     assert_eq!(lines(&reloads), ["reloaded", "reloaded"], "-sync-only runs no reload_cmd");
 }
+
+/// With `haproxy_socket`, a change that HAProxy's runtime API can take (here only a comment:
+/// no server changes, so nothing to send at all) replaces dest with neither check_cmd nor
+/// reload_cmd, and counts as a change and a runtime update. A server change that the runtime
+/// API cannot take (nothing listens on the socket) goes the ordinary way: check, then reload.
+#[tokio::test]
+async fn a_change_the_runtime_api_takes_replaces_dest_without_check_or_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let ran = dir.path().join("ran");
+    let config = |comment: &str, server: &str| {
+        format!("global\n    # {comment}\n\nbackend app\n    server {server}\n")
+    };
+    let mut r = resource(dir.path(), "haproxy", &config("v2", "a 10.0.0.1:80"));
+    std::fs::write(&r.dest, config("v1", "a 10.0.0.1:80")).unwrap();
+    r.check_cmd = Some(format!("echo check >> '{}'", ran.display()));
+    r.reload_cmd = Some(format!("echo reload >> '{}'", ran.display()));
+    let socket = dir.path().join("nobody-listens.sock");
+    r.haproxy_socket = Some(hecd_haproxy::Endpoint::parse(&socket.display().to_string()).unwrap());
+    let client = Client::builder().endpoints(["http://127.0.0.1:9"]).build().unwrap();
+    let options =
+        CycleOptions { command_timeout: Duration::from_secs(30), ..CycleOptions::default() };
+    let metrics = Arc::new(Metrics::new());
+    let mut processor = Processor::new(client, options, metrics.clone());
+    let runtime_updates = |n: u32| {
+        format!(
+            "hecd_confd_runtime_updates_total{{resource=\"{}\",dest=\"{}\"}} {n}\n",
+            r.file.display(),
+            r.dest.display()
+        )
+    };
+
+    let report = processor.cycle(std::slice::from_ref(&r)).await;
+    assert_eq!((report.changed, report.failed), (1, 0), "{:?}", report.last_error);
+    assert_eq!(std::fs::read_to_string(&r.dest).unwrap(), config("v2", "a 10.0.0.1:80"));
+    assert!(lines(&ran).is_empty(), "ran {:?}", lines(&ran));
+    assert!(metrics.prometheus().contains(&runtime_updates(1)), "{}", metrics.prometheus());
+
+    std::fs::write(&r.src, config("v2", "a 10.0.0.2:80")).unwrap();
+    let report = processor.cycle(std::slice::from_ref(&r)).await;
+    assert_eq!((report.changed, report.failed), (1, 0), "{:?}", report.last_error);
+    assert_eq!(std::fs::read_to_string(&r.dest).unwrap(), config("v2", "a 10.0.0.2:80"));
+    assert_eq!(lines(&ran), ["check", "reload"]);
+    assert!(metrics.prometheus().contains(&runtime_updates(1)), "{}", metrics.prometheus());
+}
+
+/// A DNS answer to `query` with no records.
+fn no_records(query: &[u8]) -> Vec<u8> {
+    let mut end = 12;
+    while query[end] != 0 {
+        end += 1 + usize::from(query[end]);
+    }
+    let mut reply = query[..end + 5].to_vec();
+    reply[2] = 0x81;
+    reply[3] = 0x80;
+    reply
+}
+
+/// Whether `name` was rendered: its stage file or its dest exists.
+fn rendered(dir: &Path, name: &str) -> bool {
+    let stage = format!(".{name}.conf");
+    std::fs::read_dir(dir)
+        .unwrap()
+        .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(&stage))
+        || dir.join(format!("{name}.conf")).exists()
+}
+
+/// Resources are compared, replaced and reloaded in their order: one rendered early waits for
+/// those before it as long as their render is not slow (`slow_render`, an hour here).
+#[tokio::test]
+async fn resources_are_replaced_in_order_while_no_render_is_slow() {
+    let dir = tempfile::tempdir().unwrap();
+    let dns = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let timeout = Duration::from_secs(30);
+    let resolver = Resolver { servers: vec![dns.local_addr().unwrap()], timeout };
+    let order = dir.path().join("order");
+    let mut first = resource(
+        dir.path(),
+        "first",
+        "{{range lookupSRV \"http\" \"tcp\" \"example.com\"}}{{.Target}}{{end}}first\n",
+    );
+    first.reload_cmd = Some(format!("echo first >> '{}'", order.display()));
+    let mut second = resource(dir.path(), "second", "second\n");
+    second.reload_cmd = Some(format!("echo second >> '{}'", order.display()));
+    let options = CycleOptions {
+        command_timeout: timeout,
+        resolver: Some(resolver),
+        slow_render: Some(Duration::from_secs(3600)),
+        ..CycleOptions::default()
+    };
+    let client = Client::builder().endpoints(["http://127.0.0.1:9"]).build().unwrap();
+    let mut processor = Processor::new(client, options, Arc::new(Metrics::new()));
+    let resources = vec![first.clone(), second.clone()];
+    let cycle = tokio::spawn(async move { processor.cycle(&resources).await });
+
+    // first's lookup is answered only once second is rendered.
+    let (dns, query, peer) = tokio::task::spawn_blocking(move || {
+        let mut buf = [0u8; 512];
+        let (n, peer) = dns.recv_from(&mut buf).unwrap();
+        (dns, buf[..n].to_vec(), peer)
+    })
+    .await
+    .unwrap();
+    while !rendered(dir.path(), "second") {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    dns.send_to(&no_records(&query), peer).unwrap();
+
+    let report = cycle.await.unwrap();
+    assert_eq!((report.failed, report.changed), (0, 2), "{:?}", report.last_error);
+    assert_eq!(lines(&order), ["first", "second"]);
+}
