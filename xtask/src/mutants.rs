@@ -93,10 +93,11 @@ fn parse_shard(k_n: &str) -> Result<String, String> {
 /// Runs cargo-mutants over the chosen crates and prints the table.
 pub fn run(args: &[String]) -> Result<(), String> {
     const USAGE: &str =
-        "cargo xtask mutants [--in-diff [REV]] [--shard K/N] [--file GLOB]... [CRATE...]";
+        "cargo xtask mutants [--in-diff [REV]] [--shard K/N] [--file GLOB]... [--jobs N] [CRATE...]";
     let mut in_diff: Option<String> = None;
     let mut shard: Option<String> = None;
     let mut globs: Vec<String> = Vec::new();
+    let mut jobs = "1".to_owned();
     let mut crates: Vec<String> = Vec::new();
     let mut it = args.iter().peekable();
     while let Some(a) = it.next() {
@@ -108,6 +109,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
             shard = Some(parse_shard(k_n)?);
         } else if a == "--file" {
             globs.push(it.next().ok_or(format!("--file needs a glob (usage: {USAGE})"))?.clone());
+        } else if a == "--jobs" {
+            let n = it.next().and_then(|n| n.parse::<u32>().ok()).filter(|n| *n > 0);
+            jobs = n.ok_or(format!("--jobs needs a positive number (usage: {USAGE})"))?.to_string();
         } else if a.starts_with('-') {
             return Err(format!("unknown option {a:?} (usage: {USAGE})"));
         } else {
@@ -153,7 +157,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     for (krate, files) in &chosen {
         let out = out_root.join(krate);
         let mut cmd = Command::new("cargo");
-        cmd.args(["mutants", "-p", krate, "--test-package", krate, "-j", "1", "--no-shuffle"])
+        cmd.args(["mutants", "-p", krate, "--test-package", krate, "-j", &jobs, "--no-shuffle"])
             // A mutant that makes a test hang fails after 3x the baseline (at least 20 s).
             .args(["--timeout-multiplier", "3", "--minimum-test-timeout", "20"])
             .arg("-o")

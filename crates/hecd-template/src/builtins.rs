@@ -56,7 +56,7 @@ use crate::exec::{zero_of, V};
 use crate::func::Signature;
 use crate::gofmt;
 use crate::template::MissingKey;
-use crate::types::{Kind, Type};
+use crate::types::Type;
 use crate::value::Value;
 
 type BResult = Result<V, String>;
@@ -188,7 +188,7 @@ fn index(item: &V, indexes: &[V]) -> BResult {
                 let Some(e) = l.items.get(x) else {
                     return Err("reflect: slice index out of range".into());
                 };
-                V { v: e.clone(), iface: l.ty.elem().is_some_and(|t| t.kind() == Kind::Interface) }
+                V::new(e.clone())
             }
             Value::String(s) => {
                 let x = index_arg(idx, s.len())?;
@@ -208,10 +208,9 @@ fn index(item: &V, indexes: &[V]) -> BResult {
                         ))
                     }
                 };
-                let iface = m.ty.elem().is_some_and(|t| t.kind() == Kind::Interface);
                 match m.entries.get(key.as_bytes()) {
-                    Some(v) => V { v: v.clone(), iface },
-                    None => V { v: m.ty.elem().map_or(Value::Missing, zero_of), iface },
+                    Some(v) => V::new(v.clone()),
+                    None => V::new(m.ty.elem().map_or(Value::Missing, zero_of)),
                 }
             }
             v => return Err(format!("can't index item of type {}", gofmt::type_name(v))),
@@ -282,16 +281,6 @@ fn basic_kind(v: &Value) -> BKind {
     }
 }
 
-fn kind_tag(v: &Value) -> u8 {
-    match v {
-        Value::Missing => 0,
-        Value::List(_) => 1,
-        Value::Map(_) => 2,
-        Value::Record(_) => 3,
-        _ => 4,
-    }
-}
-
 fn sprint_verb(v: &Value, verb: &str) -> String {
     let mut out = Vec::new();
     gofmt::sprintf(&mut out, verb.as_bytes(), std::slice::from_ref(v));
@@ -327,8 +316,10 @@ fn eq(a1: &V, rest: &[V]) -> Result<bool, String> {
                 (Value::String(x), Value::String(y)) => x == y,
                 (Value::Uint(x, _), Value::Uint(y, _)) => x == y,
                 _ => {
-                    let (t1, t2) = (kind_tag(a1), kind_tag(a));
-                    if t1 != t2 && t1 != 0 && t2 != 0 {
+                    // Two values of different non-basic kinds (slice, map, struct), neither
+                    // of them nil.
+                    let differ = std::mem::discriminant(a1) != std::mem::discriminant(a);
+                    if differ && !a1.is_missing() && !a.is_missing() {
                         return Err(format!(
                             "non-comparable types {}: {}, {}: {}",
                             sprint_verb(a1, "%s"),

@@ -10,7 +10,7 @@ mod api;
 mod fuzz;
 mod golden;
 
-use hecd_template::{FuncError, FuncMap, Function, Method, Record, Signature, Type, Value};
+use hecd_template::{FuncError, FuncMap, Function, Kind, Method, Record, Signature, Type, Value};
 
 /// The test functions that `fixtures/template/golden/main.go` registers in Go,
 /// declared with the same Go signatures.
@@ -113,4 +113,32 @@ pub fn golden_funcs() -> FuncMap {
             }),
         )
         .with("anyv", Function::new(Signature::new([Type::interface()]), |a| Ok(a[0].clone())))
+        // Values of the narrower kinds, which JSON data never holds.
+        .with(
+            "f32",
+            Function::new(Signature::new([Type::float64()]), |a| {
+                Ok(Value::Float(f64::from(float(&a[0]) as f32), Kind::Float32))
+            }),
+        )
+        .with(
+            "u16",
+            Function::new(Signature::new([Type::int()]), |a| {
+                Ok(Value::Uint(u64::from(a[0].as_i64().unwrap_or(0) as u16), Kind::Uint16))
+            }),
+        )
+        .with(
+            "c64",
+            Function::new(Signature::new([Type::float64(), Type::float64()]), |a| {
+                let (re, im) = (float(&a[0]) as f32, float(&a[1]) as f32);
+                Ok(Value::Complex(f64::from(re), f64::from(im), Kind::Complex64))
+            }),
+        )
+}
+
+/// The float64 an argument declared `float64` holds.
+fn float(v: &Value) -> f64 {
+    match v {
+        Value::Float(f, _) => *f,
+        _ => 0.0,
+    }
 }
