@@ -160,6 +160,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         cmd.args(["mutants", "-p", krate, "--test-package", krate, "-j", &jobs, "--no-shuffle"])
             // A mutant that makes a test hang fails after 3x the baseline (at least 20 s).
             .args(["--timeout-multiplier", "3", "--minimum-test-timeout", "20"])
+            // Cargo.toml's [profile.mutants]: the test profile without debug info.
+            .args(["--profile", "mutants"])
             .arg("-o")
             .arg(&out)
             .current_dir(root());

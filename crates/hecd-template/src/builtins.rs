@@ -338,7 +338,7 @@ fn eq(a1: &V, rest: &[V]) -> Result<bool, String> {
                                 gofmt::type_name(a)
                             ));
                         }
-                        values_equal(a1, a)
+                        values_equal(a1, a)?
                     }
                 }
             }
@@ -350,9 +350,10 @@ fn eq(a1: &V, rest: &[V]) -> Result<bool, String> {
     Ok(false)
 }
 
-/// Go's `==` on interface values holding comparable dynamic types.
-fn values_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
+/// Go's `==` on two interface values: equal dynamic types and values. Two slices or maps of the
+/// same type cannot be compared: Go panics, and the template reports the runtime error.
+fn values_equal(a: &Value, b: &Value) -> Result<bool, String> {
+    Ok(match (a, b) {
         (Value::Missing | Value::Nil, Value::Missing | Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Int(x, k1), Value::Int(y, k2)) => k1 == k2 && x == y,
@@ -363,12 +364,24 @@ fn values_equal(a: &Value, b: &Value) -> bool {
         }
         (Value::String(x), Value::String(y)) => x == y,
         (Value::Record(x), Value::Record(y)) => {
-            x.ty.same(&y.ty)
-                && x.fields().len() == y.fields().len()
-                && x.fields().iter().zip(y.fields()).all(|(p, q)| values_equal(p, q))
+            if !x.ty.same(&y.ty) || x.fields().len() != y.fields().len() {
+                return Ok(false);
+            }
+            for (p, q) in x.fields().iter().zip(y.fields()) {
+                if !values_equal(p, q)? {
+                    return Ok(false);
+                }
+            }
+            true
         }
+        (Value::List(x), Value::List(y)) if x.ty.same(&y.ty) => return Err(uncomparable(a)),
+        (Value::Map(x), Value::Map(y)) if x.ty.same(&y.ty) => return Err(uncomparable(a)),
         _ => false,
-    }
+    })
+}
+
+fn uncomparable(v: &Value) -> String {
+    format!("runtime error: comparing uncomparable type {}", gofmt::type_name(v))
 }
 
 fn lt(a1: &V, a2: &V) -> Result<bool, String> {

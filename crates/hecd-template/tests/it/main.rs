@@ -25,6 +25,7 @@ pub fn golden_funcs() -> FuncMap {
     let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
     let kt = kv_type.clone();
     let kt2 = kv_type.clone();
+    let rec_type = Type::record("main.Rec", &["A"]).build();
     FuncMap::new()
         .with(
             "add",
@@ -114,6 +115,12 @@ pub fn golden_funcs() -> FuncMap {
         )
         .with("anyv", Function::new(Signature::new([Type::interface()]), |a| Ok(a[0].clone())))
         // Values of the narrower kinds, which JSON data never holds.
+        .with(
+            "rec",
+            Function::new(Signature::new([Type::interface()]), move |a| {
+                Ok(Value::record(Record::new(rec_type.clone(), vec![a[0].clone()])))
+            }),
+        )
         .with(
             "f32",
             Function::new(Signature::new([Type::float64()]), |a| {
