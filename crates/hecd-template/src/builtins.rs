@@ -403,7 +403,6 @@ fn lt(a1: &V, a2: &V) -> Result<bool, String> {
         };
     }
     match (a1, a2) {
-        (Value::Bool(_), _) | (Value::Complex(..), _) => Err("invalid type for comparison".into()),
         (Value::Float(x, _), Value::Float(y, _)) => Ok(x < y),
         (Value::Int(x, _), Value::Int(y, _)) => Ok(x < y),
         (Value::String(x), Value::String(y)) => Ok(x.as_bytes() < y.as_bytes()),
@@ -460,7 +459,7 @@ fn js_escape(b: &[u8]) -> Vec<u8> {
             i += 1;
         } else {
             let (r, w) = hecd_gostd::utf8::decode_rune(&b[i..]);
-            if hecd_gostd::strconv::is_print(r) && !(r == '\u{FFFD}' && w == 1) {
+            if hecd_gostd::strconv::is_print(r) {
                 out.extend_from_slice(&b[i..i + w]);
             } else {
                 out.extend_from_slice(format!("\\u{:04X}", r as u32).as_bytes());

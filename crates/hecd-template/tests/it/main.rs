@@ -26,6 +26,7 @@ pub fn golden_funcs() -> FuncMap {
     let kt = kv_type.clone();
     let kt2 = kv_type.clone();
     let rec_type = Type::record("main.Rec", &["A"]).build();
+    let pair_type = Type::record("main.Pair", &["A", "B"]).build();
     FuncMap::new()
         .with(
             "add",
@@ -119,6 +120,26 @@ pub fn golden_funcs() -> FuncMap {
             "rec",
             Function::new(Signature::new([Type::interface()]), move |a| {
                 Ok(Value::record(Record::new(rec_type.clone(), vec![a[0].clone()])))
+            }),
+        )
+        .with(
+            "pair",
+            Function::new(Signature::new([Type::string(), Type::string()]), move |a| {
+                Ok(Value::record(Record::new(pair_type.clone(), vec![a[0].clone(), a[1].clone()])))
+            }),
+        )
+        .with(
+            "smap",
+            Function::new(Signature::new([]).variadic(Type::string()), |a| {
+                let ty = Type::map(Type::string(), Type::string());
+                if a.is_empty() {
+                    return Ok(Value::nil_map(ty));
+                }
+                let entries = a
+                    .chunks_exact(2)
+                    .map(|p| (p[0].as_str().unwrap_or_default().into(), p[1].clone()))
+                    .collect();
+                Ok(Value::map(ty, entries))
             }),
         )
         .with(
