@@ -407,10 +407,8 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         let entries = rd.take_entries();
         let hard_state = rd.hs().cloned();
         let sync = rd.must_sync();
+        // The store keeps no hard state past start-up: raft reads it only when it is created.
         self.raw.mut_store().append(&entries);
-        if let Some(hs) = &hard_state {
-            self.raw.mut_store().set_hard_state(hs.clone());
-        }
         if !sync && snapshot.is_none() && entries.is_empty() {
             // Only the commit index moved: it need not be durable (raft recomputes it after a restart),
             // so it rides along with the next write instead of costing an I/O round trip now.
@@ -424,11 +422,6 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             self.send_messages(rd.take_persisted_messages());
         }
         let mut light = self.raw.advance(rd);
-        if let Some(commit) = light.commit_index() {
-            let mut hs = self.raw.store().hard_state().clone();
-            hs.commit = commit;
-            self.raw.mut_store().set_hard_state(hs);
-        }
         self.send_messages(light.take_messages());
         self.apply_entries(light.take_committed_entries())?;
         self.raw.advance_apply_to(self.applied);

@@ -107,14 +107,6 @@ impl LogStore {
         self.wants_snapshot.get()
     }
 
-    pub(crate) fn hard_state(&self) -> &HardState {
-        &self.hard_state
-    }
-
-    pub(crate) fn set_hard_state(&mut self, hs: HardState) {
-        self.hard_state = hs;
-    }
-
     pub(crate) fn conf_state(&self) -> &ConfState {
         &self.conf_state
     }
@@ -157,12 +149,6 @@ impl LogStore {
         let meta = snap.get_metadata();
         let (index, term) = (meta.index, meta.term);
         self.conf_state = meta.get_conf_state().clone();
-        if self.hard_state.commit < index {
-            self.hard_state.commit = index;
-        }
-        if self.hard_state.term < term {
-            self.hard_state.term = term;
-        }
         self.entries.clear();
         self.trimmed = (index, term);
         self.keep_snapshot(snap);

@@ -8,7 +8,7 @@ use raft::eraftpb::{Entry, Message, MessageType};
 use raft::{RawNode, StateRole};
 use tokio::sync::{oneshot, watch};
 
-use super::{Cmd, Driver, READ_RETRY_TICKS};
+use super::{Cmd, Driver, READ_RETRY_TICKS, SWEEP_TICKS};
 use crate::log_store::LogStore;
 use crate::state_machine::StateMachine;
 use crate::status::Status;
@@ -61,7 +61,9 @@ impl Sent {
 /// Member 1 of a fresh three-member cluster (2 and 3 are the test), on memory.
 fn member_1() -> (Driver<Nothing, Sent>, Sent) {
     let peers = (1..=3).map(|id| (id, format!("mem://{id}"))).collect();
-    let cfg = Config::new(1).with_peers(peers);
+    let mut cfg = Config::new(1).with_peers(peers);
+    // No election unless the test asks for one.
+    cfg.election_tick = 1000;
     let Recovered { hard_state, conf_state, snapshot, entries, .. } = storage::fresh(&cfg);
     let store = LogStore::new(hard_state, conf_state, snapshot, entries, None);
     let raft_cfg = crate::node::raft_config(&cfg, 0);
@@ -113,19 +115,36 @@ impl Driver<Nothing, Sent> {
     }
 }
 
+/// Makes member 1 the follower of member 2, leader of term 2, with the empty entry of that term
+/// (index 1) applied.
+fn follow_2(d: &mut Driver<Nothing, Sent>) {
+    let mut append = msg(MessageType::MsgAppend, 2, 2);
+    append.entries = vec![Entry { index: 1, term: 2, ..Default::default() }];
+    append.commit = 1;
+    d.step(append);
+    assert_eq!((d.raw.raft.state, d.raw.raft.leader_id, d.applied), (StateRole::Follower, 2, 1));
+}
+
+/// Makes member 1 leader of a new term with member 2's votes; returns the term and the index of
+/// the term's empty entry, not yet committed.
+fn lead(d: &mut Driver<Nothing, Sent>, sent: &Sent) -> (u64, u64) {
+    d.cmd(Cmd::Campaign);
+    let pre_vote = sent.last(MessageType::MsgRequestPreVote, 2);
+    d.step(msg(MessageType::MsgRequestPreVoteResponse, 2, pre_vote.term));
+    let vote = sent.last(MessageType::MsgRequestVote, 2);
+    d.step(msg(MessageType::MsgRequestVoteResponse, 2, vote.term));
+    assert_eq!(d.raw.raft.state, StateRole::Leader);
+    let first = sent.last(MessageType::MsgAppend, 2);
+    (d.raw.raft.term, first.entries.last().expect("the empty entry of the new term").index)
+}
+
 /// A read that a follower sent its leader and got no answer for (the message was lost, or the
 /// leader could not serve it yet) goes out again every READ_RETRY_TICKS ticks, no sooner, until the
 /// answer comes; then it is answered with the leader's read index.
 #[test]
 fn a_follower_sends_an_unanswered_read_again_every_few_ticks_until_answered() {
     let (mut d, sent) = member_1();
-    // Member 2 leads term 2: its first append, carrying the empty entry of its term and committing
-    // it, makes member 1 its follower.
-    let mut append = msg(MessageType::MsgAppend, 2, 2);
-    append.entries = vec![Entry { index: 1, term: 2, ..Default::default() }];
-    append.commit = 1;
-    d.step(append);
-    assert_eq!((d.raw.raft.state, d.raw.raft.leader_id, d.applied), (StateRole::Follower, 2, 1));
+    follow_2(&mut d);
 
     let mut rx = d.read();
     let reads = || sent.of(MessageType::MsgReadIndex);
@@ -159,15 +178,7 @@ fn a_follower_sends_an_unanswered_read_again_every_few_ticks_until_answered() {
 #[test]
 fn a_read_at_a_new_leader_goes_out_as_soon_as_its_term_has_a_commit() {
     let (mut d, sent) = member_1();
-    d.cmd(Cmd::Campaign);
-    let pre_vote = sent.last(MessageType::MsgRequestPreVote, 2);
-    d.step(msg(MessageType::MsgRequestPreVoteResponse, 2, pre_vote.term));
-    let vote = sent.last(MessageType::MsgRequestVote, 2);
-    d.step(msg(MessageType::MsgRequestVoteResponse, 2, vote.term));
-    assert_eq!(d.raw.raft.state, StateRole::Leader);
-    let term = d.raw.raft.term;
-    let first = sent.last(MessageType::MsgAppend, 2);
-    let empty = first.entries.last().expect("the empty entry of the new term").index;
+    let (term, empty) = lead(&mut d, &sent);
     assert_eq!(d.raw.raft.raft_log.committed, 0);
 
     let mut rx = d.read();
@@ -189,4 +200,101 @@ fn a_read_at_a_new_leader_goes_out_as_soon_as_its_term_has_a_commit() {
     confirm.context = heartbeat.context;
     d.step(confirm);
     assert_eq!(rx.try_recv().expect("answered").expect("a read index"), empty);
+}
+
+/// Reads and proposals whose caller gave up are forgotten at the next sweep (every SWEEP_TICKS
+/// ticks): an abandoned read is no longer sent again and nothing of theirs stays in memory,
+/// while the calls still awaited are kept and answered.
+#[test]
+fn calls_whose_caller_gave_up_are_forgotten_at_the_next_sweep() {
+    let (mut d, sent) = member_1();
+    follow_2(&mut d);
+    // Past the first sweep: the next one must come SWEEP_TICKS later, not later still.
+    for _ in 0..SWEEP_TICKS {
+        d.tick();
+    }
+    let propose = |d: &mut Driver<Nothing, Sent>, data: &[u8]| {
+        let (reply, rx) = oneshot::channel();
+        d.cmd(Cmd::Propose { data: data.to_vec(), reply });
+        rx
+    };
+    // A read whose index is known but not yet applied, and one that waits for its index.
+    let (waiting, abandoned_waiting) = (d.read(), d.read());
+    for req in sent.of(MessageType::MsgReadIndex) {
+        let mut answer = msg(MessageType::MsgReadIndexResp, 2, 2);
+        answer.index = 3;
+        answer.entries = req.entries;
+        d.step(answer);
+    }
+    assert_eq!(d.read_waits.len(), 2);
+    let (mut kept_read, abandoned_read) = (d.read(), d.read());
+    let (mut kept_proposal, abandoned_proposal) =
+        (propose(&mut d, b"kept"), propose(&mut d, b"gone"));
+    let (reply, abandoned_change) = oneshot::channel();
+    d.cmd(Cmd::ChangeMember { change: crate::MemberChange::Remove { id: 3 }, reply });
+    assert_eq!(d.proposals.len(), 3);
+    drop((abandoned_waiting, abandoned_read, abandoned_proposal, abandoned_change));
+    for _ in 0..SWEEP_TICKS {
+        d.tick();
+    }
+    assert_eq!((d.reads.len(), d.read_waits.len(), d.proposals.len()), (1, 1, 1));
+    let before = sent.of(MessageType::MsgReadIndex).len();
+    for _ in 0..READ_RETRY_TICKS {
+        d.tick();
+    }
+    assert_eq!(sent.of(MessageType::MsgReadIndex).len(), before + 1, "only the kept read is sent");
+
+    // What was kept is answered: entries 2 and 3 (the kept proposal) commit.
+    let kept = sent.of(MessageType::MsgPropose).into_iter().find(|m| m.entries[0].data == b"kept");
+    let mut append = msg(MessageType::MsgAppend, 2, 2);
+    (append.index, append.log_term, append.commit) = (1, 2, 3);
+    append.entries = vec![Entry { index: 2, term: 2, ..Default::default() }];
+    append.entries.extend(kept.expect("the kept proposal went to the leader").entries);
+    append.entries[1].index = 3;
+    append.entries[1].term = 2;
+    d.step(append);
+    assert_eq!(kept_proposal.try_recv().expect("applied").expect("no error").index, 3);
+    let mut waiting = waiting;
+    assert_eq!(waiting.try_recv().expect("answered").expect("a read index"), 3);
+    let last = sent.last(MessageType::MsgReadIndex, 2);
+    let mut answer = msg(MessageType::MsgReadIndexResp, 2, 2);
+    answer.index = 3;
+    answer.entries = last.entries;
+    d.step(answer);
+    assert_eq!(kept_read.try_recv().expect("answered").expect("a read index"), 3);
+}
+
+/// A proposal this member made as leader, at an index that a snapshot from the next leader then
+/// covers, may or may not be in that snapshot: it stays pending (its caller times out) instead
+/// of being reported lost when the entries after the snapshot are applied.
+#[test]
+fn a_proposal_under_an_installed_snapshot_is_not_reported_lost() {
+    let (mut d, sent) = member_1();
+    let (term, empty) = lead(&mut d, &sent);
+    let mut ack = msg(MessageType::MsgAppendResponse, 2, term);
+    ack.index = empty;
+    d.step(ack);
+    let (reply, mut rx) = oneshot::channel();
+    d.cmd(Cmd::Propose { data: b"p".to_vec(), reply });
+    let at = empty + 1;
+    assert_eq!(d.raw.raft.raft_log.last_index(), at);
+
+    // Member 2 leads the next term and sends a snapshot at that very index, then one entry more.
+    let next = term + 1;
+    let mut snap = msg(MessageType::MsgSnapshot, 2, next);
+    let meta = snap.mut_snapshot().mut_metadata();
+    (meta.index, meta.term) = (at, next);
+    meta.mut_conf_state().voters = vec![1, 2, 3];
+    d.step(snap);
+    assert_eq!((d.applied, d.raw.raft.leader_id), (at, 2));
+    let mut append = msg(MessageType::MsgAppend, 2, next);
+    (append.index, append.log_term, append.commit) = (at, next, at + 1);
+    append.entries = vec![Entry { index: at + 1, term: next, ..Default::default() }];
+    d.step(append);
+    assert_eq!(d.applied, at + 1);
+    assert!(
+        matches!(rx.try_recv(), Err(oneshot::error::TryRecvError::Empty)),
+        "{:?}",
+        rx.try_recv()
+    );
 }

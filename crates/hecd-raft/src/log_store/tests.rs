@@ -71,7 +71,6 @@ fn an_installed_snapshot_replaces_the_log() {
     let mut s = store();
     s.apply_snapshot(snapshot(10, 4));
     assert_eq!((s.first_index().unwrap(), s.last_index().unwrap()), (11, 10));
-    assert_eq!(s.hard_state().commit, 10);
     assert_eq!(s.conf_state().voters, vec![1]);
     s.append(&[entry(11, 4)]);
     assert_eq!(s.last_index().unwrap(), 11);
@@ -82,6 +81,66 @@ fn entries_respect_the_size_limit_but_return_at_least_one() {
     let s = store();
     let got = s.entries(1, 4, Some(0), GetEntriesContext::empty(false)).unwrap();
     assert_eq!(got.len(), 1);
+    // As etcd's limitSize: entries are taken while their total size stays within the limit.
+    let two = s.entries(1, 3, None, GetEntriesContext::empty(false)).unwrap();
+    let size: u64 = two.iter().map(|e| prost::Message::encoded_len(e) as u64).sum();
+    let got = s.entries(1, 4, Some(size), GetEntriesContext::empty(false)).unwrap();
+    assert_eq!(got.len(), 2);
+    let got = s.entries(1, 4, Some(size - 1), GetEntriesContext::empty(false)).unwrap();
+    assert_eq!(got.len(), 1);
+}
+
+#[test]
+fn the_term_of_an_index_not_held_is_unknown() {
+    let mut s = store();
+    s.compact_to_snapshot(snapshot(1, 1));
+    assert_eq!(s.term_of(0), None);
+    assert_eq!(s.term_of(1), Some(1), "the last trimmed entry's term is kept");
+    assert_eq!(s.term_of(3), Some(1));
+    assert_eq!(s.term_of(4), None);
+}
+
+#[test]
+fn a_snapshot_at_the_requested_index_is_given() {
+    let mut s = store();
+    s.compact_to_snapshot(snapshot(2, 1));
+    assert_eq!(s.snapshot(2, 2).unwrap().get_metadata().index, 2);
+    assert!(!s.wants_snapshot());
+}
+
+/// A burst of entries leaves a large buffer behind: trimming gives it back once a quarter of it is
+/// in use, and only for a buffer of more than 1,024 entries (smaller ones are kept for reuse).
+#[test]
+fn trimming_gives_back_the_buffer_a_burst_left() {
+    let burst = |n: u64| {
+        let mut s = store();
+        s.append(&(4..=n).map(|i| entry(i, 1)).collect::<Vec<_>>());
+        s
+    };
+    let mut s = burst(4096);
+    let cap = s.entries.capacity();
+    assert!(cap >= 4096);
+    s.trim_to(4096 - 10);
+    assert_eq!(s.entries.len(), 10);
+    // Room for as many again as stay.
+    let shrunk = s.entries.capacity();
+    assert!((20..cap / 4).contains(&shrunk), "{shrunk} of {cap}");
+
+    let mut s = burst(4096);
+    let cap = s.entries.capacity();
+    s.trim_to(4096 - (cap as u64 / 4) - 1);
+    assert_eq!(s.entries.capacity(), cap, "more than a quarter in use: kept");
+    s.trim_to(4096 - (cap as u64 / 4));
+    assert_eq!(s.entries.len(), cap / 4);
+    assert_eq!(s.entries.capacity(), cap, "a quarter in use: kept");
+    s.trim_to(4096 - (cap as u64 / 4) + 1);
+    assert!(s.entries.capacity() < cap, "less than a quarter in use: given back");
+
+    let mut s = burst(1024);
+    let cap = s.entries.capacity();
+    assert!(cap <= 1024, "{cap}");
+    s.trim_to(1023);
+    assert_eq!(s.entries.capacity(), cap, "a buffer of 1,024 entries at most is kept");
 }
 
 #[test]

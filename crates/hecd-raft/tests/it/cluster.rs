@@ -21,6 +21,15 @@ struct Net {
     /// Members that get no log entries (appends and snapshots) but every other message: they
     /// know the leader and forward proposals to it, yet apply nothing new.
     starved: Mutex<HashSet<u64>>,
+    /// How many of the next snapshots sent are lost on the way.
+    lose_snapshots: Mutex<u32>,
+}
+
+/// Whether `msg` is a snapshot.
+fn is_snapshot(msg: &[u8]) -> bool {
+    use prost::Message as _;
+    let msg = raft::eraftpb::Message::decode(msg).expect("a raft message");
+    msg.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot
 }
 
 /// Whether `msg` carries log entries (an append or a snapshot).
@@ -47,6 +56,13 @@ impl Transport for Link {
         }
         if self.net.starved.lock().unwrap().contains(&to) && carries_entries(&msg) {
             return;
+        }
+        if is_snapshot(&msg) {
+            let mut lose = self.net.lose_snapshots.lock().unwrap();
+            if *lose > 0 {
+                *lose -= 1;
+                return;
+            }
         }
         let node = self.net.nodes.lock().unwrap().get(&to).cloned();
         if let Some(node) = node {
@@ -254,6 +270,24 @@ async fn a_lagging_follower_catches_up_from_a_snapshot() {
     c.sync(lagging).await;
     let log = c.sms[&lagging].log();
     assert!(log.restored_from.is_some(), "the follower was sent a snapshot");
+    assert_eq!(c.sms[&lagging].datas(), expected("a", 20));
+    c.stop().await;
+}
+
+/// A snapshot lost on its way is sent again: the leader takes it as sent, and the follower's
+/// answers to what follows show it what is still missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_snapshot_is_sent_again() {
+    let c = Cluster::start(3, 5).await;
+    let leader = c.leader(&[1, 2, 3]).await;
+    let lagging = (1..=3).find(|id| *id != leader).unwrap();
+    c.isolate(lagging);
+    propose_seq(&c.node(leader), "a", 20).await;
+    *c.net.lose_snapshots.lock().unwrap() = 1;
+    c.heal();
+    c.sync(lagging).await;
+    assert_eq!(*c.net.lose_snapshots.lock().unwrap(), 0, "a snapshot was lost");
+    assert!(c.sms[&lagging].log().restored_from.is_some(), "the follower was sent a snapshot");
     assert_eq!(c.sms[&lagging].datas(), expected("a", 20));
     c.stop().await;
 }

@@ -325,3 +325,84 @@ async fn a_failed_flush_at_shutdown_is_reported() {
         other => panic!("shutdown reports the failed flush: {other:?}"),
     }
 }
+
+/// What a member sends, for a test that plays its peers.
+#[derive(Clone, Default)]
+struct Outbox(Arc<(std::sync::Mutex<Vec<raft::eraftpb::Message>>, tokio::sync::Notify)>);
+
+impl hecd_raft::Transport for Outbox {
+    fn send(&self, _to: u64, msg: Vec<u8>) {
+        use prost::Message as _;
+        let msg = raft::eraftpb::Message::decode(&msg[..]).expect("a raft message");
+        self.0 .0.lock().unwrap().push(msg);
+        self.0 .1.notify_waiters();
+    }
+}
+
+impl Outbox {
+    /// The first message of type `t` sent (waiting for it).
+    async fn first(&self, t: raft::eraftpb::MessageType) -> raft::eraftpb::Message {
+        let wait = async {
+            loop {
+                let notified = self.0 .1.notified();
+                if let Some(m) = self.0 .0.lock().unwrap().iter().find(|m| m.get_msg_type() == t) {
+                    return m.clone();
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(DEADLINE, wait).await.unwrap_or_else(|_| panic!("no {t:?} sent"))
+    }
+}
+
+/// Member 2 of 3 asks for member 1's vote in `term`.
+fn vote_request(from: u64, term: u64) -> Vec<u8> {
+    use prost::Message as _;
+    let mut m = raft::eraftpb::Message::default();
+    m.set_msg_type(raft::eraftpb::MessageType::MsgRequestVote);
+    (m.from, m.to, m.term) = (from, 1, term);
+    m.encode_to_vec()
+}
+
+/// A vote is on disk before it is sent: a member that granted its vote and then lost everything
+/// it had not synced in a crash still knows it voted, and refuses another candidate of that term.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_granted_vote_is_on_disk_before_it_is_sent() {
+    use raft::eraftpb::MessageType::MsgRequestVoteResponse;
+    let dir = tempfile::tempdir().unwrap();
+    // Ticks an hour long: member 1 never campaigns itself.
+    let cfg = || {
+        config(1)
+            .with_peers((1..=3).map(|id| (id, format!("mem://{id}"))).collect())
+            .with_data_dir(dir.path())
+            .with_tick_interval(Duration::from_secs(3600))
+    };
+    let fs = FaultFs::new();
+    let out = Outbox::default();
+    let sm = Recorder::default();
+    let node = hecd_raft::start(
+        cfg().with_fs(Arc::new(fs.clone())),
+        sm,
+        out.clone(),
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+    node.step(&vote_request(2, 2)).unwrap();
+    assert!(!out.first(MsgRequestVoteResponse).await.reject, "member 1 votes for member 2");
+    fs.crash();
+    let _ = node.shutdown().await;
+
+    let out = Outbox::default();
+    let node = hecd_raft::start(cfg(), Recorder::default(), out.clone(), std::future::pending())
+        .await
+        .unwrap();
+    let mut status = node.watch_status();
+    tokio::time::timeout(DEADLINE, status.wait_for(|s| s.term == 2))
+        .await
+        .expect("member 1 restarts in term 2")
+        .unwrap();
+    node.step(&vote_request(3, 2)).unwrap();
+    assert!(out.first(MsgRequestVoteResponse).await.reject, "a second vote in term 2");
+    node.shutdown().await.unwrap();
+}

@@ -110,3 +110,18 @@ async fn a_node_reports_the_configured_cluster_id_in_memory_and_on_disk() {
     assert_eq!(node.cluster_id(), 0x00c0_ffee_1234_5678);
     node.shutdown().await.unwrap();
 }
+
+/// Empty data is a proposal like any other (only raft's own entries carry neither data nor a
+/// context): it is applied and its caller answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proposal_of_empty_data_is_applied() {
+    let (node, sm) = single(config(1)).await;
+    let wait = std::time::Duration::from_secs(20);
+    let applied = tokio::time::timeout(wait, node.propose(Vec::new()))
+        .await
+        .expect("the empty proposal is answered")
+        .expect("propose");
+    assert_eq!(applied.output, (applied.index, Vec::new()));
+    assert_eq!(sm.datas(), vec![Vec::<u8>::new()]);
+    node.shutdown().await.expect("shutdown");
+}
