@@ -317,3 +317,20 @@ impl<S: StateMachine> Handle<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every setting of `Config` that raft has reaches raft's configuration.
+    #[test]
+    fn raft_gets_every_setting() {
+        let mut cfg = Config::new(7);
+        (cfg.election_tick, cfg.heartbeat_tick) = (17, 3);
+        (cfg.max_size_per_msg, cfg.max_inflight_msgs) = (12_345, 9);
+        let r = raft_config(&cfg, 42);
+        assert_eq!((r.id, r.election_tick, r.heartbeat_tick, r.applied), (7, 17, 3, 42));
+        assert_eq!((r.max_size_per_msg, r.max_inflight_msgs), (12_345, 9));
+        assert!(r.check_quorum && r.pre_vote);
+    }
+}

@@ -247,8 +247,15 @@ async fn a_new_leader_takes_over_when_the_leader_is_cut_off() {
     let new = c.leader(&rest).await;
     assert_ne!(new, old);
     propose_seq(&c.node(new), "b", 3).await;
+    // Cut off from a quorum, the old leader stops claiming to lead (raft's check_quorum), before
+    // it hears of the new term.
+    let mut status = c.node(old).watch_status();
+    tokio::time::timeout(DEADLINE, status.wait_for(|s| s.role != Role::Leader))
+        .await
+        .expect("the cut-off leader steps down")
+        .expect("status");
     c.heal();
-    // The old leader steps down, catches up, and has the same log.
+    // The old leader catches up, and has the same log.
     c.sync(old).await;
     let mut want = expected("a", 3);
     want.extend(expected("b", 3));

@@ -26,6 +26,7 @@ async fn wait_health(node: &Handle<Recorder>, want: DiskHealth) {
         .await
         .unwrap_or_else(|_| panic!("disk health never became {want:?}"))
         .expect("node alive");
+    assert_eq!(node.disk_health(), want);
 }
 
 fn data(i: usize) -> Vec<u8> {

@@ -35,6 +35,13 @@ async fn raft_library_logs_arrive_as_tracing_events() {
     node.shutdown().await.unwrap();
     let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     assert!(text.contains("hecd_raft::raft"), "{text}");
-    assert!(text.contains("became leader"), "{text}");
+    let line =
+        text.lines().find(|l| l.contains("became leader")).unwrap_or_else(|| panic!("{text}"));
+    // raft-rs's key/value pairs, `k=v` separated by single spaces.
+    let kv = line.split_once("kv=").map(|(_, kv)| kv).unwrap_or_else(|| panic!("{line}"));
+    let pairs: Vec<&str> = kv.split(' ').collect();
+    assert!(pairs.len() >= 2, "{line}");
+    assert!(pairs.iter().all(|p| p.matches('=').count() == 1 && !p.starts_with('=')), "{line}");
+    assert!(pairs.contains(&"raft_id=1"), "{line}");
     assert!(text.contains("raft_ready"), "the ready cycle has a span: {text}");
 }
