@@ -237,6 +237,18 @@ async fn three_nodes_elect_a_leader_and_replicate() {
     c.stop().await;
 }
 
+/// With ticks an hour long no election timeout fires: `campaign` alone makes a member leader.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaign_starts_an_election_at_once() {
+    let c =
+        Cluster::start_with(3, 0, None, |cfg| cfg.with_tick_interval(Duration::from_secs(3600)))
+            .await;
+    c.node(2).campaign().await.unwrap();
+    assert_eq!(c.leader(&[1, 2, 3]).await, 2);
+    propose_seq(&c.node(2), "a", 2).await;
+    c.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_leader_takes_over_when_the_leader_is_cut_off() {
     let c = Cluster::start(3, 0).await;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use hecd_raft::fs::{CrashLoss, Fault, FaultFs};
 use hecd_raft::{DiskHealth, Error, Handle};
 
-use crate::support::{config, durable, single, Recorder};
+use crate::support::{config, durable, single, Outbox, Recorder};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -324,35 +324,6 @@ async fn a_failed_flush_at_shutdown_is_reported() {
             assert_eq!(source.raw_os_error(), Some(5));
         }
         other => panic!("shutdown reports the failed flush: {other:?}"),
-    }
-}
-
-/// What a member sends, for a test that plays its peers.
-#[derive(Clone, Default)]
-struct Outbox(Arc<(std::sync::Mutex<Vec<raft::eraftpb::Message>>, tokio::sync::Notify)>);
-
-impl hecd_raft::Transport for Outbox {
-    fn send(&self, _to: u64, msg: Vec<u8>) {
-        use prost::Message as _;
-        let msg = raft::eraftpb::Message::decode(&msg[..]).expect("a raft message");
-        self.0 .0.lock().unwrap().push(msg);
-        self.0 .1.notify_waiters();
-    }
-}
-
-impl Outbox {
-    /// The first message of type `t` sent (waiting for it).
-    async fn first(&self, t: raft::eraftpb::MessageType) -> raft::eraftpb::Message {
-        let wait = async {
-            loop {
-                let notified = self.0 .1.notified();
-                if let Some(m) = self.0 .0.lock().unwrap().iter().find(|m| m.get_msg_type() == t) {
-                    return m.clone();
-                }
-                notified.await;
-            }
-        };
-        tokio::time::timeout(DEADLINE, wait).await.unwrap_or_else(|_| panic!("no {t:?} sent"))
     }
 }
 

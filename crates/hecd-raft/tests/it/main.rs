@@ -8,5 +8,6 @@ mod cluster;
 mod durability;
 mod faults;
 mod logging;
+mod peers;
 mod single;
 mod support;

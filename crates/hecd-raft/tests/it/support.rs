@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use hecd_raft::{start, Config, Handle, NoopTransport, StateMachine};
+use raft::eraftpb::{Message, MessageType};
 
 /// What the recording state machine has seen.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -115,4 +116,47 @@ pub async fn propose_seq(node: &Handle<Recorder>, prefix: &str, n: usize) {
 /// `prefix-0 .. prefix-(n-1)` as bytes.
 pub fn expected(prefix: &str, n: usize) -> Vec<Vec<u8>> {
     (0..n).map(|i| format!("{prefix}-{i}").into_bytes()).collect()
+}
+
+/// What a member sends, for a test that plays its peers.
+#[derive(Clone, Default)]
+pub struct Outbox(pub Arc<(Mutex<Vec<Message>>, tokio::sync::Notify)>);
+
+impl hecd_raft::Transport for Outbox {
+    fn send(&self, _to: u64, msg: Vec<u8>) {
+        use prost::Message as _;
+        let msg = Message::decode(&msg[..]).expect("a raft message");
+        self.0 .0.lock().unwrap().push(msg);
+        self.0 .1.notify_waiters();
+    }
+}
+
+impl Outbox {
+    /// Waits (20 s at most) until `found` finds something among the messages sent so far.
+    pub async fn until<T>(&self, what: &str, found: impl Fn(&[Message]) -> Option<T>) -> T {
+        let wait = async {
+            loop {
+                let notified = self.0 .1.notified();
+                if let Some(t) = found(&self.0 .0.lock().unwrap()) {
+                    return t;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(20), wait)
+            .await
+            .unwrap_or_else(|_| panic!("never sent: {what}"))
+    }
+
+    /// The first message of type `t` (waiting for it).
+    pub async fn first(&self, t: MessageType) -> Message {
+        self.until(&format!("{t:?}"), |all| all.iter().find(|m| m.get_msg_type() == t).cloned())
+            .await
+    }
+
+    /// The messages of type `t` sent to `to` so far.
+    pub fn sent(&self, t: MessageType, to: u64) -> Vec<Message> {
+        let all = self.0 .0.lock().unwrap();
+        all.iter().filter(|m| m.get_msg_type() == t && m.to == to).cloned().collect()
+    }
 }
