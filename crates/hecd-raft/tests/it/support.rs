@@ -153,10 +153,4 @@ impl Outbox {
         self.until(&format!("{t:?}"), |all| all.iter().find(|m| m.get_msg_type() == t).cloned())
             .await
     }
-
-    /// The messages of type `t` sent to `to` so far.
-    pub fn sent(&self, t: MessageType, to: u64) -> Vec<Message> {
-        let all = self.0 .0.lock().unwrap();
-        all.iter().filter(|m| m.get_msg_type() == t && m.to == to).cloned().collect()
-    }
 }
