@@ -591,9 +591,10 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             }
             // The log stays whole on disk and in memory; the snapshot is taken again after
             // another `snapshot_count` entries.
+            // No need to remember that this one was due: at the retry, `snapshot_count` entries
+            // after this attempt, one is due by count anyway.
             Err(err @ Error::NoSpace { .. }) => {
                 tracing::warn!(error = %err, "snapshot skipped: the disk is full");
-                self.snapshot_due |= due;
                 self.snapshot_retry_at = self.applied + self.snapshot_count;
             }
             Err(err) => return Err(err),

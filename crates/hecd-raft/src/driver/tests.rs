@@ -60,11 +60,29 @@ impl Sent {
 
 /// Member 1 of a fresh three-member cluster (2 and 3 are the test), on memory.
 fn member_1() -> (Driver<Nothing, Sent>, Sent) {
-    let peers = (1..=3).map(|id| (id, format!("mem://{id}"))).collect();
+    member_1_with(3, |_| {})
+}
+
+/// Member 1 of a fresh cluster of `members`, its configuration passed through `tweak`.
+fn member_1_with(members: u64, tweak: impl FnOnce(&mut Config)) -> (Driver<Nothing, Sent>, Sent) {
+    member_1_from(members, tweak, Vec::new())
+}
+
+/// As [`member_1_with`], with `entries` (of term 1) in its log, all committed.
+fn member_1_from(
+    members: u64,
+    tweak: impl FnOnce(&mut Config),
+    entries: Vec<Entry>,
+) -> (Driver<Nothing, Sent>, Sent) {
+    let peers = (1..=members).map(|id| (id, format!("mem://{id}"))).collect();
     let mut cfg = Config::new(1).with_peers(peers);
     // No election unless the test asks for one.
     cfg.election_tick = 1000;
-    let Recovered { hard_state, conf_state, snapshot, entries, .. } = storage::fresh(&cfg);
+    tweak(&mut cfg);
+    let Recovered { mut hard_state, conf_state, snapshot, .. } = storage::fresh(&cfg);
+    if let Some(last) = entries.last() {
+        (hard_state.term, hard_state.commit) = (last.term, last.index);
+    }
     let store = LogStore::new(hard_state, conf_state, snapshot, entries, None);
     let raft_cfg = crate::node::raft_config(&cfg, 0);
     let raw = RawNode::new(&raft_cfg, store, &crate::logger::logger()).expect("raft node");
@@ -297,4 +315,96 @@ fn a_proposal_under_an_installed_snapshot_is_not_reported_lost() {
         "{:?}",
         rx.try_recv()
     );
+}
+
+/// Entries `from..=to` of `term`, with data.
+fn entries(from: u64, to: u64, term: u64) -> Vec<Entry> {
+    (from..=to)
+        .map(|index| Entry { index, term, data: b"x".to_vec(), ..Default::default() })
+        .collect()
+}
+
+impl Driver<Nothing, Sent> {
+    /// As the follower of member 2 in term 2: entries up to `to` arrive and are committed.
+    fn receive_up_to(&mut self, to: u64) {
+        let last = self.raw.raft.raft_log.last_index();
+        let mut append = msg(MessageType::MsgAppend, 2, 2);
+        (append.index, append.log_term, append.commit) = (last, 2, to);
+        append.entries = entries(last + 1, to, 2);
+        self.step(append);
+        assert_eq!(self.applied, to);
+    }
+
+    /// The first index still held in memory.
+    fn first_held(&self) -> u64 {
+        self.raw.store().first()
+    }
+}
+
+/// A follower keeps the last `catchup_entries` applied entries in memory (for when it leads) and
+/// drops the older ones, at least that many at a time.
+#[test]
+fn a_follower_keeps_the_last_catchup_entries_in_memory() {
+    let (mut d, _) = member_1_with(3, |cfg| cfg.catchup_entries = 4);
+    follow_2(&mut d);
+    d.receive_up_to(6);
+    assert_eq!(d.first_held(), 1, "2 entries beyond the window: fewer than 4, kept");
+    d.receive_up_to(9);
+    assert_eq!(d.first_held(), 6, "entries 6..=9 kept");
+    d.receive_up_to(13);
+    assert_eq!(d.first_held(), 6);
+    d.receive_up_to(14);
+    assert_eq!(d.first_held(), 11);
+}
+
+/// A leader keeps the entries its slowest follower lacks, up to `catchup_entries` behind (a
+/// follower further behind is sent a snapshot), and nothing more.
+#[test]
+fn a_leader_keeps_what_its_slowest_follower_lacks() {
+    let (mut d, sent) = member_1_with(3, |cfg| cfg.catchup_entries = 4);
+    let (term, empty) = lead(&mut d, &sent);
+    let ack = |d: &mut Driver<Nothing, Sent>, from: u64, index: u64| {
+        let mut m = msg(MessageType::MsgAppendResponse, from, term);
+        m.index = index;
+        d.step(m);
+    };
+    ack(&mut d, 2, empty);
+    ack(&mut d, 3, empty);
+    for i in 0..20 {
+        let (reply, _rx) = oneshot::channel();
+        d.cmd(Cmd::Propose { data: format!("p{i}").into_bytes(), reply });
+    }
+    let last = d.raw.raft.raft_log.last_index();
+    ack(&mut d, 2, last);
+    assert_eq!(d.applied, last);
+    assert_eq!(d.first_held(), last - 3, "member 3 lacks all: the last 4 are kept");
+    ack(&mut d, 3, last);
+    // The log is trimmed as raft's next output is handled (here: a heartbeat).
+    d.tick();
+    assert_eq!(d.first_held(), last + 1, "every follower has everything");
+}
+
+/// A sole voter that is not leader (here: replaying its log as it starts) keeps none of its
+/// applied entries in memory: no follower will ask for them.
+#[test]
+fn a_sole_member_keeps_no_applied_entry_in_memory() {
+    let (mut d, _) = member_1_from(1, |cfg| cfg.catchup_entries = 4, entries(1, 10, 1));
+    d.settle();
+    assert_eq!((d.raw.raft.state, d.applied), (StateRole::Follower, 10));
+    assert_eq!(d.first_held(), 11);
+}
+
+/// A snapshot is taken every `snapshot_count` applied entries.
+#[test]
+fn a_snapshot_every_snapshot_count_entries() {
+    let (mut d, _) = member_1_with(3, |cfg| cfg.snapshot_count = 5);
+    follow_2(&mut d);
+    d.receive_up_to(4);
+    assert_eq!(d.raw.store().snapshot_index(), 0);
+    d.receive_up_to(5);
+    assert_eq!(d.raw.store().snapshot_index(), 5);
+    d.receive_up_to(9);
+    assert_eq!(d.raw.store().snapshot_index(), 5);
+    d.receive_up_to(10);
+    assert_eq!(d.raw.store().snapshot_index(), 10);
 }

@@ -89,6 +89,46 @@ async fn a_full_disk_during_a_snapshot_skips_it_and_keeps_the_log() {
     node.shutdown().await.unwrap();
 }
 
+/// The indexes of the snapshots in `dir`'s snapshot directory (named `<index>-<term>.snap`, hex).
+fn snapshot_indexes(dir: &Path) -> Vec<u64> {
+    let mut v: Vec<u64> = std::fs::read_dir(dir.join("snap"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            let index = name.strip_suffix(".snap")?.split_once('-')?.0.to_owned();
+            u64::from_str_radix(&index, 16).ok()
+        })
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// A snapshot skipped for a full disk is tried again `snapshot_count` entries later: not at every
+/// entry in between (each attempt serializes the whole state machine), and not later either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_skipped_for_a_full_disk_is_tried_again_snapshot_count_entries_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = FaultFs::new();
+    let (node, _) = faulty(dir.path(), &fs, 4).await;
+    let mut i = 0;
+    let mut propose = || {
+        i += 1;
+        let node = node.clone();
+        async move { node.propose(data(i)).await.unwrap().index }
+    };
+    while propose().await < 3 {}
+    // The entry at index 4 makes a snapshot due; its file cannot be created.
+    fs.inject_next("open", Fault::NoSpace);
+    assert_eq!(propose().await, 4);
+    while propose().await < 7 {
+        assert_eq!(snapshot_indexes(dir.path()), Vec::<u64>::new());
+    }
+    assert_eq!(snapshot_indexes(dir.path()), Vec::<u64>::new());
+    assert_eq!(propose().await, 8);
+    assert_eq!(snapshot_indexes(dir.path()), vec![8]);
+    node.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_fdatasync_stops_the_node_for_good_and_is_never_retried() {
     let dir = tempfile::tempdir().unwrap();
