@@ -22,3 +22,27 @@ impl<T: Transport> Transport for std::sync::Arc<T> {
         (**self).send(to, msg)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::Transport;
+
+    #[derive(Default)]
+    struct Record(Mutex<Vec<(u64, Vec<u8>)>>);
+
+    impl Transport for Record {
+        fn send(&self, to: u64, msg: Vec<u8>) {
+            self.0.lock().unwrap().push((to, msg));
+        }
+    }
+
+    /// A shared transport sends through the one it shares.
+    #[test]
+    fn an_arc_sends_through_its_transport() {
+        let inner = Arc::new(Record::default());
+        Transport::send(&Arc::clone(&inner), 2, b"m".to_vec());
+        assert_eq!(*inner.0.lock().unwrap(), vec![(2, b"m".to_vec())]);
+    }
+}

@@ -180,3 +180,10 @@ fn trimming_never_goes_past_the_last_entry() {
     s.append(&[entry(4, 1)]);
     assert_eq!(terms(&s, 4, 5), vec![1]);
 }
+
+#[test]
+fn snapshot_files_show_their_directory() {
+    let files =
+        super::SnapFiles { fs: std::sync::Arc::new(crate::fs::OsFs), dir: "/d/snap".into() };
+    assert_eq!(format!("{files:?}"), "SnapFiles { dir: \"/d/snap\", .. }");
+}
