@@ -277,3 +277,98 @@ async fn resources_are_replaced_in_order_while_no_render_is_slow() {
     assert_eq!((report.failed, report.changed), (0, 2), "{:?}", report.last_error);
     assert_eq!(lines(&order), ["first", "second"]);
 }
+
+/// The name a DNS query asks about, dotted.
+fn question_name(query: &[u8]) -> String {
+    let (mut name, mut pos) = (String::new(), 12);
+    while query[pos] != 0 {
+        let len = usize::from(query[pos]);
+        name.push_str(std::str::from_utf8(&query[pos + 1..pos + 1 + len]).unwrap());
+        name.push('.');
+        pos += 1 + len;
+    }
+    name
+}
+
+/// Waits until `name` is rendered (polling the directory; the cycle offers no event for it).
+async fn until_rendered(dir: &Path, name: &str) {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while !rendered(dir, name) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{name} never rendered"));
+}
+
+/// A render is slow when it runs `slow_render` past the moment its resource became the first one
+/// waiting, not past the start of the cycle: a resource whose turn comes late gets the same
+/// patience as the first.
+#[tokio::test]
+async fn a_render_is_slow_counting_from_when_its_turn_came() {
+    let dir = tempfile::tempdir().unwrap();
+    let dns = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let timeout = Duration::from_secs(30);
+    let resolver = Resolver { servers: vec![dns.local_addr().unwrap()], timeout };
+    let order = dir.path().join("order");
+    let resource_named = |name: &str, lookup: bool| {
+        let template = if lookup {
+            format!("{{{{range lookupSRV \"\" \"\" \"{name}.example.com\"}}}}{{{{end}}}}{name}\n")
+        } else {
+            format!("{name}\n")
+        };
+        let mut r = resource(dir.path(), name, &template);
+        r.reload_cmd = Some(format!("echo {name} >> '{}'", order.display()));
+        r
+    };
+    // a, b and d wait for the test's DNS answers; c renders at once.
+    let resources = vec![
+        resource_named("a", true),
+        resource_named("b", true),
+        resource_named("c", false),
+        resource_named("d", true),
+    ];
+    let options = CycleOptions {
+        command_timeout: timeout,
+        resolver: Some(resolver),
+        slow_render: Some(Duration::from_secs(1)),
+        ..CycleOptions::default()
+    };
+    let client = Client::builder().endpoints(["http://127.0.0.1:9"]).build().unwrap();
+    let mut processor = Processor::new(client, options, Arc::new(Metrics::new()));
+    let cycle = tokio::spawn({
+        let resources = resources.clone();
+        async move { processor.cycle(&resources).await }
+    });
+    let (dns, mut questions) = tokio::task::spawn_blocking(move || {
+        let mut questions = std::collections::HashMap::new();
+        while questions.len() < 3 {
+            let mut buf = [0u8; 512];
+            let (n, peer) = dns.recv_from(&mut buf).unwrap();
+            questions.insert(question_name(&buf[..n]), (buf[..n].to_vec(), peer));
+        }
+        (dns, questions)
+    })
+    .await
+    .unwrap();
+    let mut answer = |name: &str| {
+        let (query, peer) = questions.remove(&format!("{name}.example.com.")).unwrap();
+        dns.send_to(&no_records(&query), peer).unwrap();
+    };
+    // a is slow: c goes first once a second has passed.
+    until_rendered(dir.path(), "c").await;
+    while lines(&order).is_empty() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    answer("a");
+    while lines(&order).len() < 2 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // b's turn has just come; d, rendered now, waits for it.
+    answer("d");
+    until_rendered(dir.path(), "d").await;
+    answer("b");
+    let report = cycle.await.unwrap();
+    assert_eq!((report.failed, report.changed), (0, 4), "{:?}", report.last_error);
+    assert_eq!(lines(&order), ["c", "a", "b", "d"]);
+}
