@@ -372,3 +372,237 @@ async fn a_render_is_slow_counting_from_when_its_turn_came() {
     assert_eq!((report.failed, report.changed), (0, 4), "{:?}", report.last_error);
     assert_eq!(lines(&order), ["c", "a", "b", "d"]);
 }
+
+/// The template can be missing or unreadable; each is its own error, naming the file.
+#[tokio::test]
+async fn a_missing_template_and_an_unreadable_one_are_told_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = resource(dir.path(), "missing", "x\n");
+    std::fs::remove_file(&missing.src).unwrap();
+    let unreadable = resource(dir.path(), "unreadable", "x\n");
+    std::fs::remove_file(&unreadable.src).unwrap();
+    std::fs::create_dir(&unreadable.src).unwrap();
+    let client = Client::builder().endpoints(["http://127.0.0.1:9"]).build().unwrap();
+    let mut processor = Processor::new(client, CycleOptions::default(), Arc::new(Metrics::new()));
+    let report = processor.cycle(std::slice::from_ref(&missing)).await;
+    let want = format!("Missing template: {}", missing.src.display());
+    assert_eq!(report.last_error.as_deref(), Some(want.as_str()));
+    let report = processor.cycle(std::slice::from_ref(&unreadable)).await;
+    let want = format!("cannot read template {}: ", unreadable.src.display());
+    assert!(report.last_error.as_deref().is_some_and(|e| e.starts_with(&want)), "{report:?}");
+}
+
+/// A store to fetch keys from: the reference etcd (Debian's, installed by `cargo xtask test`).
+fn etcd() -> Option<hecd_testkit::kv::KvServer> {
+    hecd_testkit::kv::KvServer::start(hecd_testkit::kv::Kind::Etcd)
+}
+
+/// A resource over the keys under `/app`, one line per key.
+fn app_resource(dir: &Path, name: &str) -> Resource {
+    let mut r = resource(dir, name, "{{range gets \"/app/*\"}}{{.Key}}={{.Value}}\n{{end}}");
+    r.keys = vec!["/app".to_owned()];
+    r
+}
+
+/// The guards: fewer keys than `min_keys`, or none after some (unless `allow_empty`), leave dest
+/// as it is and fail the resource.
+#[tokio::test]
+async fn too_few_keys_or_keys_gone_leave_dest_alone() {
+    let Some(etcd) = etcd() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let client = Client::builder().endpoints([etcd.url.as_str()]).build().unwrap();
+    let options = CycleOptions { missing_keys_empty: true, ..CycleOptions::default() };
+    let mut processor = Processor::new(client.clone(), options, Arc::new(Metrics::new()));
+    let mut r = app_resource(dir.path(), "app");
+    r.min_keys = 2;
+    let set = |k: &'static str| {
+        let client = client.clone();
+        async move { client.set(k, "v", Default::default()).await.unwrap() }
+    };
+    set("/app/a").await;
+    let report = processor.cycle(std::slice::from_ref(&r)).await;
+    assert_eq!(
+        report.last_error.as_deref(),
+        Some("refusing to render: 1 keys found, min_keys is 2")
+    );
+    assert!(!r.dest.exists());
+    set("/app/b").await;
+    let report = processor.cycle(std::slice::from_ref(&r)).await;
+    assert_eq!((report.changed, report.failed), (1, 0), "{:?}", report.last_error);
+    let two = std::fs::read_to_string(&r.dest).unwrap();
+    assert_eq!(two, "/app/a=v\n/app/b=v\n");
+
+    r.min_keys = 0;
+    client
+        .delete("/app", hecd_client::DeleteOptions { recursive: true, ..Default::default() })
+        .await
+        .unwrap();
+    let report = processor.cycle(std::slice::from_ref(&r)).await;
+    assert_eq!(
+        report.last_error.as_deref(),
+        Some(
+            "refusing to render: the keys went from 2 to none (set allow_empty = true to allow it)"
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&r.dest).unwrap(), two);
+    r.allow_empty = true;
+    let report = processor.cycle(std::slice::from_ref(&r)).await;
+    assert_eq!((report.changed, report.failed), (1, 0), "{:?}", report.last_error);
+    assert_eq!(std::fs::read_to_string(&r.dest).unwrap(), "");
+}
+
+/// The files in `dir` other than those named.
+fn other_files(dir: &Path, named: &[&Path]) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !named.contains(&p.as_path()) && p.extension().is_none_or(|x| x != "tmpl"))
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A reload that fails puts back the dest the service last accepted, and the report asks for a
+/// retry; when the dest it replaced had itself failed its reload, nothing is put back. Every
+/// resource of a failed reload group counts as failed; no backup file is left behind.
+#[tokio::test]
+async fn a_failed_reload_puts_back_the_last_accepted_dest() {
+    let dir = tempfile::tempdir().unwrap();
+    let fail = dir.path().join("fail");
+    let reload = format!("test ! -e '{}'", fail.display());
+    let mut a = resource(dir.path(), "a", "a1\n");
+    a.reload_cmd = Some(reload.clone());
+    let mut b = resource(dir.path(), "b", "b1\n");
+    b.reload_cmd = Some(reload);
+    let client = Client::builder().endpoints(["http://127.0.0.1:9"]).build().unwrap();
+    let options =
+        CycleOptions { command_timeout: Duration::from_secs(30), ..CycleOptions::default() };
+    let mut processor = Processor::new(client, options, Arc::new(Metrics::new()));
+    let both = [a.clone(), b.clone()];
+    let report = processor.cycle(&both).await;
+    assert_eq!((report.changed, report.failed), (2, 0), "{:?}", report.last_error);
+    let dests = [a.dest.as_path(), b.dest.as_path(), fail.as_path()];
+    assert_eq!(other_files(dir.path(), &dests), Vec::<String>::new(), "no backup left");
+
+    // The service refuses the next version of both: both are put back and to be retried.
+    std::fs::write(&fail, "").unwrap();
+    std::fs::write(&a.src, "a2\n").unwrap();
+    std::fs::write(&b.src, "b2\n").unwrap();
+    let report = processor.cycle(&both).await;
+    assert_eq!((report.changed, report.failed), (2, 2));
+    assert_eq!(report.retry, vec![a.file.clone(), b.file.clone()]);
+    assert!(report.last_error.as_deref().is_some_and(|e| e.ends_with("(previous dest restored)")));
+    assert_eq!(std::fs::read_to_string(&a.dest).unwrap(), "a1\n");
+    assert_eq!(std::fs::read_to_string(&b.dest).unwrap(), "b1\n");
+    assert_eq!(other_files(dir.path(), &dests), Vec::<String>::new(), "no backup left");
+
+    // A first dest that never passed its reload is not put back: there is nothing better.
+    let mut c = resource(dir.path(), "c", "c1\n");
+    c.reload_cmd = a.reload_cmd.clone();
+    let report = processor.cycle(std::slice::from_ref(&c)).await;
+    assert_eq!((report.changed, report.failed), (1, 1));
+    assert!(report.retry.is_empty());
+    std::fs::write(&c.src, "c2\n").unwrap();
+    let report = processor.cycle(std::slice::from_ref(&c)).await;
+    assert!(report.retry.is_empty(), "c1 was never accepted: c2 stays");
+    assert_eq!(std::fs::read_to_string(&c.dest).unwrap(), "c2\n");
+    std::fs::remove_file(&fail).unwrap();
+    std::fs::write(&c.src, "c3\n").unwrap();
+    let report = processor.cycle(std::slice::from_ref(&c)).await;
+    assert_eq!((report.changed, report.failed), (1, 0));
+    // c3 passed: a failed c4 puts it back.
+    std::fs::write(&fail, "").unwrap();
+    std::fs::write(&c.src, "c4\n").unwrap();
+    let report = processor.cycle(std::slice::from_ref(&c)).await;
+    assert_eq!(report.retry, vec![c.file.clone()]);
+    assert_eq!(std::fs::read_to_string(&c.dest).unwrap(), "c3\n");
+}
+
+const HAPROXY: &str = "/usr/sbin/haproxy";
+
+/// HAProxy in the foreground on `config`, with its admin socket at `dir/admin.sock`; killed on
+/// drop. `None` when HAProxy is not installed (outside CI: `cargo xtask test` installs it).
+fn haproxy(dir: &Path, config: &Path) -> Option<(hecd_testkit::Proc, hecd_haproxy::Endpoint)> {
+    if !Path::new(HAPROXY).exists() {
+        assert!(std::env::var_os("CI").is_none(), "{HAPROXY} is missing in CI");
+        eprintln!("SKIPPING: {HAPROXY} is not installed");
+        return None;
+    }
+    let mut cmd = std::process::Command::new(HAPROXY);
+    cmd.arg("-db").arg("-f").arg(config);
+    let proc = hecd_testkit::Proc::spawn("haproxy", cmd).unwrap();
+    let socket = dir.join("admin.sock");
+    hecd_testkit::wait_until("HAProxy's admin socket", Duration::from_secs(20), || {
+        std::os::unix::net::UnixStream::connect(&socket).ok()
+    })
+    .unwrap();
+    let endpoint = hecd_haproxy::Endpoint::parse(&socket.display().to_string()).unwrap();
+    Some((proc, endpoint))
+}
+
+/// A configuration with backend `app` holding `servers` (`name port` pairs on loopback).
+fn haproxy_config(dir: &Path, port: u16, servers: &[(&str, u16)]) -> String {
+    let mut c = format!(
+        "global\n    stats socket {}/admin.sock mode 600 level admin\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\nfrontend fe\n    bind 127.0.0.1:{port}\n    default_backend app\nbackend app\n    balance roundrobin\n",
+        dir.display()
+    );
+    for (name, port) in servers {
+        c.push_str(&format!("    server {name} 127.0.0.1:{port}\n"));
+    }
+    c
+}
+
+/// At start (`reconcile`), HAProxy's live servers are repaired to match dest through the runtime
+/// API: a server dest declares is added, one it no longer declares is drained and deleted
+/// (`wait_drains` waits for that); nothing is done when they already match, nor with `-noop`.
+#[tokio::test]
+async fn reconcile_repairs_haproxy_servers_to_match_dest() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = hecd_testkit::free_ports(1)[0];
+    let running = dir.path().join("running.cfg");
+    std::fs::write(&running, haproxy_config(dir.path(), port, &[("a", 9001)])).unwrap();
+    let Some((_haproxy, endpoint)) = haproxy(dir.path(), &running) else { return };
+    let mut r = resource(dir.path(), "haproxy", "unused\n");
+    r.haproxy_socket = Some(endpoint.clone());
+    std::fs::write(&r.dest, haproxy_config(dir.path(), port, &[("a", 9001), ("b", 9002)])).unwrap();
+    let live = || async {
+        let servers = hecd_haproxy::Runtime::new(endpoint.clone()).servers_state(Some("app")).await;
+        let mut names: Vec<String> = servers.unwrap().into_iter().map(|s| s.name).collect();
+        names.sort();
+        names
+    };
+    let client = Client::builder().endpoints(["http://127.0.0.1:9"]).build().unwrap();
+    let options =
+        CycleOptions { command_timeout: Duration::from_secs(30), ..CycleOptions::default() };
+    let noop = CycleOptions { noop: true, ..options.clone() };
+    Processor::new(client.clone(), noop, Arc::new(Metrics::new()))
+        .reconcile(std::slice::from_ref(&r))
+        .await;
+    assert_eq!(live().await, ["a"], "-noop changes nothing");
+
+    let metrics = Arc::new(Metrics::new());
+    let mut processor = Processor::new(client, options, metrics.clone());
+    let updates = |n: u32| {
+        format!(
+            "hecd_confd_runtime_updates_total{{resource=\"{}\",dest=\"{}\"}} {n}\n",
+            r.file.display(),
+            r.dest.display()
+        )
+    };
+    processor.reconcile(std::slice::from_ref(&r)).await;
+    assert_eq!(live().await, ["a", "b"]);
+    assert!(metrics.prometheus().contains(&updates(1)), "{}", metrics.prometheus());
+    processor.reconcile(std::slice::from_ref(&r)).await;
+    assert!(
+        metrics.prometheus().contains(&updates(1)),
+        "already in sync: {}",
+        metrics.prometheus()
+    );
+
+    std::fs::write(&r.dest, haproxy_config(dir.path(), port, &[("b", 9002)])).unwrap();
+    processor.reconcile(std::slice::from_ref(&r)).await;
+    processor.wait_drains().await;
+    assert_eq!(live().await, ["b"]);
+    assert!(metrics.prometheus().contains(&updates(2)), "{}", metrics.prometheus());
+}
