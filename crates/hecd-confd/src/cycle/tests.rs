@@ -606,3 +606,45 @@ async fn reconcile_repairs_haproxy_servers_to_match_dest() {
     assert_eq!(live().await, ["b"]);
     assert!(metrics.prometheus().contains(&updates(2)), "{}", metrics.prometheus());
 }
+
+/// dest gets the owner the resource names, even when it names only one of uid and gid (run as
+/// root; skipped otherwise).
+#[tokio::test]
+async fn dest_gets_the_uid_or_gid_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    if std::fs::metadata(dir.path()).unwrap().uid() != 0 {
+        eprintln!("SKIPPING: changing a file's owner needs root");
+        return;
+    }
+    let mut u = resource(dir.path(), "u", "u\n");
+    u.uid = Some(4321);
+    let mut g = resource(dir.path(), "g", "g\n");
+    g.gid = Some(4322);
+    let client = Client::builder().endpoints(["http://127.0.0.1:9"]).build().unwrap();
+    let mut processor = Processor::new(client, CycleOptions::default(), Arc::new(Metrics::new()));
+    let report = processor.cycle(&[u.clone(), g.clone()]).await;
+    assert_eq!((report.changed, report.failed), (2, 0), "{:?}", report.last_error);
+    let (um, gm) = (std::fs::metadata(&u.dest).unwrap(), std::fs::metadata(&g.dest).unwrap());
+    assert_eq!((um.uid(), um.gid()), (4321, 0));
+    assert_eq!((gm.uid(), gm.gid()), (0, 4322));
+}
+
+/// A stage file is removed once it is compared and found the same as dest, unless
+/// `keep_stage_file` asks to keep it.
+#[tokio::test]
+async fn an_unchanged_render_leaves_no_stage_file_unless_asked_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = resource(dir.path(), "r", "r\n");
+    let client = Client::builder().endpoints(["http://127.0.0.1:9"]).build().unwrap();
+    let mut processor =
+        Processor::new(client.clone(), CycleOptions::default(), Arc::new(Metrics::new()));
+    processor.cycle(std::slice::from_ref(&r)).await;
+    let report = processor.cycle(std::slice::from_ref(&r)).await;
+    assert_eq!((report.changed, report.failed), (0, 0));
+    assert_eq!(other_files(dir.path(), &[r.dest.as_path()]), Vec::<String>::new());
+    let keep = CycleOptions { keep_stage_file: true, ..CycleOptions::default() };
+    let mut processor = Processor::new(client, keep, Arc::new(Metrics::new()));
+    processor.cycle(std::slice::from_ref(&r)).await;
+    let kept = other_files(dir.path(), &[r.dest.as_path()]);
+    assert!(kept.len() == 1 && kept[0].starts_with(".r.conf"), "{kept:?}");
+}
