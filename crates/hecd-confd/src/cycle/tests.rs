@@ -648,3 +648,21 @@ async fn an_unchanged_render_leaves_no_stage_file_unless_asked_to() {
     let kept = other_files(dir.path(), &[r.dest.as_path()]);
     assert!(kept.len() == 1 && kept[0].starts_with(".r.conf"), "{kept:?}");
 }
+
+/// Two backups of one dest get distinct names: one left behind (by a crash between the backup and
+/// its removal) does not stop the next.
+#[test]
+fn backups_of_one_dest_get_distinct_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("d.conf");
+    std::fs::write(&dest, "d\n").unwrap();
+    let stage =
+        Stage { path: dir.path().join(".d.conf1"), content_len: 0, content_md5: String::new() };
+    let first = stage.backup_dest(&dest).expect("a backup");
+    let second = stage.backup_dest(&dest).expect("another backup");
+    assert_ne!(first, second);
+    for b in [&first, &second] {
+        assert_eq!(std::fs::read_to_string(b).unwrap(), "d\n");
+        assert!(b.file_name().unwrap().to_string_lossy().starts_with(".d.conf.hecd-prev"));
+    }
+}
