@@ -62,8 +62,9 @@ async fn a_failed_reload_logs_its_output_and_the_resource() {
     let client = Client::builder().endpoints(["http://127.0.0.1:9"]).build().unwrap();
     let options =
         CycleOptions { command_timeout: Duration::from_secs(30), ..CycleOptions::default() };
-    let report =
-        Processor::new(client, options, Arc::new(Metrics::new())).cycle(&[r.clone()]).await;
+    let report = Processor::new(client, options, Arc::new(Metrics::new()))
+        .cycle(std::slice::from_ref(&r))
+        .await;
     assert_eq!(report.failed, 1);
     let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     let errors: Vec<&str> = text.lines().filter(|l| l.contains("ERROR")).collect();
