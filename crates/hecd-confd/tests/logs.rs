@@ -4,8 +4,7 @@
 // Tests may unwrap.
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hecd_client::Client;
@@ -13,31 +12,11 @@ use hecd_confd::cycle::{CycleOptions, Processor};
 use hecd_confd::metrics::Metrics;
 use hecd_confd::Resource;
 
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buf {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(data);
-        Ok(data.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// A failed reload logs the command's output, quoted, and an error line naming the resource
 /// file, both at level ERROR.
 #[tokio::test]
 async fn a_failed_reload_logs_its_output_and_the_resource() {
-    let buf = Buf::default();
-    let writer = buf.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let logs = hecd_testkit::logs::Logs::capture(tracing::Level::INFO);
 
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("app.tmpl");
@@ -66,7 +45,7 @@ async fn a_failed_reload_logs_its_output_and_the_resource() {
         .cycle(std::slice::from_ref(&r))
         .await;
     assert_eq!(report.failed, 1);
-    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     let errors: Vec<&str> = text.lines().filter(|l| l.contains("ERROR")).collect();
     assert!(errors.iter().any(|l| l.ends_with(r#""no \"good\"\n""#)), "{text}");
     let named = format!("(resource {})", r.file.display());

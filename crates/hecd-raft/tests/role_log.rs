@@ -4,26 +4,11 @@
 // Tests may unwrap.
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hecd_raft::{start, Config, NoopTransport, StateMachine};
 use prost::Message as _;
 use raft::eraftpb::{Entry, Message, MessageType};
-
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buf {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(data);
-        Ok(data.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 struct Nothing;
 
@@ -41,16 +26,9 @@ impl StateMachine for Nothing {
 /// A change of role or leader is logged once; other status changes (commits) are not.
 #[tokio::test]
 async fn a_change_of_role_or_leader_is_logged_once() {
-    let buf = Buf::default();
-    let writer = buf.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let logs = hecd_testkit::logs::Logs::capture(tracing::Level::INFO);
     let changes = || {
-        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let text = logs.text();
         text.lines().filter(|l| l.contains("raft role changed")).count()
     };
     // Member 1 of three, ticks an hour long: nothing happens but what the test sends.

@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod docker;
 pub mod kv;
 pub mod linearizability;
+pub mod logs;
 pub mod pki;
 pub mod proxy;
 

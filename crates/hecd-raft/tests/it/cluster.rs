@@ -278,37 +278,34 @@ async fn a_new_leader_takes_over_when_the_leader_is_cut_off() {
     c.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lagging_follower_catches_up_from_a_snapshot() {
+/// A follower cut off while 20 entries were written (a snapshot every 5) catches up from a snapshot
+/// when it is back, even when the first `lose` snapshots sent to it are lost on the way.
+async fn a_lagging_follower_catches_up(lose: u32) {
     let c = Cluster::start(3, 5).await;
     let leader = c.leader(&[1, 2, 3]).await;
     let lagging = (1..=3).find(|id| *id != leader).unwrap();
     c.isolate(lagging);
     propose_seq(&c.node(leader), "a", 20).await;
+    *c.net.lose_snapshots.lock().unwrap() = lose;
     c.heal();
     c.sync(lagging).await;
+    assert_eq!(*c.net.lose_snapshots.lock().unwrap(), 0, "{lose} snapshots were lost");
     let log = c.sms[&lagging].log();
     assert!(log.restored_from.is_some(), "the follower was sent a snapshot");
     assert_eq!(c.sms[&lagging].datas(), expected("a", 20));
     c.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lagging_follower_catches_up_from_a_snapshot() {
+    a_lagging_follower_catches_up(0).await;
+}
+
 /// A snapshot lost on its way is sent again: the leader takes it as sent, and the follower's
 /// answers to what follows show it what is still missing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_snapshot_is_sent_again() {
-    let c = Cluster::start(3, 5).await;
-    let leader = c.leader(&[1, 2, 3]).await;
-    let lagging = (1..=3).find(|id| *id != leader).unwrap();
-    c.isolate(lagging);
-    propose_seq(&c.node(leader), "a", 20).await;
-    *c.net.lose_snapshots.lock().unwrap() = 1;
-    c.heal();
-    c.sync(lagging).await;
-    assert_eq!(*c.net.lose_snapshots.lock().unwrap(), 0, "a snapshot was lost");
-    assert!(c.sms[&lagging].log().restored_from.is_some(), "the follower was sent a snapshot");
-    assert_eq!(c.sms[&lagging].datas(), expected("a", 20));
-    c.stop().await;
+    a_lagging_follower_catches_up(1).await;
 }
 
 /// Snapshots are rare (every 10,000 entries) but the leader keeps only 3 applied entries for
