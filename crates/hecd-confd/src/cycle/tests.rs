@@ -268,9 +268,7 @@ async fn resources_are_replaced_in_order_while_no_render_is_slow() {
     })
     .await
     .unwrap();
-    while !rendered(dir.path(), "second") {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    until_rendered(dir.path(), "second").await;
     dns.send_to(&no_records(&query), peer).unwrap();
 
     let report = cycle.await.unwrap();
@@ -299,6 +297,17 @@ async fn until_rendered(dir: &Path, name: &str) {
     })
     .await
     .unwrap_or_else(|_| panic!("{name} never rendered"));
+}
+
+/// Waits until `path` has `n` lines (polling: the reload commands write it).
+async fn until_lines(path: &Path, n: usize) {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while lines(path).len() < n {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{} never had {n} lines: {:?}", path.display(), lines(path)));
 }
 
 /// A render is slow when it runs `slow_render` past the moment its resource became the first one
@@ -357,13 +366,9 @@ async fn a_render_is_slow_counting_from_when_its_turn_came() {
     };
     // a is slow: c goes first once a second has passed.
     until_rendered(dir.path(), "c").await;
-    while lines(&order).is_empty() {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    until_lines(&order, 1).await;
     answer("a");
-    while lines(&order).len() < 2 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    until_lines(&order, 2).await;
     // b's turn has just come; d, rendered now, waits for it.
     answer("d");
     until_rendered(dir.path(), "d").await;
