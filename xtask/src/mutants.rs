@@ -176,11 +176,19 @@ pub fn run(args: &[String]) -> Result<(), String> {
             cmd.arg("--in-diff").arg(&diff_file);
         }
         eprintln!("xtask: cargo mutants -p {krate}");
+        // A run that finds no mutant (--in-diff touching nothing of this crate) writes no
+        // outcomes: remove the last run's, so they are not read as this one's.
+        let outcomes = out.join("mutants.out/outcomes.json");
+        let _ = std::fs::remove_file(&outcomes);
+        let _ = std::fs::remove_file(out.join("mutants.out/missed.txt"));
         // cargo-mutants exits non-zero when a mutant is missed: the table says so.
         let _ = cmd.status().map_err(|e| format!("cargo mutants: {e}"))?;
-        let json = std::fs::read_to_string(out.join("mutants.out/outcomes.json"))
-            .map_err(|e| format!("{}: {e}", out.display()))?;
-        rows.push((krate.clone(), parse_outcomes(&json)?, missed(&out)));
+        let counts = match std::fs::read_to_string(&outcomes) {
+            Ok(json) => parse_outcomes(&json)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Counts::default(),
+            Err(e) => return Err(format!("{}: {e}", outcomes.display())),
+        };
+        rows.push((krate.clone(), counts, missed(&out)));
     }
     println!(
         "{:<16} {:>7} {:>7} {:>7} {:>8} {:>9} {:>10}",
