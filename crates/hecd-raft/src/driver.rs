@@ -590,9 +590,8 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
                 self.raw.mut_store().compact_to_snapshot(snap);
             }
             // The log stays whole on disk and in memory; the snapshot is taken again after
-            // another `snapshot_count` entries.
-            // No need to remember that this one was due: at the retry, `snapshot_count` entries
-            // after this attempt, one is due by count anyway.
+            // another `snapshot_count` entries, when one is due by count anyway (so whether this
+            // one was due for another reason need not be remembered).
             Err(err @ Error::NoSpace { .. }) => {
                 tracing::warn!(error = %err, "snapshot skipped: the disk is full");
                 self.snapshot_retry_at = self.applied + self.snapshot_count;
