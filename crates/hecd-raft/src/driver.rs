@@ -3,7 +3,6 @@
 //! entries and hard state, send persisted messages, advance).
 
 use std::collections::HashMap;
-use std::future::Future;
 
 use prost::Message as _;
 use raft::eraftpb::{
@@ -11,7 +10,6 @@ use raft::eraftpb::{
 };
 use raft::{RawNode, SnapshotStatus, StateRole};
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::time::{interval, MissedTickBehavior};
 
 use crate::error::{Error, Result};
 use crate::log_store::LogStore;
@@ -45,6 +43,46 @@ pub(crate) enum Cmd<O> {
 enum Pending<O> {
     Data(oneshot::Sender<Result<Applied<O>>>),
     Member(oneshot::Sender<Result<Applied<MemberChange>>>),
+}
+
+/// A `Ready`'s batch waiting for a full disk, with what finishing the `Ready` needs.
+pub(crate) struct Write {
+    rd: raft::Ready,
+    snapshot: Option<Snapshot>,
+    entries: Vec<Entry>,
+    hard_state: Option<raft::eraftpb::HardState>,
+    sync: bool,
+}
+
+/// What became of a proposal offered to [`Driver::run_inline`].
+pub(crate) enum Ran<O> {
+    /// Given back, for the driver's thread.
+    Queued(Cmd<O>),
+    /// Handled: the replies it released, and whether the driver's thread has work left (a
+    /// snapshot that became due, taken there so that the caller's reply does not wait for it, or
+    /// a storage error that stops the node).
+    Done { replies: Replies<O>, wake: bool },
+}
+
+/// Replies released by the driver, to send once it is let go.
+pub(crate) struct Replies<O>(Vec<Done<O>>);
+
+impl<O> Replies<O> {
+    pub(crate) fn send(self) {
+        for done in self.0 {
+            match done {
+                Done::Data(tx, res) => {
+                    let _ = tx.send(res);
+                }
+                Done::Member(tx, res) => {
+                    let _ = tx.send(res);
+                }
+                Done::Read(tx, index) => {
+                    let _ = tx.send(Ok(index));
+                }
+            }
+        }
+    }
 }
 
 /// A reply held back until the status reflecting it has been published.
@@ -86,7 +124,7 @@ pub(crate) struct Driver<S: StateMachine, T> {
     /// Log index at which this node, as leader, appended each pending proposal (by sequence number).
     expected: std::collections::BTreeMap<u64, u64>,
     /// A commit-only hard state not yet handed to the WAL (written with the next batch or at shutdown).
-    deferred_hs: Option<raft::eraftpb::HardState>,
+    pub(crate) deferred_hs: Option<raft::eraftpb::HardState>,
     /// Replies to send once the status is published, so callers see a status at least as new.
     done: Vec<Done<S::Output>>,
     /// A membership change was applied: the next snapshot is taken at once, so a member added
@@ -96,6 +134,16 @@ pub(crate) struct Driver<S: StateMachine, T> {
     /// After a snapshot skipped for a full disk, no new attempt before this applied index (each
     /// attempt serializes the whole state machine).
     snapshot_retry_at: u64,
+    /// A storage error met by a proposal run on its caller's thread: the driver's thread stops the node.
+    pub(crate) failed: Option<Error>,
+    /// How many proposals the latest batch of commands held: more than one means the load is
+    /// concurrent, and proposals queue for the driver's thread to commit them together.
+    pub(crate) last_batch: usize,
+    /// A `Ready` is being handled on a caller's thread: snapshots wait for the driver's thread.
+    inline: bool,
+    /// A batch a caller's thread found the disk too full for: the driver's thread writes it (and
+    /// finishes its `Ready`) before anything else.
+    pub(crate) stalled: Option<Write>,
 }
 
 /// A value that differs between runs of the process, so replayed proposals of an earlier run are never
@@ -145,6 +193,10 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             expected: std::collections::BTreeMap::new(),
             snapshot_due: false,
             snapshot_retry_at: 0,
+            failed: None,
+            last_batch: 0,
+            inline: false,
+            stalled: None,
         }
     }
 
@@ -171,63 +223,64 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         (word(0) == self.raw.raft.id && word(1) == self.nonce).then(|| word(2))
     }
 
-    /// Runs until shutdown (a `Shutdown` command, the `shutdown` future, or every handle dropped).
-    pub(crate) async fn run(
-        mut self,
-        mut inbox: mpsc::Receiver<Cmd<S::Output>>,
-        shutdown: impl Future<Output = ()> + Send,
-    ) -> Result<()> {
-        let mut ticker = interval(self.tick_interval);
-        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        tokio::pin!(shutdown);
-        self.publish_status();
-        let mut reply = None;
-        let result = loop {
-            tokio::select! {
-                biased;
-                () = &mut shutdown => break Ok(()),
-                // Ticks come before the inbox so a flood of proposals or messages cannot starve them.
-                _ = ticker.tick() => self.on_tick(),
-                cmd = inbox.recv() => {
-                    let Some(cmd) = cmd else { break Ok(()) };
-                    reply = self.handle(cmd);
-                    let mut n = 1;
-                    while reply.is_none() && n < MAX_BATCH {
-                        match inbox.try_recv() {
-                            Ok(cmd) => reply = self.handle(cmd),
-                            Err(_) => break,
-                        }
-                        n += 1;
-                    }
-                    if reply.is_some() {
-                        break Ok(());
-                    }
-                }
-            }
-            if let Err(err) = self.advance() {
-                tracing::error!(error = %err, "raft storage failed; stopping the node");
-                break Err(err);
-            }
-        };
-        inbox.close();
-        self.publish_status();
-        self.flush_replies();
-        let deferred = match self.deferred_hs.take() {
-            Some(hs) if result.is_ok() => self.disk.write(None, &[], Some(&hs), true),
-            _ => Ok(()),
-        };
-        let closed = deferred.and(self.disk.close());
-        tracing::info!(id = self.raw.raft.id, applied = self.applied, "raft node stopped");
-        // Pending proposals and reads are dropped here: their callers see `Error::Stopped`.
-        if let Some(reply) = reply {
-            let _ = reply.send(());
+    /// Runs a proposal on the caller's thread when the driver has nothing pending and the load is
+    /// not concurrent (the latest batch held one proposal); gives the command back otherwise, for
+    /// the driver's thread.
+    pub(crate) fn run_inline(&mut self, cmd: Cmd<S::Output>) -> Ran<S::Output> {
+        if self.failed.is_some()
+            || self.stalled.is_some()
+            || !self.proposals.is_empty()
+            || self.last_batch > 1
+        {
+            return Ran::Queued(cmd);
         }
-        result.and(closed)
+        self.last_batch = 1;
+        self.handle(cmd);
+        self.inline = true;
+        let advanced = self.advance_held();
+        self.inline = false;
+        match advanced {
+            Ok(replies) => {
+                Ran::Done { replies, wake: self.stalled.is_some() || self.snapshot_wanted() }
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "raft storage failed; stopping the node");
+                self.failed = Some(err);
+                Ran::Done { replies: Replies(Vec::new()), wake: true }
+            }
+        }
     }
 
-    /// After commands or a tick: handles raft's `Ready`, if there is one, then publishes the status
-    /// and sends the replies it released.
-    fn advance(&mut self) -> Result<()> {
+    /// Handles `first` and the commands queued behind it (at most `MAX_BATCH`), as one batch;
+    /// returns the shutdown reply channel when asked to stop.
+    pub(crate) fn handle_batch(
+        &mut self,
+        first: Cmd<S::Output>,
+        inbox: &mut mpsc::Receiver<Cmd<S::Output>>,
+    ) -> Option<oneshot::Sender<()>> {
+        let mut proposals = 0;
+        let mut next = Some(first);
+        let mut n = 0;
+        let mut reply = None;
+        while let Some(cmd) = next.take() {
+            proposals += usize::from(matches!(cmd, Cmd::Propose { .. }));
+            reply = self.handle(cmd);
+            n += 1;
+            if reply.is_some() || n >= MAX_BATCH {
+                break;
+            }
+            next = inbox.try_recv().ok();
+        }
+        if proposals > 0 {
+            self.last_batch = proposals;
+        }
+        reply
+    }
+
+    /// After commands or a tick: handles raft's `Ready`, if there is one, publishes the status, and
+    /// returns the replies it released, for whoever holds the driver to send once it has let it go
+    /// (a caller woken by its reply then finds it free).
+    pub(crate) fn advance_held(&mut self) -> Result<Replies<S::Output>> {
         if self.raw.has_ready() {
             let span = tracing::debug_span!(
                 "raft_ready",
@@ -238,12 +291,11 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             span.in_scope(|| self.on_ready())?;
         }
         self.publish_status();
-        self.flush_replies();
-        Ok(())
+        Ok(self.take_replies())
     }
 
     /// Handles one command; returns the shutdown reply channel when asked to stop.
-    fn handle(&mut self, cmd: Cmd<S::Output>) -> Option<oneshot::Sender<()>> {
+    pub(crate) fn handle(&mut self, cmd: Cmd<S::Output>) -> Option<oneshot::Sender<()>> {
         match cmd {
             Cmd::Propose { data, reply } => {
                 let (seq, ctx) = self.ctx();
@@ -347,7 +399,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         }
     }
 
-    fn on_tick(&mut self) {
+    pub(crate) fn on_tick(&mut self) {
         self.ticks += 1;
         self.raw.tick();
         if !self.reads.is_empty() {
@@ -413,11 +465,53 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             // Only the commit index moved: it need not be durable (raft recomputes it after a restart),
             // so it rides along with the next write instead of costing an I/O round trip now.
             self.deferred_hs = hard_state.or(self.deferred_hs.take());
-        } else {
-            let hard_state = hard_state.or(self.deferred_hs.take());
-            self.deferred_hs = None;
-            self.disk.write(snapshot.as_ref(), &entries, hard_state.as_ref(), sync)?;
+            return self.finish_ready(rd);
         }
+        let write = Write {
+            rd,
+            snapshot,
+            entries,
+            hard_state: hard_state.or(self.deferred_hs.take()),
+            sync,
+        };
+        if self.inline {
+            // On a caller's thread the batch is tried once: a full disk is waited for by the
+            // driver's thread, where the caller's timeout still runs (see `resume_stalled`).
+            match self.disk.try_write(
+                write.snapshot.as_ref(),
+                &write.entries,
+                write.hard_state.as_ref(),
+                write.sync,
+            ) {
+                Err(Error::NoSpace { .. }) => {
+                    self.stalled = Some(write);
+                    return Ok(());
+                }
+                res => res?,
+            }
+        } else {
+            self.disk.write(
+                write.snapshot.as_ref(),
+                &write.entries,
+                write.hard_state.as_ref(),
+                write.sync,
+            )?;
+        }
+        self.finish_ready(write.rd)
+    }
+
+    /// Writes the batch a caller's thread could not write for a full disk, retrying until there is
+    /// space (or the node stops), then finishes its `Ready`. Nothing else may touch raft before.
+    pub(crate) fn resume_stalled(&mut self) -> Result<()> {
+        let Some(w) = self.stalled.take() else { return Ok(()) };
+        self.disk.write_again(w.snapshot.as_ref(), &w.entries, w.hard_state.as_ref(), w.sync)?;
+        self.finish_ready(w.rd)
+    }
+
+    /// The rest of a `Ready` once its batch is durable: persisted messages, `advance`, the entries it
+    /// commits, the log's trim, blocked reads, and a snapshot when one is due.
+    fn finish_ready(&mut self, rd: raft::Ready) -> Result<()> {
+        let mut rd = rd;
         if !rd.persisted_messages().is_empty() {
             self.send_messages(rd.take_persisted_messages());
         }
@@ -430,6 +524,9 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         if self.reads_blocked && self.raw.raft.commit_to_current_term() {
             self.reads_blocked = false;
             self.retry_reads(true);
+        }
+        if self.inline {
+            return Ok(());
         }
         self.maybe_snapshot()
     }
@@ -557,18 +654,23 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         }
     }
 
-    /// Every `snapshot_count` applied entries, and when raft needs a snapshot newer than the latest
-    /// (to send to a follower lacking trimmed entries): snapshot the state machine and compact the log.
-    fn maybe_snapshot(&mut self) -> Result<()> {
+    /// Whether a snapshot is due: every `snapshot_count` applied entries, and when raft needs a
+    /// snapshot newer than the latest (to send to a follower lacking trimmed entries).
+    fn snapshot_wanted(&self) -> bool {
         let store = self.raw.store();
         let due =
             (self.snapshot_due || store.wants_snapshot()) && self.applied > store.snapshot_index();
-        if self.snapshot_count == 0
-            || self.applied < self.snapshot_retry_at
-            || (!due && self.applied < store.snapshot_index() + self.snapshot_count)
-        {
+        self.snapshot_count != 0
+            && self.applied >= self.snapshot_retry_at
+            && (due || self.applied >= store.snapshot_index() + self.snapshot_count)
+    }
+
+    /// Snapshots the state machine and compacts the log when [`Driver::snapshot_wanted`].
+    pub(crate) fn maybe_snapshot(&mut self) -> Result<()> {
+        if !self.snapshot_wanted() {
             return Ok(());
         }
+        let store = self.raw.store();
         self.snapshot_due = false;
         let Some(term) = store.term_of(self.applied) else { return Ok(()) };
         let mut meta = SnapshotMetadata { index: self.applied, term, ..Default::default() };
@@ -601,23 +703,16 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         Ok(())
     }
 
-    fn flush_replies(&mut self) {
-        for done in self.done.drain(..) {
-            match done {
-                Done::Data(tx, res) => {
-                    let _ = tx.send(res);
-                }
-                Done::Member(tx, res) => {
-                    let _ = tx.send(res);
-                }
-                Done::Read(tx, index) => {
-                    let _ = tx.send(Ok(index));
-                }
-            }
-        }
+    pub(crate) fn flush_replies(&mut self) {
+        self.take_replies().send();
     }
 
-    fn publish_status(&self) {
+    /// The replies released so far, to send once the driver is let go.
+    pub(crate) fn take_replies(&mut self) -> Replies<S::Output> {
+        Replies(std::mem::take(&mut self.done))
+    }
+
+    pub(crate) fn publish_status(&self) {
         let raft = &self.raw.raft;
         let role = match raft.state {
             StateRole::Follower => Role::Follower,
@@ -650,6 +745,8 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         });
     }
 }
+
+pub(crate) mod shared;
 
 #[cfg(test)]
 mod tests;

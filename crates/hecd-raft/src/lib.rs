@@ -6,9 +6,10 @@
 //! [`Handle::step`].
 //!
 //! Modules:
-//! - `driver`: the task owning `RawNode` (ticks, proposals, `Ready` handling, snapshots);
+//! - `driver`: the driver owning `RawNode` (ticks, proposals, `Ready` handling, snapshots), on a
+//!   thread of its own; an uncontended proposal runs it on the caller's thread (`driver::shared`);
 //! - `node`: [`start`] and [`Handle`];
-//! - `storage`: meta file, WAL segments and snapshot files (see `docs/storage.md`), on an I/O thread;
+//! - `storage`: meta file, WAL segments and snapshot files (see `docs/storage.md`), written by the driver;
 //! - [`fs`]: the narrow file-system interface storage goes through, and a fault-injecting one for tests;
 //! - `log_store`: the in-memory `raft::Storage` the driver keeps in step with the WAL;
 //! - `logger`: the slog → tracing bridge.

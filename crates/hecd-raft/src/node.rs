@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use prost::Message as _;
@@ -11,6 +11,7 @@ use raft::RawNode;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::Config;
+use crate::driver::shared::{self, Inline};
 use crate::driver::{Cmd, Driver};
 use crate::error::{Error, Result};
 use crate::log_store::{LogStore, SnapFiles};
@@ -27,6 +28,10 @@ pub struct Handle<S: StateMachine> {
 
 struct Shared<O> {
     inbox: mpsc::Sender<Cmd<O>>,
+    /// The driver itself, for proposals that can run on the caller's thread.
+    inline: Arc<dyn Inline<O>>,
+    /// Proposals made through the handles and not yet answered.
+    proposing: AtomicUsize,
     status: watch::Receiver<Status>,
     /// The driver thread's result, once it ends.
     task: Mutex<Option<oneshot::Receiver<Result<()>>>>,
@@ -118,9 +123,12 @@ where
     }
     let (status_tx, status_rx) = watch::channel(Status::initial(cfg.id));
     let (tx, rx) = mpsc::channel(cfg.inbox_capacity);
-    let driver = Driver::new(raw, sm, transport, disk, status_tx, &cfg);
+    let driver =
+        Arc::new(shared::Shared::new(Driver::new(raw, sm, transport, disk, status_tx, &cfg)));
+    let inline: Arc<dyn Inline<S::Output>> = driver.clone();
     // The driver has a thread of its own: it writes and fdatasyncs the WAL itself (a batch is
-    // handed to no other thread), and the shared executor never waits for the disk.
+    // handed to no other thread). An uncontended proposal may run on its caller's thread instead
+    // (`driver::shared`); queued commands, ticks and peer messages are this thread's.
     let (done_tx, done_rx) = oneshot::channel();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -129,13 +137,15 @@ where
     std::thread::Builder::new()
         .name("hecd-raft".into())
         .spawn(move || {
-            let _ = done_tx.send(rt.block_on(driver.run(rx, shutdown)));
+            let _ = done_tx.send(rt.block_on(shared::run(driver, rx, shutdown)));
         })
         .map_err(|e| Error::io("hecd-raft thread", e))?;
     let task = done_rx;
     Ok(Handle {
         shared: Arc::new(Shared {
             inbox: tx,
+            inline,
+            proposing: AtomicUsize::new(0),
             status: status_rx,
             task: Mutex::new(Some(task)),
             cluster_id,
@@ -194,7 +204,24 @@ impl<S: StateMachine> Handle<S> {
     /// [`Error::ProposalDropped`] when no leader is known, [`Error::Stopped`] when the node stops first.
     pub async fn propose(&self, data: Vec<u8>) -> Result<Applied<S::Output>> {
         self.check_disk()?;
-        self.call(|reply| Cmd::Propose { data, reply }).await
+        let busy = InFlight::enter(&self.shared.proposing);
+        let (reply, rx) = oneshot::channel();
+        let cmd = Cmd::Propose { data, reply };
+        // Alone, the proposal runs on this thread (no hand-over to the driver's thread and back),
+        // if this is a worker of a multi-threaded runtime: on a current-thread runtime its fsync
+        // would stall every other task. Among others it queues for the driver's thread, which
+        // commits them together.
+        let queued = if busy.alone && in_multi_thread_runtime() {
+            self.shared.inline.try_run(cmd)
+        } else {
+            Some(cmd)
+        };
+        if let Some(cmd) = queued {
+            self.shared.inbox.send(cmd).await.map_err(|_| Error::Stopped)?;
+        }
+        let applied = rx.await.map_err(|_| Error::Stopped)?;
+        drop(busy);
+        applied
     }
 
     /// Refuses a proposal at once when the disk cannot take it.
@@ -315,6 +342,33 @@ impl<S: StateMachine> Handle<S> {
             Some(task) => task.await.map_err(|_| Error::Stopped)?,
             None => Ok(()),
         }
+    }
+}
+
+/// Whether the calling thread is in a multi-threaded tokio runtime (one of its workers, or a
+/// thread blocked on it), where a blocked thread leaves the other tasks to the other workers.
+pub(crate) fn in_multi_thread_runtime() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+}
+
+/// Counts a proposal in flight for as long as it lives (its caller may drop it early).
+struct InFlight<'a> {
+    count: &'a AtomicUsize,
+    /// No other proposal was in flight when this one started.
+    alone: bool,
+}
+
+impl<'a> InFlight<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        let before = count.fetch_add(1, Ordering::AcqRel);
+        InFlight { count, alone: before == 0 }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

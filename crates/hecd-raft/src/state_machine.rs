@@ -2,7 +2,8 @@
 
 /// A deterministic state machine replicated by raft.
 ///
-/// All methods are called on the raft driver task, never concurrently.
+/// All methods are called by the raft driver, never concurrently: on its own thread, or on the
+/// thread of a caller of [`crate::Handle::propose`] that found the driver idle.
 pub trait StateMachine: Send + 'static {
     /// What applying one entry produces, handed back to the proposer (e.g. `Result<Event, StoreError>`).
     type Output: Send + 'static;

@@ -104,7 +104,7 @@ impl Driver<Nothing, Sent> {
     /// Handles everything raft has to do now, as the driver's loop does after each command or tick.
     fn settle(&mut self) {
         for _ in 0..16 {
-            self.advance().expect("memory storage does not fail");
+            self.advance_held().expect("memory storage does not fail").send();
             if !self.raw.has_ready() {
                 return;
             }

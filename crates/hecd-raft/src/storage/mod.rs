@@ -1,7 +1,9 @@
 //! Durable storage: the data directory (meta file, WAL segments, snapshot files) and the I/O thread.
 //!
-//! See `docs/storage.md` for the on-disk layout. All file I/O happens on the driver's dedicated
-//! thread (`hecd-raft`) or inside `spawn_blocking`, never on the shared async executor.
+//! See `docs/storage.md` for the on-disk layout. File I/O happens on the driver's dedicated thread
+//! (`hecd-raft`), inside `spawn_blocking`, or, for an uncontended proposal, on its caller's thread
+//! in a multi-threaded runtime (one attempt at one append and fdatasync; a full disk is waited for
+//! by the driver's thread), never on a current-thread executor.
 
 mod fsutil;
 mod meta;
@@ -144,7 +146,8 @@ pub(crate) fn open(cfg: &Config, dir: &Path) -> Result<(Wal, Recovered, PathBuf)
 }
 
 /// The driver's access to durable storage: nothing (in-memory mode) or the data directory, written
-/// by the driver's own thread (see `node::start`), so a batch costs no hand-over to another thread.
+/// by whichever thread holds the driver (its own, or the caller of an uncontended proposal: see
+/// `driver::shared`), so a batch costs no hand-over to another thread.
 pub(crate) enum Disk {
     Memory,
     File(Box<Io>),
@@ -160,10 +163,30 @@ pub(crate) struct Io {
     failed: bool,
 }
 
+/// First pause between two attempts to write a batch to a full disk (doubling after each).
+const FULL_DISK_RETRY_MIN: Duration = Duration::from_millis(10);
 /// Longest pause between two attempts to write a batch to a full disk.
 const FULL_DISK_RETRY_MAX: Duration = Duration::from_secs(1);
 
 impl Io {
+    fn write_batch(
+        &mut self,
+        snapshot: Option<&Snapshot>,
+        entries: &[Entry],
+        hard_state: Option<&HardState>,
+        sync: bool,
+    ) -> Result<()> {
+        let reset = match snapshot {
+            Some(snap) => {
+                snap::save(&*self.fs, &self.snap_dir, snap)?;
+                snap::purge(&*self.fs, &self.snap_dir)?;
+                Some(snap.get_metadata())
+            }
+            None => None,
+        };
+        self.wal.append(reset, entries, hard_state, sync)
+    }
+
     /// Runs one storage operation, unless the disk has failed; records the disk's health after it. A
     /// full disk marks the health [`DiskHealth::Full`] only for a batch that will be retried (`retried`):
     /// its success is what marks the disk healthy again.
@@ -200,18 +223,33 @@ impl Io {
 
     /// Runs `op` until it succeeds, fails for good, or the node stops; a full disk is retried with a
     /// growing pause (each failed attempt was rolled back, so retrying writes the batch once).
-    fn until_written(&mut self, mut op: impl FnMut(&mut Io) -> Result<()>) -> Result<()> {
-        let mut pause = Duration::from_millis(10);
+    /// `failed_once`: an attempt already met a full disk, so the first one here comes after a pause.
+    fn until_written(
+        &mut self,
+        failed_once: bool,
+        mut op: impl FnMut(&mut Io) -> Result<()>,
+    ) -> Result<()> {
+        let mut pause = FULL_DISK_RETRY_MIN;
+        if failed_once {
+            pause = self.pause(pause);
+        }
         loop {
             match self.guard(true, &mut op) {
                 Err(Error::NoSpace { .. }) if !self.stopping.load(Ordering::Acquire) => {
-                    // Waiting for an operator to free space: nothing else can be done meanwhile.
-                    std::thread::park_timeout(pause);
-                    pause = (pause * 2).min(FULL_DISK_RETRY_MAX);
+                    pause = self.pause(pause);
                 }
                 res => return res,
             }
         }
+    }
+
+    /// Waits `pause` for an operator to free space (nothing else can be done meanwhile), unless the
+    /// node is stopping; returns the next, longer pause.
+    fn pause(&self, pause: Duration) -> Duration {
+        if !self.stopping.load(Ordering::Acquire) {
+            std::thread::park_timeout(pause);
+        }
+        (pause * 2).min(FULL_DISK_RETRY_MAX)
     }
 }
 
@@ -241,17 +279,36 @@ impl Disk {
         if snapshot.is_none() && entries.is_empty() && hard_state.is_none() {
             return Ok(());
         }
-        io.until_written(|io| {
-            let reset = match snapshot {
-                Some(snap) => {
-                    snap::save(&*io.fs, &io.snap_dir, snap)?;
-                    snap::purge(&*io.fs, &io.snap_dir)?;
-                    Some(snap.get_metadata())
-                }
-                None => None,
-            };
-            io.wal.append(reset, entries, hard_state, sync)
-        })
+        io.until_written(false, |io| Io::write_batch(io, snapshot, entries, hard_state, sync))
+    }
+
+    /// As [`Disk::write`], for a batch [`Disk::try_write`] found the disk full for: the first
+    /// attempt comes after the first pause.
+    pub(crate) fn write_again(
+        &mut self,
+        snapshot: Option<&Snapshot>,
+        entries: &[Entry],
+        hard_state: Option<&HardState>,
+        sync: bool,
+    ) -> Result<()> {
+        let Disk::File(io) = self else { return Ok(()) };
+        io.until_written(true, |io| Io::write_batch(io, snapshot, entries, hard_state, sync))
+    }
+
+    /// As [`Disk::write`], but tried once: a full disk returns [`Error::NoSpace`] (the disk is then
+    /// reported full, and the batch, rolled back, is to be written again with `write`).
+    pub(crate) fn try_write(
+        &mut self,
+        snapshot: Option<&Snapshot>,
+        entries: &[Entry],
+        hard_state: Option<&HardState>,
+        sync: bool,
+    ) -> Result<()> {
+        let Disk::File(io) = self else { return Ok(()) };
+        if snapshot.is_none() && entries.is_empty() && hard_state.is_none() {
+            return Ok(());
+        }
+        io.guard(true, |io| Io::write_batch(io, snapshot, entries, hard_state, sync))
     }
 
     /// Streams a locally taken snapshot to its file (see [`snap::save_streamed`]) and deletes the WAL

@@ -1,11 +1,9 @@
 //! A single node on disk: restart, torn tails, corruption, snapshots and compaction.
 
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 
-use hecd_raft::fs::{AppendFile, Fs, Open, OsFs};
 use hecd_raft::{start, Config, Error, NoopTransport};
 
 use crate::support::{config, durable, expected, propose_seq, Recorder};
@@ -254,98 +252,23 @@ async fn leftover_snapshot_files_are_purged_down_to_the_newest_two() {
     node.shutdown().await.unwrap();
 }
 
-/// The OS file system, except that while the gate is shut an fdatasync waits for it to open:
-/// a disk that is slow exactly when the test wants.
-#[derive(Debug, Clone, Default)]
-struct GatedFs(Arc<(Mutex<Gate>, Condvar)>);
-
-#[derive(Debug, Default)]
-struct Gate {
-    shut: bool,
-    /// fdatasyncs that have started waiting at the shut gate.
-    waiting: u64,
-}
-
-impl GatedFs {
-    fn shut(&self) {
-        self.0 .0.lock().unwrap().shut = true;
-    }
-
-    /// Blocks until an fdatasync waits at the gate.
-    fn wait_for_a_waiting_sync(&self) {
-        let (gate, cv) = &*self.0;
-        let _held = cv.wait_while(gate.lock().unwrap(), |g| g.waiting == 0).unwrap();
-    }
-
-    fn open(&self) {
-        let (gate, cv) = &*self.0;
-        gate.lock().unwrap().shut = false;
-        cv.notify_all();
-    }
-}
-
-#[derive(Debug)]
-struct GatedFile(Box<dyn AppendFile>, GatedFs);
-
-impl AppendFile for GatedFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write(buf)
-    }
-    fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<usize> {
-        self.0.write_at(offset, buf)
-    }
-    fn sync_data(&mut self) -> io::Result<()> {
-        let (gate, cv) = &*self.1 .0;
-        let mut g = gate.lock().unwrap();
-        if g.shut {
-            g.waiting += 1;
-            cv.notify_all();
-            g = cv.wait_while(g, |g| g.shut).unwrap();
-        }
-        drop(g);
-        self.0.sync_data()
-    }
-    fn sync_all(&mut self) -> io::Result<()> {
-        self.0.sync_all()
-    }
-    fn set_len(&mut self, len: u64) -> io::Result<()> {
-        self.0.set_len(len)
-    }
-}
-
-impl Fs for GatedFs {
-    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
-        OsFs.create_dir_all(dir)
-    }
-    fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
-        OsFs.list(dir)
-    }
-    fn exists(&self, path: &Path) -> bool {
-        OsFs.exists(path)
-    }
-    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        OsFs.read(path)
-    }
-    fn open_append(&self, path: &Path, how: Open) -> io::Result<Box<dyn AppendFile>> {
-        Ok(Box::new(GatedFile(OsFs.open_append(path, how)?, self.clone())))
-    }
-    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        OsFs.rename(from, to)
-    }
-    fn remove_file(&self, path: &Path) -> io::Result<()> {
-        OsFs.remove_file(path)
-    }
-    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        OsFs.sync_dir(dir)
-    }
-}
-
 /// Proposals that arrive while an fdatasync runs go to disk together, with the next one: 64
 /// proposals made during one slow fdatasync cost at most two more, not 64.
 #[tokio::test(flavor = "current_thread")]
 async fn proposals_made_during_an_fdatasync_share_the_next_one() {
+    group_commit_around_a_slow_fdatasync().await;
+}
+
+/// The same in a multi-threaded runtime, where the first proposal, alone, is written by its
+/// caller's thread: the others queue behind it and still share one fdatasync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proposals_made_during_a_callers_fdatasync_share_the_next_one() {
+    group_commit_around_a_slow_fdatasync().await;
+}
+
+async fn group_commit_around_a_slow_fdatasync() {
     let dir = tempfile::tempdir().unwrap();
-    let fs = GatedFs::default();
+    let fs = crate::gated::GatedFs::default();
     let cfg = config(1).with_data_dir(dir.path()).with_snapshot_count(0);
     let (node, sm) = crate::support::single(cfg.with_fs(Arc::new(fs.clone()))).await;
     node.read_index().await.expect("read barrier after start");

@@ -75,6 +75,9 @@ async fn a_full_disk_during_a_snapshot_skips_it_and_keeps_the_log() {
     for i in 0..3 {
         node.propose(data(i)).await.unwrap();
     }
+    // The snapshot due at index 4 (the third proposal) is taken by the driver's thread before it
+    // handles the next command: a read barrier waits for it.
+    node.read_index().await.unwrap();
     // The fourth entry triggers a snapshot; its temp file cannot be created.
     fs.inject_next("open", Fault::NoSpace);
     node.propose(data(3)).await.expect("the entry itself is durable");
@@ -111,10 +114,16 @@ async fn a_snapshot_skipped_for_a_full_disk_is_tried_again_snapshot_count_entrie
     let fs = FaultFs::new();
     let (node, _) = faulty(dir.path(), &fs, 4).await;
     let mut i = 0;
+    // A snapshot due after a proposal its caller ran is the driver thread's, which takes it
+    // before the next command it is sent: a read barrier after each proposal waits for it.
     let mut propose = || {
         i += 1;
         let node = node.clone();
-        async move { node.propose(data(i)).await.unwrap().index }
+        async move {
+            let index = node.propose(data(i)).await.unwrap().index;
+            node.read_index().await.unwrap();
+            index
+        }
     };
     while propose().await < 3 {}
     // The entry at index 4 makes a snapshot due; its file cannot be created.

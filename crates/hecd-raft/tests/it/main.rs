@@ -7,6 +7,8 @@
 mod cluster;
 mod durability;
 mod faults;
+mod gated;
+mod inline;
 mod logging;
 mod peers;
 mod single;

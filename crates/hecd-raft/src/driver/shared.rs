@@ -1,0 +1,157 @@
+//! The driver shared between its own thread and the callers of `Handle::propose`.
+//!
+//! The thread handles ticks, peer messages and every queued command. A proposal that finds the
+//! driver free and nothing else pending runs on its caller's thread instead: it is appended,
+//! fdatasynced and applied there, and its reply is ready when the call returns, so an
+//! uncontended write crosses no thread at all (it used to wake the driver's thread and then be
+//! woken by it). Under load the lock is busy or proposals are pending, and commands queue for
+//! the thread, which takes them in batches (group commit) as before.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, Notify};
+use tokio::time::{interval, MissedTickBehavior};
+
+use super::{Cmd, Driver, Ran};
+use crate::error::{Error, Result};
+use crate::state_machine::StateMachine;
+use crate::transport::Transport;
+
+/// The driver behind a lock, and a bell its thread listens to when a proposal run by its caller
+/// left work for it (a snapshot, or a storage error that stops the node).
+pub(crate) struct Shared<S: StateMachine, T> {
+    driver: Mutex<Option<Driver<S, T>>>,
+    bell: Notify,
+}
+
+/// What `Handle` sees of the shared driver (its transport type erased).
+pub(crate) trait Inline<O>: Send + Sync {
+    /// Runs `cmd` (a proposal) on the calling thread if the driver is free and has no proposal
+    /// pending; gives it back otherwise.
+    fn try_run(&self, cmd: Cmd<O>) -> Option<Cmd<O>>;
+}
+
+impl<S: StateMachine, T: Transport> Shared<S, T> {
+    pub(crate) fn new(driver: Driver<S, T>) -> Self {
+        Shared { driver: Mutex::new(Some(driver)), bell: Notify::new() }
+    }
+}
+
+impl<S: StateMachine, T: Transport> Inline<S::Output> for Shared<S, T> {
+    fn try_run(&self, cmd: Cmd<S::Output>) -> Option<Cmd<S::Output>> {
+        let Ok(mut guard) = self.driver.try_lock() else { return Some(cmd) };
+        let Some(driver) = guard.as_mut() else { return Some(cmd) };
+        match driver.run_inline(cmd) {
+            Ran::Queued(cmd) => Some(cmd),
+            Ran::Done { replies, wake } => {
+                drop(guard);
+                if wake {
+                    self.bell.notify_one();
+                }
+                replies.send();
+                None
+            }
+        }
+    }
+}
+
+/// The driver's thread: runs until shutdown (a `Shutdown` command, the `shutdown` future, every
+/// handle dropped, or a storage error).
+pub(crate) async fn run<S: StateMachine, T: Transport>(
+    shared: Arc<Shared<S, T>>,
+    mut inbox: mpsc::Receiver<Cmd<S::Output>>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<()> {
+    let tick_interval = match shared.driver.lock() {
+        Ok(mut g) => match g.as_mut() {
+            Some(d) => {
+                d.publish_status();
+                d.tick_interval
+            }
+            None => return Err(Error::Stopped),
+        },
+        Err(_) => return Err(Error::Stopped),
+    };
+    let mut ticker = interval(tick_interval);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    tokio::pin!(shutdown);
+    let mut reply = None;
+    let result = loop {
+        enum Event<C> {
+            Tick,
+            Cmd(C),
+            Bell,
+        }
+        let event = tokio::select! {
+            biased;
+            () = &mut shutdown => break Ok(()),
+            () = shared.bell.notified() => Event::Bell,
+            // Ticks come before the inbox so a flood of proposals or messages cannot starve them.
+            _ = ticker.tick() => Event::Tick,
+            cmd = inbox.recv() => match cmd {
+                Some(cmd) => Event::Cmd(cmd),
+                None => break Ok(()),
+            },
+        };
+        let Ok(mut guard) = shared.driver.lock() else { break Err(Error::Stopped) };
+        let Some(d) = guard.as_mut() else { break Err(Error::Stopped) };
+        if let Some(err) = d.failed.take() {
+            break Err(err);
+        }
+        if let Err(err) = d.resume_stalled() {
+            tracing::error!(error = %err, "raft storage failed; stopping the node");
+            break Err(err);
+        }
+        match event {
+            Event::Bell => {
+                if let Err(err) = d.maybe_snapshot() {
+                    tracing::error!(error = %err, "raft storage failed; stopping the node");
+                    break Err(err);
+                }
+            }
+            Event::Tick => d.on_tick(),
+            Event::Cmd(cmd) => {
+                reply = d.handle_batch(cmd, &mut inbox);
+                if reply.is_some() {
+                    break Ok(());
+                }
+            }
+        }
+        match d.advance_held() {
+            Ok(replies) => {
+                // Let the driver go first: a caller woken by its reply may run its next proposal.
+                drop(guard);
+                replies.send();
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "raft storage failed; stopping the node");
+                break Err(err);
+            }
+        }
+    };
+    inbox.close();
+    let driver = match shared.driver.lock() {
+        Ok(mut g) => g.take(),
+        Err(poisoned) => poisoned.into_inner().take(),
+    };
+    let Some(mut d) = driver else { return result };
+    let result = match d.failed.take() {
+        Some(err) if result.is_ok() => Err(err),
+        _ => result,
+    };
+    d.publish_status();
+    d.flush_replies();
+    let deferred = match d.deferred_hs.take() {
+        Some(hs) if result.is_ok() => d.disk.write(None, &[], Some(&hs), true),
+        _ => Ok(()),
+    };
+    let closed = deferred.and(d.disk.close());
+    tracing::info!(id = d.raw.raft.id, applied = d.applied, "raft node stopped");
+    // Pending proposals and reads are dropped here: their callers see `Error::Stopped`.
+    drop(d);
+    if let Some(reply) = reply {
+        let _ = reply.send(());
+    }
+    result.and(closed)
+}
