@@ -252,12 +252,12 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
     }
 
     /// Handles `first` and the commands queued behind it (at most `MAX_BATCH`), as one batch;
-    /// returns the shutdown reply channel when asked to stop.
+    /// returns the shutdown reply channel when asked to stop, and how many commands it handled.
     pub(crate) fn handle_batch(
         &mut self,
         first: Cmd<S::Output>,
         inbox: &mut mpsc::Receiver<Cmd<S::Output>>,
-    ) -> Option<oneshot::Sender<()>> {
+    ) -> (Option<oneshot::Sender<()>>, usize) {
         let mut proposals = 0;
         let mut next = Some(first);
         let mut n = 0;
@@ -274,7 +274,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         if proposals > 0 {
             self.last_batch = proposals;
         }
-        reply
+        (reply, n)
     }
 
     /// After commands or a tick: handles raft's `Ready`, if there is one, publishes the status, and

@@ -43,6 +43,47 @@ struct Shared<O> {
     stopping: Arc<AtomicBool>,
 }
 
+impl<O> Shared<O> {
+    /// Queues a command for the driver's thread, counted until that thread has handled it (a
+    /// proposal does not run on its caller's thread before commands sent ahead of it).
+    async fn send(&self, cmd: Cmd<O>) -> Result<()> {
+        let count = Queued::enter(self.inline.queued());
+        self.inbox.send(cmd).await.map_err(|_| Error::Stopped)?;
+        count.sent();
+        Ok(())
+    }
+
+    fn try_send(&self, cmd: Cmd<O>) -> std::result::Result<(), mpsc::error::TrySendError<Cmd<O>>> {
+        let count = Queued::enter(self.inline.queued());
+        self.inbox.try_send(cmd)?;
+        count.sent();
+        Ok(())
+    }
+}
+
+/// One command counted as queued; uncounted again if it never reaches the inbox.
+struct Queued<'a>(Option<&'a AtomicUsize>);
+
+impl<'a> Queued<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Queued(Some(count))
+    }
+
+    /// In the inbox: the driver's thread uncounts it once handled.
+    fn sent(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        if let Some(count) = self.0 {
+            count.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
 impl<S: StateMachine> Clone for Handle<S> {
     fn clone(&self) -> Self {
         Handle { shared: Arc::clone(&self.shared) }
@@ -189,7 +230,7 @@ impl<S: StateMachine> Handle<S> {
         make: impl FnOnce(oneshot::Sender<Result<R>>) -> Cmd<S::Output>,
     ) -> Result<R> {
         let (tx, rx) = oneshot::channel();
-        self.shared.inbox.send(make(tx)).await.map_err(|_| Error::Stopped)?;
+        self.shared.send(make(tx)).await?;
         rx.await.map_err(|_| Error::Stopped)?
     }
 
@@ -217,7 +258,7 @@ impl<S: StateMachine> Handle<S> {
             Some(cmd)
         };
         if let Some(cmd) = queued {
-            self.shared.inbox.send(cmd).await.map_err(|_| Error::Stopped)?;
+            self.shared.send(cmd).await?;
         }
         let applied = rx.await.map_err(|_| Error::Stopped)?;
         drop(busy);
@@ -273,7 +314,7 @@ impl<S: StateMachine> Handle<S> {
     /// is dropped; raft retransmits), [`Error::Stopped`] if the node has stopped.
     pub fn step(&self, msg: &[u8]) -> Result<()> {
         let msg = Message::decode(msg).map_err(|e| Error::BadMessage { reason: e.to_string() })?;
-        self.shared.inbox.try_send(Cmd::Step(Box::new(msg))).map_err(|e| match e {
+        self.shared.try_send(Cmd::Step(Box::new(msg))).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => Error::Busy,
             mpsc::error::TrySendError::Closed(_) => Error::Stopped,
         })
@@ -285,7 +326,7 @@ impl<S: StateMachine> Handle<S> {
     ///
     /// [`Error::Stopped`] if the node has stopped.
     pub async fn campaign(&self) -> Result<()> {
-        self.shared.inbox.send(Cmd::Campaign).await.map_err(|_| Error::Stopped)
+        self.shared.send(Cmd::Campaign).await
     }
 
     /// Asks the leader (this node) to hand leadership to member `to`, e.g. before a planned shutdown.
@@ -295,13 +336,13 @@ impl<S: StateMachine> Handle<S> {
     ///
     /// [`Error::Stopped`] if the node has stopped.
     pub async fn transfer_leader(&self, to: u64) -> Result<()> {
-        self.shared.inbox.send(Cmd::TransferLeader(to)).await.map_err(|_| Error::Stopped)
+        self.shared.send(Cmd::TransferLeader(to)).await
     }
 
     /// Tells raft that the transport could not deliver to member `id`, so replication to it falls back
     /// to probing. Best effort: dropped if the inbox is full.
     pub fn report_unreachable(&self, id: u64) {
-        let _ = self.shared.inbox.try_send(Cmd::Unreachable(id));
+        let _ = self.shared.try_send(Cmd::Unreachable(id));
     }
 
     /// The node's current role, leader, term and indices.
@@ -334,7 +375,7 @@ impl<S: StateMachine> Handle<S> {
     pub async fn shutdown(self) -> Result<()> {
         self.shared.stopping.store(true, Ordering::Release);
         let (tx, rx) = oneshot::channel();
-        if self.shared.inbox.send(Cmd::Shutdown { reply: tx }).await.is_ok() {
+        if self.shared.send(Cmd::Shutdown { reply: tx }).await.is_ok() {
             let _ = rx.await;
         }
         let task = self.shared.task.lock().map_or(None, |mut t| t.take());

@@ -8,6 +8,7 @@
 //! the thread, which takes them in batches (group commit) as before.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, Notify};
@@ -23,18 +24,34 @@ use crate::transport::Transport;
 pub(crate) struct Shared<S: StateMachine, T> {
     driver: Mutex<Option<Driver<S, T>>>,
     bell: Notify,
+    /// Commands sent to the inbox and not yet handled: while there are any, proposals queue behind
+    /// them instead of running first on their callers' threads.
+    queued: AtomicUsize,
 }
 
 /// What `Handle` sees of the shared driver (its transport type erased).
 pub(crate) trait Inline<O>: Send + Sync {
-    /// Runs `cmd` (a proposal) on the calling thread if the driver is free and has no proposal
-    /// pending; gives it back otherwise.
+    /// Runs `cmd` (a proposal) on the calling thread if the driver is free, no command is queued
+    /// for its thread and no proposal is pending; gives it back otherwise.
     fn try_run(&self, cmd: Cmd<O>) -> Option<Cmd<O>>;
+
+    /// The count of commands queued for the driver's thread and not yet handled.
+    fn queued(&self) -> &AtomicUsize;
 }
 
 impl<S: StateMachine, T: Transport> Shared<S, T> {
+    /// Holds the driver, as its thread does while it works.
+    #[cfg(test)]
+    pub(crate) fn lock_for_test(&self) -> std::sync::MutexGuard<'_, Option<Driver<S, T>>> {
+        self.driver.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     pub(crate) fn new(driver: Driver<S, T>) -> Self {
-        Shared { driver: Mutex::new(Some(driver)), bell: Notify::new() }
+        Shared {
+            driver: Mutex::new(Some(driver)),
+            bell: Notify::new(),
+            queued: AtomicUsize::new(0),
+        }
     }
 }
 
@@ -42,6 +59,10 @@ impl<S: StateMachine, T: Transport> Inline<S::Output> for Shared<S, T> {
     fn try_run(&self, cmd: Cmd<S::Output>) -> Option<Cmd<S::Output>> {
         let Ok(mut guard) = self.driver.try_lock() else { return Some(cmd) };
         let Some(driver) = guard.as_mut() else { return Some(cmd) };
+        // Read under the lock: the driver's thread uncounts a command as it handles it.
+        if self.queued.load(Ordering::SeqCst) != 0 {
+            return Some(cmd);
+        }
         match driver.run_inline(cmd) {
             Ran::Queued(cmd) => Some(cmd),
             Ran::Done { replies, wake } => {
@@ -53,6 +74,10 @@ impl<S: StateMachine, T: Transport> Inline<S::Output> for Shared<S, T> {
                 None
             }
         }
+    }
+
+    fn queued(&self) -> &AtomicUsize {
+        &self.queued
     }
 }
 
@@ -112,7 +137,9 @@ pub(crate) async fn run<S: StateMachine, T: Transport>(
             }
             Event::Tick => d.on_tick(),
             Event::Cmd(cmd) => {
-                reply = d.handle_batch(cmd, &mut inbox);
+                let handled;
+                (reply, handled) = d.handle_batch(cmd, &mut inbox);
+                shared.queued.fetch_sub(handled, Ordering::SeqCst);
                 if reply.is_some() {
                     break Ok(());
                 }

@@ -8,7 +8,7 @@ use raft::eraftpb::{Entry, Message, MessageType};
 use raft::{RawNode, StateRole};
 use tokio::sync::{oneshot, watch};
 
-use super::{Cmd, Driver, READ_RETRY_TICKS, SWEEP_TICKS};
+use super::{Cmd, Driver, Ran, READ_RETRY_TICKS, SWEEP_TICKS};
 use crate::log_store::LogStore;
 use crate::state_machine::StateMachine;
 use crate::status::Status;
@@ -407,4 +407,79 @@ fn a_snapshot_every_snapshot_count_entries() {
     assert_eq!(d.raw.store().snapshot_index(), 5);
     d.receive_up_to(10);
     assert_eq!(d.raw.store().snapshot_index(), 10);
+}
+
+fn propose(data: &[u8]) -> (Cmd<()>, oneshot::Receiver<crate::Result<crate::Applied<()>>>) {
+    let (reply, rx) = oneshot::channel();
+    (Cmd::Propose { data: data.to_vec(), reply }, rx)
+}
+
+/// A leader of three whose followers answer nothing: its proposals stay pending.
+fn lone_leader() -> Driver<Nothing, Sent> {
+    let (mut d, sent) = member_1();
+    lead(&mut d, &sent);
+    d.settle();
+    d
+}
+
+/// A proposal offered to a driver with nothing pending runs there and then (here: appended and
+/// sent to the followers); one offered while a proposal is pending, after a batch of more than
+/// one, or after a storage error is given back for the driver's thread.
+#[test]
+fn a_caller_runs_a_proposal_only_when_nothing_is_pending_and_the_load_is_not_concurrent() {
+    let mut d = lone_leader();
+    let last = d.raw.raft.raft_log.last_index();
+    let (cmd, _first) = propose(b"a");
+    assert!(matches!(d.run_inline(cmd), Ran::Done { wake: false, .. }));
+    assert_eq!(d.raw.raft.raft_log.last_index(), last + 1, "appended by the caller");
+    assert_eq!(d.last_batch, 1);
+    let (cmd, _) = propose(b"b");
+    assert!(matches!(d.run_inline(cmd), Ran::Queued(_)), "the first is still pending");
+
+    let mut d = lone_leader();
+    d.last_batch = 2;
+    assert!(matches!(d.run_inline(propose(b"c").0), Ran::Queued(_)), "concurrent load");
+    d.last_batch = 1;
+    d.failed = Some(crate::Error::Stopped);
+    assert!(matches!(d.run_inline(propose(b"d").0), Ran::Queued(_)), "the node is stopping");
+    d.failed = None;
+    assert!(matches!(d.run_inline(propose(b"e").0), Ran::Done { .. }));
+}
+
+/// The driver's thread learns how loaded it is from the batches it takes: the count of proposals
+/// in the latest batch that held any.
+#[test]
+fn a_batch_records_how_many_proposals_it_held() {
+    let mut d = lone_leader();
+    let (tx, mut inbox) = tokio::sync::mpsc::channel(8);
+    for data in [b"a", b"b", b"c"] {
+        assert!(tx.try_send(propose(data).0).is_ok());
+    }
+    let (reply, handled) = d.handle_batch(propose(b"x").0, &mut inbox);
+    assert!(reply.is_none());
+    assert_eq!((handled, d.last_batch), (4, 4));
+    assert!(tx.try_send(Cmd::Campaign).is_ok());
+    let (_, handled) = d.handle_batch(Cmd::Unreachable(2), &mut inbox);
+    assert_eq!((handled, d.last_batch), (2, 4), "a batch without proposals changes nothing");
+    let (_, handled) = d.handle_batch(propose(b"y").0, &mut inbox);
+    assert_eq!((handled, d.last_batch), (1, 1));
+}
+
+/// A proposal never runs on its caller's thread ahead of a command queued before it for the
+/// driver's thread, nor while that thread holds the driver.
+#[test]
+fn a_proposal_waits_behind_commands_queued_for_the_drivers_thread() {
+    use std::sync::atomic::Ordering;
+
+    use super::shared::{Inline, Shared};
+    let shared = Shared::new(lone_leader());
+    shared.queued().fetch_add(1, Ordering::SeqCst);
+    let (cmd, mut rx) = propose(b"a");
+    let back = shared.try_run(cmd).expect("given back while a command is queued");
+    shared.queued().fetch_sub(1, Ordering::SeqCst);
+    let held = shared.lock_for_test();
+    let back = shared.try_run(back).expect("given back while the driver is held");
+    drop(held);
+    assert!(shared.try_run(back).is_none(), "run once nothing is queued");
+    assert!(rx.try_recv().is_err(), "pending: the followers have not answered");
 }
