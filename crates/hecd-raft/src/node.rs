@@ -39,7 +39,7 @@ struct Shared<O> {
     wal_syncs: Arc<AtomicU64>,
     disk: watch::Receiver<DiskHealth>,
     data_dir: PathBuf,
-    /// Tells the I/O thread to stop retrying a full disk.
+    /// Tells the driver to stop retrying a full disk.
     stopping: Arc<AtomicBool>,
 }
 

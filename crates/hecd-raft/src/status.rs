@@ -53,7 +53,7 @@ impl Status {
     }
 }
 
-/// The state of a node's data directory disk, as its I/O thread last saw it.
+/// The state of a node's data directory disk, as the driver last saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum DiskHealth {

@@ -163,10 +163,6 @@ pub(crate) async fn run<S: StateMachine, T: Transport>(
         Err(poisoned) => poisoned.into_inner().take(),
     };
     let Some(mut d) = driver else { return result };
-    let result = match d.failed.take() {
-        Some(err) if result.is_ok() => Err(err),
-        _ => result,
-    };
     d.publish_status();
     d.flush_replies();
     let deferred = match d.deferred_hs.take() {

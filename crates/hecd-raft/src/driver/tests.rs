@@ -483,3 +483,18 @@ fn a_proposal_waits_behind_commands_queued_for_the_drivers_thread() {
     assert!(shared.try_run(back).is_none(), "run once nothing is queued");
     assert!(rx.try_recv().is_err(), "pending: the followers have not answered");
 }
+
+/// A batch ends at a shutdown: it returns the shutdown's reply channel, and the commands behind
+/// it stay in the inbox.
+#[test]
+fn a_batch_ends_at_a_shutdown() {
+    let mut d = lone_leader();
+    let (tx, mut inbox) = tokio::sync::mpsc::channel(8);
+    let (stop, _stopped) = oneshot::channel();
+    assert!(tx.try_send(Cmd::Shutdown { reply: stop }).is_ok());
+    assert!(tx.try_send(Cmd::Campaign).is_ok());
+    let (reply, handled) = d.handle_batch(Cmd::Unreachable(2), &mut inbox);
+    assert!(reply.is_some(), "the shutdown's reply channel");
+    assert_eq!(handled, 2);
+    assert!(matches!(inbox.try_recv(), Ok(Cmd::Campaign)), "left for nobody");
+}

@@ -427,3 +427,21 @@ async fn a_granted_vote_is_on_disk_before_it_is_sent() {
     assert!(out.first(MsgRequestVoteResponse).await.reject, "a second vote in term 2");
     node.shutdown().await.unwrap();
 }
+
+/// A proposal applied just before the node stops for a failed disk (here: the snapshot its entry
+/// made due could not be created) still gets its result, not `Stopped`.
+#[tokio::test]
+async fn a_proposal_applied_before_a_fatal_snapshot_error_gets_its_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = FaultFs::new();
+    // Default segments (no rotation here): the next file opened is the snapshot's.
+    let cfg = config(1).with_data_dir(dir.path()).with_snapshot_count(3);
+    let (node, _) = single(cfg.with_fs(Arc::new(fs.clone()))).await;
+    node.read_index().await.expect("read barrier after start");
+    assert_eq!(node.propose(data(0)).await.unwrap().index, 2);
+    fs.inject_next("open", Fault::Eio);
+    let applied = node.propose(data(1)).await.expect("applied before the snapshot failed");
+    assert_eq!((applied.index, applied.output.1), (3, data(1)));
+    wait_health(&node, DiskHealth::Failed).await;
+    assert!(node.shutdown().await.is_err(), "the node stopped for the failed disk");
+}

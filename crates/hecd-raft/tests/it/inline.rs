@@ -121,6 +121,7 @@ async fn concurrent_load_goes_to_the_drivers_thread_until_a_batch_of_one() {
     let (node, sm) = node(cfg.with_fs(Arc::new(fs.clone()))).await;
     // The first proposal, alone, stalls in its fdatasync on a worker thread.
     fs.shut();
+    let _open = Opener(fs.clone());
     let first = tokio::spawn({
         let node = node.clone();
         async move { node.propose(b"a".to_vec()).await.map(|_| std::thread::current().id()) }
@@ -232,5 +233,59 @@ struct Refill(FaultFs);
 impl Drop for Refill {
     fn drop(&mut self) {
         self.0.set_full(false);
+    }
+}
+
+/// A command that could not be queued (the inbox was full) is not counted as queued: once the
+/// driver's thread has handled what was, a lone proposal runs on its caller's thread again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_refused_by_a_full_inbox_does_not_hold_proposals_back() {
+    use prost::Message as _;
+    let dir = tempfile::tempdir().unwrap();
+    let fs = GatedFs::default();
+    let mut cfg = quiet().with_data_dir(dir.path()).with_snapshot_count(0);
+    cfg.inbox_capacity = 1;
+    let (node, sm) = node(cfg.with_fs(Arc::new(fs.clone()))).await;
+    // A proposal holds the driver in its fdatasync: nothing leaves the inbox meanwhile.
+    fs.shut();
+    // The gate opens even if the test fails, so the runtime's threads can end.
+    let _open = Opener(fs.clone());
+    let first = tokio::spawn({
+        let node = node.clone();
+        async move { node.propose(b"a".to_vec()).await }
+    });
+    let stalled = fs.clone();
+    tokio::task::spawn_blocking(move || stalled.wait_for_a_waiting_sync()).await.unwrap();
+    // A message from no member: raft ignores it.
+    let mut m = raft::eraftpb::Message::default();
+    m.set_msg_type(raft::eraftpb::MessageType::MsgHeartbeatResponse);
+    (m.from, m.to) = (9, 1);
+    let bytes = m.encode_to_vec();
+    // The driver's thread takes at most one message out before it waits for the driver: the
+    // inbox (one place) is full after two at most.
+    let mut queued = 0;
+    loop {
+        match node.step(&bytes) {
+            Ok(()) => queued += 1,
+            Err(hecd_raft::Error::Busy) => break,
+            Err(other) => panic!("{other}"),
+        }
+        assert!(queued <= 2, "the inbox never fills");
+    }
+    fs.open();
+    first.await.unwrap().expect("a");
+    node.read_index().await.expect("everything queued is handled");
+    let me = std::thread::current().id();
+    node.propose(b"b".to_vec()).await.expect("b");
+    assert_eq!(sm.applied()[1].1, me, "on the caller's thread again");
+    node.shutdown().await.unwrap();
+}
+
+/// Opens the gated disk when dropped.
+struct Opener(GatedFs);
+
+impl Drop for Opener {
+    fn drop(&mut self) {
+        self.0.open();
     }
 }
