@@ -16,7 +16,7 @@ use crate::log_store::LogStore;
 use crate::membership::MemberChange;
 use crate::state_machine::{Applied, StateMachine};
 use crate::status::{Role, Status};
-use crate::storage::Disk;
+use crate::storage::{Attempts, Disk};
 use crate::transport::Transport;
 
 /// Most commands taken from the inbox before the next `Ready` is handled.
@@ -52,6 +52,13 @@ pub(crate) struct Write {
     entries: Vec<Entry>,
     hard_state: Option<raft::eraftpb::HardState>,
     sync: bool,
+}
+
+impl Write {
+    fn write_to(&self, disk: &mut Disk, attempts: Attempts) -> Result<()> {
+        let hard_state = self.hard_state.as_ref();
+        disk.write(attempts, self.snapshot.as_ref(), &self.entries, hard_state, self.sync)
+    }
 }
 
 /// What became of a proposal offered to [`Driver::run_inline`].
@@ -474,28 +481,15 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             hard_state: hard_state.or(self.deferred_hs.take()),
             sync,
         };
-        if self.inline {
-            // On a caller's thread the batch is tried once: a full disk is waited for by the
-            // driver's thread, where the caller's timeout still runs (see `resume_stalled`).
-            match self.disk.try_write(
-                write.snapshot.as_ref(),
-                &write.entries,
-                write.hard_state.as_ref(),
-                write.sync,
-            ) {
-                Err(Error::NoSpace { .. }) => {
-                    self.stalled = Some(write);
-                    return Ok(());
-                }
-                res => res?,
+        // On a caller's thread the batch is tried once: a full disk is waited for by the driver's
+        // thread, where the caller's timeout still runs (see `resume_stalled`).
+        let attempts = if self.inline { Attempts::Once } else { Attempts::UntilWritten };
+        match write.write_to(&mut self.disk, attempts) {
+            Err(Error::NoSpace { .. }) if self.inline => {
+                self.stalled = Some(write);
+                return Ok(());
             }
-        } else {
-            self.disk.write(
-                write.snapshot.as_ref(),
-                &write.entries,
-                write.hard_state.as_ref(),
-                write.sync,
-            )?;
+            res => res?,
         }
         self.finish_ready(write.rd)
     }
@@ -504,7 +498,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
     /// space (or the node stops), then finishes its `Ready`. Nothing else may touch raft before.
     pub(crate) fn resume_stalled(&mut self) -> Result<()> {
         let Some(w) = self.stalled.take() else { return Ok(()) };
-        self.disk.write_again(w.snapshot.as_ref(), &w.entries, w.hard_state.as_ref(), w.sync)?;
+        w.write_to(&mut self.disk, Attempts::AgainAfterFull)?;
         self.finish_ready(w.rd)
     }
 

@@ -17,6 +17,7 @@ use tokio::time::{interval, MissedTickBehavior};
 use super::{Cmd, Driver, Ran};
 use crate::error::{Error, Result};
 use crate::state_machine::StateMachine;
+use crate::storage::Attempts;
 use crate::transport::Transport;
 
 /// The driver behind a lock, and a bell its thread listens to when a proposal run by its caller
@@ -166,7 +167,9 @@ pub(crate) async fn run<S: StateMachine, T: Transport>(
     d.publish_status();
     d.flush_replies();
     let deferred = match d.deferred_hs.take() {
-        Some(hs) if result.is_ok() => d.disk.write(None, &[], Some(&hs), true),
+        Some(hs) if result.is_ok() => {
+            d.disk.write(Attempts::UntilWritten, None, &[], Some(&hs), true)
+        }
         _ => Ok(()),
     };
     let closed = deferred.and(d.disk.close());

@@ -145,6 +145,18 @@ pub(crate) fn open(cfg: &Config, dir: &Path) -> Result<(Wal, Recovered, PathBuf)
     Ok((wal, recovered, snap_dir))
 }
 
+/// How [`Disk::write`] meets a full disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Attempts {
+    /// One attempt (a proposal's caller: the wait for space is the driver thread's).
+    Once,
+    /// Retried, with a growing pause, until written or the node stops.
+    UntilWritten,
+    /// As `UntilWritten`, for a batch an attempt already found the disk full for: the first
+    /// attempt comes after the first pause.
+    AgainAfterFull,
+}
+
 /// The driver's access to durable storage: nothing (in-memory mode) or the data directory, written
 /// by whichever thread holds the driver (its own, or the caller of an uncontended proposal: see
 /// `driver::shared`), so a batch costs no hand-over to another thread.
@@ -266,10 +278,12 @@ impl Disk {
         Disk::File(Box::new(Io { wal, fs, snap_dir, health, stopping, failed: false }))
     }
 
-    /// Writes a Ready's snapshot, entries and hard state, made durable by one fdatasync when `sync`.
-    /// Blocks the calling thread (the driver's) until then.
+    /// Writes a Ready's snapshot, entries and hard state, made durable by one fdatasync when `sync`,
+    /// with as many attempts as `attempts` allows on a full disk. Blocks the calling thread until
+    /// then.
     pub(crate) fn write(
         &mut self,
+        attempts: Attempts,
         snapshot: Option<&Snapshot>,
         entries: &[Entry],
         hard_state: Option<&HardState>,
@@ -279,36 +293,14 @@ impl Disk {
         if snapshot.is_none() && entries.is_empty() && hard_state.is_none() {
             return Ok(());
         }
-        io.until_written(false, |io| Io::write_batch(io, snapshot, entries, hard_state, sync))
-    }
-
-    /// As [`Disk::write`], for a batch [`Disk::try_write`] found the disk full for: the first
-    /// attempt comes after the first pause.
-    pub(crate) fn write_again(
-        &mut self,
-        snapshot: Option<&Snapshot>,
-        entries: &[Entry],
-        hard_state: Option<&HardState>,
-        sync: bool,
-    ) -> Result<()> {
-        let Disk::File(io) = self else { return Ok(()) };
-        io.until_written(true, |io| Io::write_batch(io, snapshot, entries, hard_state, sync))
-    }
-
-    /// As [`Disk::write`], but tried once: a full disk returns [`Error::NoSpace`] (the disk is then
-    /// reported full, and the batch, rolled back, is to be written again with `write`).
-    pub(crate) fn try_write(
-        &mut self,
-        snapshot: Option<&Snapshot>,
-        entries: &[Entry],
-        hard_state: Option<&HardState>,
-        sync: bool,
-    ) -> Result<()> {
-        let Disk::File(io) = self else { return Ok(()) };
-        if snapshot.is_none() && entries.is_empty() && hard_state.is_none() {
-            return Ok(());
+        let op = |io: &mut Io| Io::write_batch(io, snapshot, entries, hard_state, sync);
+        match attempts {
+            // A full disk returns `Error::NoSpace` (the disk is then reported full; the batch, rolled
+            // back, is to be written again with `Attempts::AgainAfterFull`).
+            Attempts::Once => io.guard(true, op),
+            Attempts::UntilWritten => io.until_written(false, op),
+            Attempts::AgainAfterFull => io.until_written(true, op),
         }
-        io.guard(true, |io| Io::write_batch(io, snapshot, entries, hard_state, sync))
     }
 
     /// Streams a locally taken snapshot to its file (see [`snap::save_streamed`]) and deletes the WAL
