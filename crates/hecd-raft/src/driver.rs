@@ -46,7 +46,7 @@ enum Pending<O> {
 }
 
 /// A `Ready`'s batch waiting for a full disk, with what finishing the `Ready` needs.
-pub(crate) struct Write {
+struct Write {
     rd: raft::Ready,
     snapshot: Option<Snapshot>,
     entries: Vec<Entry>,
@@ -62,7 +62,7 @@ impl Write {
 }
 
 /// What became of a proposal offered to [`Driver::run_inline`].
-pub(crate) enum Ran<O> {
+enum Ran<O> {
     /// Given back, for the driver's thread.
     Queued(Cmd<O>),
     /// Handled: the replies it released, and whether the driver's thread has work left (a
@@ -72,10 +72,10 @@ pub(crate) enum Ran<O> {
 }
 
 /// Replies released by the driver, to send once it is let go.
-pub(crate) struct Replies<O>(Vec<Done<O>>);
+struct Replies<O>(Vec<Done<O>>);
 
 impl<O> Replies<O> {
-    pub(crate) fn send(self) {
+    fn send(self) {
         for done in self.0 {
             match done {
                 Done::Data(tx, res) => {
@@ -131,7 +131,7 @@ pub(crate) struct Driver<S: StateMachine, T> {
     /// Log index at which this node, as leader, appended each pending proposal (by sequence number).
     expected: std::collections::BTreeMap<u64, u64>,
     /// A commit-only hard state not yet handed to the WAL (written with the next batch or at shutdown).
-    pub(crate) deferred_hs: Option<raft::eraftpb::HardState>,
+    deferred_hs: Option<raft::eraftpb::HardState>,
     /// Replies to send once the status is published, so callers see a status at least as new.
     done: Vec<Done<S::Output>>,
     /// A membership change was applied: the next snapshot is taken at once, so a member added
@@ -142,15 +142,15 @@ pub(crate) struct Driver<S: StateMachine, T> {
     /// attempt serializes the whole state machine).
     snapshot_retry_at: u64,
     /// A storage error met by a proposal run on its caller's thread: the driver's thread stops the node.
-    pub(crate) failed: Option<Error>,
+    failed: Option<Error>,
     /// How many proposals the latest batch of commands held: more than one means the load is
     /// concurrent, and proposals queue for the driver's thread to commit them together.
-    pub(crate) last_batch: usize,
+    last_batch: usize,
     /// A `Ready` is being handled on a caller's thread: snapshots wait for the driver's thread.
     inline: bool,
     /// A batch a caller's thread found the disk too full for: the driver's thread writes it (and
     /// finishes its `Ready`) before anything else.
-    pub(crate) stalled: Option<Write>,
+    stalled: Option<Write>,
 }
 
 /// A value that differs between runs of the process, so replayed proposals of an earlier run are never
@@ -233,7 +233,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
     /// Runs a proposal on the caller's thread when the driver has nothing pending and the load is
     /// not concurrent (the latest batch held one proposal); gives the command back otherwise, for
     /// the driver's thread.
-    pub(crate) fn run_inline(&mut self, cmd: Cmd<S::Output>) -> Ran<S::Output> {
+    fn run_inline(&mut self, cmd: Cmd<S::Output>) -> Ran<S::Output> {
         if self.failed.is_some()
             || self.stalled.is_some()
             || !self.proposals.is_empty()
@@ -260,7 +260,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
 
     /// Handles `first` and the commands queued behind it (at most `MAX_BATCH`), as one batch;
     /// returns the shutdown reply channel when asked to stop, and how many commands it handled.
-    pub(crate) fn handle_batch(
+    fn handle_batch(
         &mut self,
         first: Cmd<S::Output>,
         inbox: &mut mpsc::Receiver<Cmd<S::Output>>,
@@ -287,7 +287,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
     /// After commands or a tick: handles raft's `Ready`, if there is one, publishes the status, and
     /// returns the replies it released, for whoever holds the driver to send once it has let it go
     /// (a caller woken by its reply then finds it free).
-    pub(crate) fn advance_held(&mut self) -> Result<Replies<S::Output>> {
+    fn advance_held(&mut self) -> Result<Replies<S::Output>> {
         if self.raw.has_ready() {
             let span = tracing::debug_span!(
                 "raft_ready",
@@ -302,7 +302,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
     }
 
     /// Handles one command; returns the shutdown reply channel when asked to stop.
-    pub(crate) fn handle(&mut self, cmd: Cmd<S::Output>) -> Option<oneshot::Sender<()>> {
+    fn handle(&mut self, cmd: Cmd<S::Output>) -> Option<oneshot::Sender<()>> {
         match cmd {
             Cmd::Propose { data, reply } => {
                 let (seq, ctx) = self.ctx();
@@ -406,7 +406,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         }
     }
 
-    pub(crate) fn on_tick(&mut self) {
+    fn on_tick(&mut self) {
         self.ticks += 1;
         self.raw.tick();
         if !self.reads.is_empty() {
@@ -496,7 +496,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
 
     /// Writes the batch a caller's thread could not write for a full disk, retrying until there is
     /// space (or the node stops), then finishes its `Ready`. Nothing else may touch raft before.
-    pub(crate) fn resume_stalled(&mut self) -> Result<()> {
+    fn resume_stalled(&mut self) -> Result<()> {
         let Some(w) = self.stalled.take() else { return Ok(()) };
         w.write_to(&mut self.disk, Attempts::AgainAfterFull)?;
         self.finish_ready(w.rd)
@@ -504,8 +504,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
 
     /// The rest of a `Ready` once its batch is durable: persisted messages, `advance`, the entries it
     /// commits, the log's trim, blocked reads, and a snapshot when one is due.
-    fn finish_ready(&mut self, rd: raft::Ready) -> Result<()> {
-        let mut rd = rd;
+    fn finish_ready(&mut self, mut rd: raft::Ready) -> Result<()> {
         if !rd.persisted_messages().is_empty() {
             self.send_messages(rd.take_persisted_messages());
         }
@@ -660,7 +659,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
     }
 
     /// Snapshots the state machine and compacts the log when [`Driver::snapshot_wanted`].
-    pub(crate) fn maybe_snapshot(&mut self) -> Result<()> {
+    fn maybe_snapshot(&mut self) -> Result<()> {
         if !self.snapshot_wanted() {
             return Ok(());
         }
@@ -697,16 +696,12 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         Ok(())
     }
 
-    pub(crate) fn flush_replies(&mut self) {
-        self.take_replies().send();
-    }
-
     /// The replies released so far, to send once the driver is let go.
-    pub(crate) fn take_replies(&mut self) -> Replies<S::Output> {
+    fn take_replies(&mut self) -> Replies<S::Output> {
         Replies(std::mem::take(&mut self.done))
     }
 
-    pub(crate) fn publish_status(&self) {
+    fn publish_status(&self) {
         let raft = &self.raw.raft;
         let role = match raft.state {
             StateRole::Follower => Role::Follower,

@@ -47,36 +47,38 @@ impl<O> Shared<O> {
     /// Queues a command for the driver's thread, counted until that thread has handled it (a
     /// proposal does not run on its caller's thread before commands sent ahead of it).
     async fn send(&self, cmd: Cmd<O>) -> Result<()> {
-        let count = Queued::enter(self.inline.queued());
+        // In the inbox, the command is taken out of the count by the driver's thread once handled.
+        let (count, _) = Count::enter(self.inline.queued());
         self.inbox.send(cmd).await.map_err(|_| Error::Stopped)?;
-        count.sent();
+        count.hand_over();
         Ok(())
     }
 
     fn try_send(&self, cmd: Cmd<O>) -> std::result::Result<(), mpsc::error::TrySendError<Cmd<O>>> {
-        let count = Queued::enter(self.inline.queued());
+        let (count, _) = Count::enter(self.inline.queued());
         self.inbox.try_send(cmd)?;
-        count.sent();
+        count.hand_over();
         Ok(())
     }
 }
 
-/// One command counted as queued; uncounted again if it never reaches the inbox.
-struct Queued<'a>(Option<&'a AtomicUsize>);
+/// One held in a count for as long as it lives (its holder may drop it early), unless handed over.
+struct Count<'a>(Option<&'a AtomicUsize>);
 
-impl<'a> Queued<'a> {
-    fn enter(count: &'a AtomicUsize) -> Self {
-        count.fetch_add(1, Ordering::SeqCst);
-        Queued(Some(count))
+impl<'a> Count<'a> {
+    /// Adds one to `count`; returns how many were held before.
+    fn enter(count: &'a AtomicUsize) -> (Self, usize) {
+        let before = count.fetch_add(1, Ordering::SeqCst);
+        (Count(Some(count)), before)
     }
 
-    /// In the inbox: the driver's thread uncounts it once handled.
-    fn sent(mut self) {
+    /// Leaves the one in the count, for someone else to take out.
+    fn hand_over(mut self) {
         self.0 = None;
     }
 }
 
-impl Drop for Queued<'_> {
+impl Drop for Count<'_> {
     fn drop(&mut self) {
         if let Some(count) = self.0 {
             count.fetch_sub(1, Ordering::SeqCst);
@@ -245,14 +247,14 @@ impl<S: StateMachine> Handle<S> {
     /// [`Error::ProposalDropped`] when no leader is known, [`Error::Stopped`] when the node stops first.
     pub async fn propose(&self, data: Vec<u8>) -> Result<Applied<S::Output>> {
         self.check_disk()?;
-        let busy = InFlight::enter(&self.shared.proposing);
+        let (_in_flight, others) = Count::enter(&self.shared.proposing);
         let (reply, rx) = oneshot::channel();
         let cmd = Cmd::Propose { data, reply };
         // Alone, the proposal runs on this thread (no hand-over to the driver's thread and back),
         // if this is a worker of a multi-threaded runtime: on a current-thread runtime its fsync
         // would stall every other task. Among others it queues for the driver's thread, which
         // commits them together.
-        let queued = if busy.alone && in_multi_thread_runtime() {
+        let queued = if others == 0 && in_multi_thread_runtime() {
             self.shared.inline.try_run(cmd)
         } else {
             Some(cmd)
@@ -260,9 +262,7 @@ impl<S: StateMachine> Handle<S> {
         if let Some(cmd) = queued {
             self.shared.send(cmd).await?;
         }
-        let applied = rx.await.map_err(|_| Error::Stopped)?;
-        drop(busy);
-        applied
+        rx.await.map_err(|_| Error::Stopped)?
     }
 
     /// Refuses a proposal at once when the disk cannot take it.
@@ -388,29 +388,9 @@ impl<S: StateMachine> Handle<S> {
 
 /// Whether the calling thread is in a multi-threaded tokio runtime (one of its workers, or a
 /// thread blocked on it), where a blocked thread leaves the other tasks to the other workers.
-pub(crate) fn in_multi_thread_runtime() -> bool {
+fn in_multi_thread_runtime() -> bool {
     tokio::runtime::Handle::try_current()
         .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
-}
-
-/// Counts a proposal in flight for as long as it lives (its caller may drop it early).
-struct InFlight<'a> {
-    count: &'a AtomicUsize,
-    /// No other proposal was in flight when this one started.
-    alone: bool,
-}
-
-impl<'a> InFlight<'a> {
-    fn enter(count: &'a AtomicUsize) -> Self {
-        let before = count.fetch_add(1, Ordering::AcqRel);
-        InFlight { count, alone: before == 0 }
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.count.fetch_sub(1, Ordering::AcqRel);
-    }
 }
 
 #[cfg(test)]

@@ -11,10 +11,10 @@ use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::{interval, MissedTickBehavior};
 
-use super::{Cmd, Driver, Ran};
+use super::{Cmd, Driver, Ran, Replies};
 use crate::error::{Error, Result};
 use crate::state_machine::StateMachine;
 use crate::storage::Attempts;
@@ -82,6 +82,51 @@ impl<S: StateMachine, T: Transport> Inline<S::Output> for Shared<S, T> {
     }
 }
 
+/// What wakes the driver's thread.
+enum Event<C> {
+    Tick,
+    Cmd(C),
+    Bell,
+}
+
+/// What the driver's thread does after one event.
+enum Step<O> {
+    /// Send these replies and wait for the next event.
+    Go(Replies<O>),
+    /// Stop, and answer this shutdown once stopped.
+    Stop(oneshot::Sender<()>),
+}
+
+/// Handles one event with the driver held: first a storage error or a stalled batch a caller left,
+/// then the event, then raft's `Ready`.
+fn step<S: StateMachine, T: Transport>(
+    d: &mut Driver<S, T>,
+    event: Event<Cmd<S::Output>>,
+    inbox: &mut mpsc::Receiver<Cmd<S::Output>>,
+    queued: &AtomicUsize,
+) -> Result<Step<S::Output>> {
+    if let Some(err) = d.failed.take() {
+        return Err(err); // Logged where it happened.
+    }
+    let handle = || {
+        d.resume_stalled()?;
+        match event {
+            Event::Bell => d.maybe_snapshot()?,
+            Event::Tick => d.on_tick(),
+            Event::Cmd(cmd) => {
+                let (stop, handled) = d.handle_batch(cmd, inbox);
+                queued.fetch_sub(handled, Ordering::SeqCst);
+                if let Some(stop) = stop {
+                    return Ok(Step::Stop(stop));
+                }
+            }
+        }
+        d.advance_held().map(Step::Go)
+    };
+    handle()
+        .inspect_err(|err| tracing::error!(error = %err, "raft storage failed; stopping the node"))
+}
+
 /// The driver's thread: runs until shutdown (a `Shutdown` command, the `shutdown` future, every
 /// handle dropped, or a storage error).
 pub(crate) async fn run<S: StateMachine, T: Transport>(
@@ -104,11 +149,6 @@ pub(crate) async fn run<S: StateMachine, T: Transport>(
     tokio::pin!(shutdown);
     let mut reply = None;
     let result = loop {
-        enum Event<C> {
-            Tick,
-            Cmd(C),
-            Bell,
-        }
         let event = tokio::select! {
             biased;
             () = &mut shutdown => break Ok(()),
@@ -122,40 +162,17 @@ pub(crate) async fn run<S: StateMachine, T: Transport>(
         };
         let Ok(mut guard) = shared.driver.lock() else { break Err(Error::Stopped) };
         let Some(d) = guard.as_mut() else { break Err(Error::Stopped) };
-        if let Some(err) = d.failed.take() {
-            break Err(err);
-        }
-        if let Err(err) = d.resume_stalled() {
-            tracing::error!(error = %err, "raft storage failed; stopping the node");
-            break Err(err);
-        }
-        match event {
-            Event::Bell => {
-                if let Err(err) = d.maybe_snapshot() {
-                    tracing::error!(error = %err, "raft storage failed; stopping the node");
-                    break Err(err);
-                }
-            }
-            Event::Tick => d.on_tick(),
-            Event::Cmd(cmd) => {
-                let handled;
-                (reply, handled) = d.handle_batch(cmd, &mut inbox);
-                shared.queued.fetch_sub(handled, Ordering::SeqCst);
-                if reply.is_some() {
-                    break Ok(());
-                }
-            }
-        }
-        match d.advance_held() {
-            Ok(replies) => {
+        match step(d, event, &mut inbox, &shared.queued) {
+            Ok(Step::Go(replies)) => {
                 // Let the driver go first: a caller woken by its reply may run its next proposal.
                 drop(guard);
                 replies.send();
             }
-            Err(err) => {
-                tracing::error!(error = %err, "raft storage failed; stopping the node");
-                break Err(err);
+            Ok(Step::Stop(stop)) => {
+                reply = Some(stop);
+                break Ok(());
             }
+            Err(err) => break Err(err),
         }
     };
     inbox.close();
@@ -165,7 +182,7 @@ pub(crate) async fn run<S: StateMachine, T: Transport>(
     };
     let Some(mut d) = driver else { return result };
     d.publish_status();
-    d.flush_replies();
+    d.take_replies().send();
     let deferred = match d.deferred_hs.take() {
         Some(hs) if result.is_ok() => {
             d.disk.write(Attempts::UntilWritten, None, &[], Some(&hs), true)

@@ -1,4 +1,4 @@
-//! Durable storage: the data directory (meta file, WAL segments, snapshot files) and the I/O thread.
+//! Durable storage: the data directory (meta file, WAL segments, snapshot files), written by the driver.
 //!
 //! See `docs/storage.md` for the on-disk layout. File I/O happens on the driver's dedicated thread
 //! (`hecd-raft`), inside `spawn_blocking`, or, for an uncontended proposal, on its caller's thread
@@ -181,24 +181,6 @@ const FULL_DISK_RETRY_MIN: Duration = Duration::from_millis(10);
 const FULL_DISK_RETRY_MAX: Duration = Duration::from_secs(1);
 
 impl Io {
-    fn write_batch(
-        &mut self,
-        snapshot: Option<&Snapshot>,
-        entries: &[Entry],
-        hard_state: Option<&HardState>,
-        sync: bool,
-    ) -> Result<()> {
-        let reset = match snapshot {
-            Some(snap) => {
-                snap::save(&*self.fs, &self.snap_dir, snap)?;
-                snap::purge(&*self.fs, &self.snap_dir)?;
-                Some(snap.get_metadata())
-            }
-            None => None,
-        };
-        self.wal.append(reset, entries, hard_state, sync)
-    }
-
     /// Runs one storage operation, unless the disk has failed; records the disk's health after it. A
     /// full disk marks the health [`DiskHealth::Full`] only for a batch that will be retried (`retried`):
     /// its success is what marks the disk healthy again.
@@ -293,7 +275,17 @@ impl Disk {
         if snapshot.is_none() && entries.is_empty() && hard_state.is_none() {
             return Ok(());
         }
-        let op = |io: &mut Io| Io::write_batch(io, snapshot, entries, hard_state, sync);
+        let op = |io: &mut Io| {
+            let reset = match snapshot {
+                Some(snap) => {
+                    snap::save(&*io.fs, &io.snap_dir, snap)?;
+                    snap::purge(&*io.fs, &io.snap_dir)?;
+                    Some(snap.get_metadata())
+                }
+                None => None,
+            };
+            io.wal.append(reset, entries, hard_state, sync)
+        };
         match attempts {
             // A full disk returns `Error::NoSpace` (the disk is then reported full; the batch, rolled
             // back, is to be written again with `Attempts::AgainAfterFull`).
