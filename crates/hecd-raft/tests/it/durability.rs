@@ -274,7 +274,7 @@ async fn group_commit_around_a_slow_fdatasync() {
     node.read_index().await.expect("read barrier after start");
     let before = node.wal_syncs();
     // The first proposal's fdatasync stalls at the gate.
-    fs.shut();
+    let _shut = fs.shut();
     let first = tokio::spawn({
         let node = node.clone();
         async move { node.propose(b"w0".to_vec()).await.map(|a| a.index) }

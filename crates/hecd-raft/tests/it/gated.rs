@@ -19,8 +19,12 @@ struct Gate {
 }
 
 impl GatedFs {
-    pub fn shut(&self) {
+    /// Shuts the gate until `open`, or until the returned guard is dropped (so that a failing test
+    /// cannot leave a thread waiting at the gate, and its runtime's shutdown with it).
+    #[must_use = "dropping the guard opens the gate"]
+    pub fn shut(&self) -> Shut {
         self.0 .0.lock().unwrap().shut = true;
+        Shut(self.clone())
     }
 
     /// Blocks until an fdatasync waits at the gate.
@@ -89,5 +93,14 @@ impl Fs for GatedFs {
     }
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         OsFs.sync_dir(dir)
+    }
+}
+
+/// Opens the gate when dropped.
+pub struct Shut(GatedFs);
+
+impl Drop for Shut {
+    fn drop(&mut self) {
+        self.0.open();
     }
 }

@@ -120,8 +120,7 @@ async fn concurrent_load_goes_to_the_drivers_thread_until_a_batch_of_one() {
     let cfg = quiet().with_data_dir(dir.path()).with_snapshot_count(0);
     let (node, sm) = node(cfg.with_fs(Arc::new(fs.clone()))).await;
     // The first proposal, alone, stalls in its fdatasync on a worker thread.
-    fs.shut();
-    let _open = Opener(fs.clone());
+    let _shut = fs.shut();
     let first = tokio::spawn({
         let node = node.clone();
         async move { node.propose(b"a".to_vec()).await.map(|_| std::thread::current().id()) }
@@ -247,9 +246,7 @@ async fn a_command_refused_by_a_full_inbox_does_not_hold_proposals_back() {
     cfg.inbox_capacity = 1;
     let (node, sm) = node(cfg.with_fs(Arc::new(fs.clone()))).await;
     // A proposal holds the driver in its fdatasync: nothing leaves the inbox meanwhile.
-    fs.shut();
-    // The gate opens even if the test fails, so the runtime's threads can end.
-    let _open = Opener(fs.clone());
+    let _shut = fs.shut();
     let first = tokio::spawn({
         let node = node.clone();
         async move { node.propose(b"a".to_vec()).await }
@@ -279,13 +276,4 @@ async fn a_command_refused_by_a_full_inbox_does_not_hold_proposals_back() {
     node.propose(b"b".to_vec()).await.expect("b");
     assert_eq!(sm.applied()[1].1, me, "on the caller's thread again");
     node.shutdown().await.unwrap();
-}
-
-/// Opens the gated disk when dropped.
-struct Opener(GatedFs);
-
-impl Drop for Opener {
-    fn drop(&mut self) {
-        self.0.open();
-    }
 }
