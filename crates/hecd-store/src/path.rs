@@ -4,6 +4,23 @@
 ///
 /// `..` never climbs above the root.
 pub fn clean_path(p: &str) -> String {
+    if is_clean(p) {
+        return p.to_owned(); // the usual case: one allocation, no component list
+    }
+    rebuild(p)
+}
+
+/// Whether `p` is already what [`clean_path`] makes of it.
+fn is_clean(p: &str) -> bool {
+    match p.strip_prefix('/') {
+        Some("") => true,
+        Some(rest) => rest.split('/').all(|c| !matches!(c, "" | "." | "..")),
+        None => false,
+    }
+}
+
+/// [`clean_path`] the long way: the components that remain, rejoined.
+fn rebuild(p: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
     for c in p.split('/') {
         match c {
@@ -28,6 +45,21 @@ pub fn clean_path(p: &str) -> String {
 /// The components of a cleaned path (none for the root).
 pub(crate) fn components(clean: &str) -> impl Iterator<Item = &str> {
     clean.split('/').filter(|c| !c.is_empty())
+}
+
+/// The components of a cleaned path, each with the path that ends with it: `/a/b` gives
+/// `("a", "/a")` then `("b", "/a/b")`. Slices of `clean`, so walking a path allocates nothing.
+pub(crate) fn prefixes(clean: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut start = 0;
+    std::iter::from_fn(move || loop {
+        let rest = clean.get(start..).filter(|r| !r.is_empty())?;
+        let end = rest.find('/').map_or(clean.len(), |i| start + i);
+        let name = &clean[start..end];
+        start = end + 1;
+        if !name.is_empty() {
+            return Some((name, &clean[..end]));
+        }
+    })
 }
 
 /// Joins a cleaned parent path and a child name.

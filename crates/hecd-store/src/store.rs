@@ -8,7 +8,7 @@ use hecd_v2api::ErrorCode;
 
 use crate::event::{ttl_of, Action, Event, NodeView};
 use crate::node::{list, Kind, Node};
-use crate::path::{clean_path, components, join};
+use crate::path::{clean_path, components, prefixes};
 use crate::stats::{Counters, Op, StoreStats};
 use crate::watch::{Hub, WatchOptions, Watcher};
 use crate::{Error, Result};
@@ -139,17 +139,23 @@ impl Store {
 
     /// Finds a node; errors name the first missing component or the file in the way.
     fn lookup(&self, clean: &str) -> Result<&Node> {
+        self.locate(clean).map_err(|(code, at)| self.err(code, at))
+    }
+
+    /// [`lookup`](Self::lookup) without allocating: a failure is its error code and the path it
+    /// names (a slice of `clean`).
+    fn locate<'p>(&self, clean: &'p str) -> std::result::Result<&Node, (ErrorCode, &'p str)> {
         let mut cur = &self.root;
-        let mut at = String::from("/");
-        for name in components(clean) {
+        let mut at = "/";
+        for (name, path) in prefixes(clean) {
             let Some(children) = cur.children() else {
-                return Err(self.err(ErrorCode::NotDir, at));
+                return Err((ErrorCode::NotDir, at));
             };
-            at = join(&at, name);
             match children.get(name) {
                 Some(c) => cur = c,
-                None => return Err(self.err(ErrorCode::KeyNotFound, at)),
+                None => return Err((ErrorCode::KeyNotFound, path)),
             }
+            at = path;
         }
         Ok(cur)
     }
@@ -253,15 +259,10 @@ impl Store {
         refresh: bool,
         now: SystemTime,
     ) -> Result<Arc<Event>> {
-        let prev = match self.lookup(clean) {
+        let prev = match self.locate(clean) {
             Ok(n) => Some(n),
-            Err(e) if e.code == ErrorCode::KeyNotFound => {
-                if refresh {
-                    return Err(e);
-                }
-                None
-            }
-            Err(e) => return Err(e),
+            Err((ErrorCode::KeyNotFound, _)) if !refresh => None,
+            Err((code, at)) => return Err(self.err(code, at)),
         };
         let prev = prev.map(|n| {
             if refresh {
@@ -286,7 +287,7 @@ impl Store {
         if clean == "/" {
             return Err(self.err(ErrorCode::RootReadOnly, "/"));
         }
-        if let Ok(n) = self.lookup(clean) {
+        if let Ok(n) = self.locate(clean) {
             if n.is_dir() {
                 return Err(self.err(ErrorCode::NotFile, clean));
             }
@@ -319,20 +320,22 @@ impl Store {
         let index = self.index;
         let (parent_path, name) = split(clean);
         let mut cur = &mut self.root;
-        let mut at = String::from("/");
-        for comp in components(parent_path) {
-            let children = cur
-                .children_mut()
-                .ok_or_else(|| Error::new(ErrorCode::NotDir, at.clone(), index))?;
-            at = join(&at, comp);
-            let child = children.entry(comp.to_owned()).or_insert_with(|| Node::dir(next, None));
-            if !child.is_dir() {
-                return Err(Error::new(ErrorCode::NotDir, at, index));
+        let mut at = "/";
+        for (comp, path) in prefixes(parent_path) {
+            let children =
+                cur.children_mut().ok_or_else(|| Error::new(ErrorCode::NotDir, at, index))?;
+            at = path;
+            if !children.contains_key(comp) {
+                // The name is copied only for a directory made here.
+                children.insert(comp.to_owned(), Node::dir(next, None));
             }
-            cur = child;
+            match children.get_mut(comp) {
+                Some(child) if child.is_dir() => cur = child,
+                _ => return Err(Error::new(ErrorCode::NotDir, at, index)),
+            }
         }
         let children =
-            cur.children_mut().ok_or_else(|| Error::new(ErrorCode::NotDir, at.clone(), index))?;
+            cur.children_mut().ok_or_else(|| Error::new(ErrorCode::NotDir, at, index))?;
         if children.contains_key(name) {
             return Err(Error::new(ErrorCode::NodeExist, clean, index));
         }
@@ -605,7 +608,7 @@ impl Store {
                 break;
             }
             self.ttl.remove(&(t, path.clone()));
-            if self.lookup(&path).is_err() {
+            if self.locate(&path).is_err() {
                 continue;
             }
             out.push(self.remove(&path, Action::Expire, now));
