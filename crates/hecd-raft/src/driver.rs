@@ -709,27 +709,25 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             StateRole::Candidate => Role::Candidate,
             StateRole::Leader => Role::Leader,
         };
-        let next = Status {
-            id: raft.id,
-            leader_id: (raft.leader_id != raft::INVALID_ID).then_some(raft.leader_id),
-            term: raft.term,
-            commit_index: raft.raft_log.committed,
-            applied_index: self.applied,
-            role,
-            voters: {
-                let mut v = self.raw.store().conf_state().voters.clone();
-                v.sort_unstable();
-                v
-            },
-        };
+        let leader_id = (raft.leader_id != raft::INVALID_ID).then_some(raft.leader_id);
+        let voters = &self.raw.store().conf_state().voters;
+        // Published after every `Ready`: compared in place, the voters copied only when they change.
         self.status.send_if_modified(|cur| {
-            if *cur == next {
+            let same_voters = cur.voters.len() == voters.len()
+                && voters.iter().all(|v| cur.voters.binary_search(v).is_ok());
+            let next = (raft.id, leader_id, raft.term, raft.raft_log.committed, self.applied, role);
+            let now = (cur.id, cur.leader_id, cur.term, cur.commit_index, cur.applied_index, cur.role);
+            if same_voters && now == next {
                 return false;
             }
-            if cur.leader_id != next.leader_id || cur.role != next.role {
-                tracing::info!(id = next.id, term = next.term, leader = ?next.leader_id, role = ?next.role, "raft role changed");
+            if cur.leader_id != leader_id || cur.role != role {
+                tracing::info!(id = raft.id, term = raft.term, leader = ?leader_id, role = ?role, "raft role changed");
             }
-            *cur = next;
+            (cur.id, cur.leader_id, cur.term, cur.commit_index, cur.applied_index, cur.role) = next;
+            if !same_voters {
+                cur.voters.clone_from(voters);
+                cur.voters.sort_unstable();
+            }
             true
         });
     }
