@@ -329,9 +329,10 @@ impl Store {
                 // The name is copied only for a directory made here.
                 children.insert(comp.to_owned(), Node::dir(next, None));
             }
+            // A file in the way is refused at the next step, where it has no children.
             match children.get_mut(comp) {
-                Some(child) if child.is_dir() => cur = child,
-                _ => return Err(Error::new(ErrorCode::NotDir, at, index)),
+                Some(child) => cur = child,
+                None => return Err(Error::new(ErrorCode::NotDir, at, index)),
             }
         }
         let children =
