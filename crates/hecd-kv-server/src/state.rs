@@ -112,19 +112,13 @@ impl State {
 /// A decimal header value in one exact-size allocation (`HeaderValue::from(u64)` makes two: a
 /// 20-byte buffer, then a box to share it).
 fn number(n: u64) -> HeaderValue {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+    use std::io::Write as _;
+    let mut buf = [0u8; 20]; // u64::MAX has 20 digits
+    let mut rest = &mut buf[..];
+    let _ = write!(rest, "{n}");
+    let len = 20 - rest.len();
     // Digits are always a valid header value.
-    HeaderValue::from_bytes(&buf[i..]).unwrap_or_else(|_| HeaderValue::from_static("0"))
+    HeaderValue::from_bytes(&buf[..len]).unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
 #[cfg(test)]
