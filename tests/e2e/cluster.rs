@@ -439,6 +439,48 @@ fn partitioned_leader_accepts_no_writes_and_converges_after_healing() {
     check_outcome(&c, ops, &acked, start);
 }
 
+/// A write sent to a follower just as its leader is cut off is forwarded to that leader and
+/// lost with it. The follower gives it up once the next leader's first entry is applied without
+/// it (plus a short grace): the client gets etcd's leader-failure error well before the request
+/// timeout, the write is nowhere, and the next write through the same member succeeds.
+#[test]
+fn a_write_forwarded_to_a_lost_leader_fails_with_the_leader_failure_error() {
+    let Some(c) = Cluster::start(Kind::HecdKv, 3, &[]) else { return };
+    let old = c.wait_leader(DEADLINE);
+    let follower = (old + 1) % 3;
+    let (st, _) =
+        http(c.members[follower].client, "PUT", "/v2/keys/f/before", "value=x").expect("write");
+    assert_eq!(st, 201, "a write through the follower while the leader is up");
+    c.isolate(old, follower);
+    // The follower still takes `old` for the leader (no election timeout has passed): the write
+    // is forwarded to it, and the proxy drops it.
+    let answer = request(c.members[follower].client, "PUT", "/v2/keys/f/lost", "value=x");
+    let Answer::Got(st, body) = answer else { panic!("no answer from the follower") };
+    assert_eq!((st, error_code(&body)), (500, Some(300)), "{body}");
+    assert!(
+        body.contains("etcdserver: request timed out, possibly due to previous leader failure"),
+        "{body}"
+    );
+    // The follower answered once the next leader had committed (the isolated one steps down at
+    // its next quorum check).
+    wait_until("a leader on the majority side", DEADLINE, || c.leader().filter(|&l| l != old))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (st, body) =
+        http(c.members[follower].client, "PUT", "/v2/keys/f/after", "value=x").expect("write");
+    assert_eq!(st, 201, "the next write through the follower: {body}");
+    c.heal();
+    wait_until("the old leader to converge", DEADLINE, || {
+        http(c.members[old].client, "GET", "/v2/keys/f/after", "")
+            .is_ok_and(|(st, _)| st == 200)
+            .then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    for m in &c.members {
+        let (st, body) = http(m.client, "GET", "/v2/keys/f/lost", "").expect("read");
+        assert_eq!((st, error_code(&body)), (404, Some(100)), "the lost write is nowhere: {body}");
+    }
+}
+
 #[test]
 fn members_added_and_removed_under_load_catch_up_by_snapshot() {
     let Some(mut c) = Cluster::start(Kind::HecdKv, 3, &["--snapshot-count", "40"]) else { return };

@@ -27,6 +27,9 @@ const SWEEP_TICKS: u64 = 64;
 const READ_RETRY_TICKS: u64 = 3;
 /// Fewest applied entries dropped from memory at a time while others stay.
 const MIN_TRIM: u64 = 256;
+/// Ticks a proposal forwarded to a leader is still awaited after an entry of a later term was
+/// applied without it, for a message that was still on its way (see [`Driver::check_forwarded`]).
+const FORWARD_GRACE_TICKS: u64 = 5;
 
 /// A request from a `Handle` to the driver.
 pub(crate) enum Cmd<O> {
@@ -130,6 +133,12 @@ pub(crate) struct Driver<S: StateMachine, T> {
     snapshots_sent: Vec<u64>,
     /// Log index at which this node, as leader, appended each pending proposal (by sequence number).
     expected: std::collections::BTreeMap<u64, u64>,
+    /// Pending proposals this node forwarded to the leader as a follower: sequence number -> the
+    /// term it was forwarded in.
+    forwarded: std::collections::BTreeMap<u64, u64>,
+    /// Forwarded proposals that an applied entry of a later term passed: (the tick at which they
+    /// fail, sequence number), in tick order.
+    overtaken: std::collections::VecDeque<(u64, u64)>,
     /// A commit-only hard state not yet handed to the WAL (written with the next batch or at shutdown).
     deferred_hs: Option<raft::eraftpb::HardState>,
     /// Replies to send once the status is published, so callers see a status at least as new.
@@ -198,6 +207,8 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             done: Vec::new(),
             deferred_hs: None,
             expected: std::collections::BTreeMap::new(),
+            forwarded: std::collections::BTreeMap::new(),
+            overtaken: std::collections::VecDeque::new(),
             snapshot_due: false,
             snapshot_retry_at: 0,
             failed: None,
@@ -353,11 +364,53 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
 
     /// As leader, a proposal is appended to the local log at once: remember where, so that finding another
     /// entry there (after a leader change, or a conf change raft refused) fails the proposal instead of
-    /// leaving it pending forever. Proposals forwarded to another leader have no known index.
+    /// leaving it pending forever. A proposal forwarded to the leader has no known index: remember the
+    /// term it was forwarded in (see [`Driver::check_forwarded`]).
     fn note_expected(&mut self, seq: u64) {
         if self.raw.raft.state == StateRole::Leader {
             let index = self.raw.raft.raft_log.last_index();
             self.expected.insert(index, seq);
+        } else {
+            self.forwarded.insert(seq, self.raw.raft.term);
+        }
+    }
+
+    /// Before an entry of `term` is applied: forwarded proposals of an earlier term that are still
+    /// pending are overtaken. Had the leader they went to appended one, it would sit before this entry
+    /// in every log that can win an election (a log's terms never decrease, and this entry is
+    /// committed), so it would have been applied already. It was lost with that leader (killed, or cut
+    /// off before it replicated it) unless the message is still on its way: a member that lost the
+    /// leadership passes a proposal it receives on to the new leader. So an overtaken proposal gets
+    /// [`FORWARD_GRACE_TICKS`] more, then fails with [`Error::LeaderLost`] instead of keeping its
+    /// caller until the request timeout.
+    fn check_forwarded(&mut self, term: u64) {
+        // Sequence numbers and terms only grow: the first proposal is of the earliest term.
+        while let Some(first) = self.forwarded.first_entry() {
+            if *first.get() >= term {
+                break;
+            }
+            let seq = first.remove_entry().0;
+            self.overtaken.push_back((self.ticks + FORWARD_GRACE_TICKS, seq));
+        }
+    }
+
+    /// Fails the overtaken proposals whose grace ran out and that are still pending.
+    fn fail_overtaken(&mut self) {
+        while let Some(&(at, seq)) = self.overtaken.front() {
+            if at > self.ticks {
+                break;
+            }
+            self.overtaken.pop_front();
+            let term = self.raw.raft.term;
+            match self.proposals.remove(&seq) {
+                Some(Pending::Data(tx)) => {
+                    self.done.push(Done::Data(tx, Err(Error::LeaderLost { term })))
+                }
+                Some(Pending::Member(tx)) => {
+                    self.done.push(Done::Member(tx, Err(Error::LeaderLost { term })));
+                }
+                None => {}
+            }
         }
     }
 
@@ -409,6 +462,9 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
     fn on_tick(&mut self) {
         self.ticks += 1;
         self.raw.tick();
+        if !self.overtaken.is_empty() {
+            self.fail_overtaken();
+        }
         if !self.reads.is_empty() {
             self.retry_reads(false);
         }
@@ -427,6 +483,9 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         });
         self.reads.retain(|_, r| !r.reply.is_closed());
         self.read_waits.retain(|(_, tx)| !tx.is_closed());
+        let proposals = &self.proposals;
+        self.forwarded.retain(|seq, _| proposals.contains_key(seq));
+        self.overtaken.retain(|(_, seq)| proposals.contains_key(seq));
     }
 
     fn send_messages(&mut self, msgs: Vec<Message>) {
@@ -536,6 +595,10 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         // Whether the snapshot holds proposals expected at or below its index cannot be told; they stay
         // pending (callers time out) rather than being reported lost.
         self.expected = self.expected.split_off(&(meta.index + 1));
+        // Nor can it be told whether forwarded proposals are in it: they too wait for their callers'
+        // timeout.
+        self.forwarded.clear();
+        self.overtaken.clear();
         Ok(())
     }
 
@@ -571,6 +634,12 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             }
             if !self.expected.is_empty() {
                 self.check_expected(e.index, &e.context);
+            }
+            if !self.forwarded.is_empty() {
+                self.check_forwarded(e.term);
+                if let Some(seq) = self.own_seq(&e.context) {
+                    self.forwarded.remove(&seq);
+                }
             }
             match e.get_entry_type() {
                 EntryType::EntryNormal => {

@@ -80,6 +80,15 @@ pub enum Error {
         /// The index the proposal had been appended at.
         index: u64,
     },
+    /// The proposal was forwarded to a leader that lost it: an entry of a later term was committed
+    /// and applied here without it (the leader failed or was cut off before replicating it). Like a
+    /// timeout, this does not prove it will never be applied: a copy still in flight may reach the
+    /// new leader.
+    #[error("request timed out, possibly due to previous leader failure")]
+    LeaderLost {
+        /// The term this member was in when it gave the proposal up.
+        term: u64,
+    },
     /// A message received from a peer could not be decoded.
     #[error("undecodable raft message from the network: {reason}")]
     BadMessage {

@@ -8,7 +8,7 @@ use raft::eraftpb::{Entry, Message, MessageType};
 use raft::{RawNode, StateRole};
 use tokio::sync::{oneshot, watch};
 
-use super::{Cmd, Driver, Ran, READ_RETRY_TICKS, SWEEP_TICKS};
+use super::{Cmd, Driver, Ran, FORWARD_GRACE_TICKS, READ_RETRY_TICKS, SWEEP_TICKS};
 use crate::log_store::LogStore;
 use crate::state_machine::StateMachine;
 use crate::status::Status;
@@ -497,4 +497,147 @@ fn a_batch_ends_at_a_shutdown() {
     assert!(reply.is_some(), "the shutdown's reply channel");
     assert_eq!(handled, 2);
     assert!(matches!(inbox.try_recv(), Ok(Cmd::Campaign)), "left for nobody");
+}
+
+type Proposed = oneshot::Receiver<crate::Result<crate::Applied<()>>>;
+
+/// Member 1, follower of member 2 in term 2, forwards a proposal to it; the proposal (as member
+/// 2 would append it: index 2, term 2) and its reply.
+fn forward_one() -> (Driver<Nothing, Sent>, Sent, Entry, Proposed) {
+    let (mut d, sent) = member_1();
+    follow_2(&mut d);
+    let (cmd, rx) = propose(b"forwarded");
+    d.cmd(cmd);
+    let mut entry = sent.last(MessageType::MsgPropose, 2).entries[0].clone();
+    (entry.index, entry.term) = (2, 2);
+    (d, sent, entry, rx)
+}
+
+/// Member 3 leads term 3 and sends member 1 `entries` after index 1 (of term 2), committed.
+fn lead_3(d: &mut Driver<Nothing, Sent>, entries: Vec<Entry>) {
+    let mut append = msg(MessageType::MsgAppend, 3, 3);
+    (append.index, append.log_term) = (1, 2);
+    append.commit = entries.last().map_or(1, |e| e.index);
+    append.entries = entries;
+    d.step(append);
+    assert_eq!(d.raw.raft.leader_id, 3);
+}
+
+/// The empty entry a leader of term 3 appends first, at `index`.
+fn empty_of_3(index: u64) -> Entry {
+    Entry { index, term: 3, ..Default::default() }
+}
+
+fn pending(rx: &mut Proposed) -> bool {
+    matches!(rx.try_recv(), Err(oneshot::error::TryRecvError::Empty))
+}
+
+/// A proposal forwarded to a leader that lost it (here: member 2 never appends it, and member 3
+/// takes over) is given up FORWARD_GRACE_TICKS ticks after an entry of the next term is applied
+/// without it: its caller gets the leader-failure error instead of waiting for its timeout.
+#[test]
+fn a_forwarded_proposal_the_leader_lost_fails_a_few_ticks_after_the_next_term_commits() {
+    let (mut d, _sent, _entry, mut rx) = forward_one();
+    for _ in 0..2 * FORWARD_GRACE_TICKS {
+        d.tick();
+    }
+    assert!(pending(&mut rx), "no other leader yet: the proposal is awaited");
+    lead_3(&mut d, vec![empty_of_3(2)]);
+    assert_eq!(d.applied, 2);
+    for _ in 1..FORWARD_GRACE_TICKS {
+        d.tick();
+        assert!(pending(&mut rx), "given up before the grace ran out");
+    }
+    d.tick();
+    match rx.try_recv() {
+        Ok(Err(crate::Error::LeaderLost { term: 3 })) => {}
+        other => panic!("expected the leader-failure error, got {other:?}"),
+    }
+    assert!(d.forwarded.is_empty() && d.overtaken.is_empty() && d.proposals.is_empty());
+}
+
+/// A forwarded proposal that the old leader had replicated is in the next leader's log before the
+/// entry of its term: it is applied, with its index.
+#[test]
+fn a_forwarded_proposal_the_next_leader_kept_is_applied() {
+    let (mut d, _sent, entry, mut rx) = forward_one();
+    lead_3(&mut d, vec![entry, empty_of_3(3)]);
+    assert_eq!(rx.try_recv().expect("answered").expect("applied").index, 2);
+    for _ in 0..2 * FORWARD_GRACE_TICKS {
+        d.tick();
+    }
+    assert!(d.forwarded.is_empty() && d.overtaken.is_empty() && d.proposals.is_empty());
+}
+
+/// A forwarded proposal still on its way when the next term began (the old leader passed it on to
+/// the new one) and appended after that term's first entry is applied if it commits within the
+/// grace; the grace running out afterwards changes nothing.
+#[test]
+fn a_forwarded_proposal_appended_by_the_next_leader_within_the_grace_is_applied() {
+    let (mut d, _sent, mut entry, mut rx) = forward_one();
+    lead_3(&mut d, vec![empty_of_3(2)]);
+    for _ in 1..FORWARD_GRACE_TICKS {
+        d.tick();
+    }
+    (entry.index, entry.term) = (3, 3);
+    let mut append = msg(MessageType::MsgAppend, 3, 3);
+    (append.index, append.log_term, append.commit) = (2, 3, 3);
+    append.entries = vec![entry];
+    d.step(append);
+    assert_eq!(rx.try_recv().expect("answered").expect("applied").index, 3);
+    for _ in 0..2 * FORWARD_GRACE_TICKS {
+        d.tick();
+    }
+    assert!(d.forwarded.is_empty() && d.overtaken.is_empty() && d.proposals.is_empty());
+}
+
+/// Whether a snapshot from the next leader holds a forwarded proposal cannot be told: it stays
+/// pending (its caller times out) rather than being reported lost.
+#[test]
+fn a_forwarded_proposal_under_a_snapshot_of_the_next_term_is_not_given_up() {
+    let (mut d, _sent, _entry, mut rx) = forward_one();
+    let mut snap = msg(MessageType::MsgSnapshot, 3, 3);
+    let meta = snap.mut_snapshot().mut_metadata();
+    (meta.index, meta.term) = (5, 3);
+    meta.mut_conf_state().voters = vec![1, 2, 3];
+    d.step(snap);
+    let mut append = msg(MessageType::MsgAppend, 3, 3);
+    (append.index, append.log_term, append.commit) = (5, 3, 6);
+    append.entries = vec![empty_of_3(6)];
+    d.step(append);
+    assert_eq!(d.applied, 6);
+    for _ in 0..2 * FORWARD_GRACE_TICKS {
+        d.tick();
+    }
+    assert!(pending(&mut rx), "{:?}", rx.try_recv());
+}
+
+/// Proposals forwarded in the current term are not given up when entries of that term are
+/// applied (a busy follower forwards many), and an abandoned one is forgotten at the next sweep.
+#[test]
+fn forwarded_proposals_of_the_current_term_are_awaited_and_swept_when_abandoned() {
+    let (mut d, sent, entry, mut rx) = forward_one();
+    let (cmd, abandoned) = propose(b"abandoned");
+    d.cmd(cmd);
+    drop(abandoned);
+    assert_eq!(sent.of(MessageType::MsgPropose).len(), 2);
+    // Member 2 appends an entry of its own term (someone else's write): nothing is given up.
+    let mut append = msg(MessageType::MsgAppend, 2, 2);
+    (append.index, append.log_term, append.commit) = (1, 2, 2);
+    append.entries =
+        vec![Entry { index: 2, term: 2, data: b"other".to_vec(), ..Default::default() }];
+    d.step(append);
+    for _ in 0..SWEEP_TICKS {
+        d.tick();
+    }
+    assert!(pending(&mut rx));
+    assert_eq!((d.forwarded.len(), d.proposals.len()), (1, 1), "the abandoned one is swept");
+    let mut entry = entry;
+    entry.index = 3;
+    let mut append = msg(MessageType::MsgAppend, 2, 2);
+    (append.index, append.log_term, append.commit) = (2, 2, 3);
+    append.entries = vec![entry];
+    d.step(append);
+    assert_eq!(rx.try_recv().expect("answered").expect("applied").index, 3);
+    assert!(d.forwarded.is_empty());
 }
