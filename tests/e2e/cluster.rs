@@ -481,6 +481,46 @@ fn a_write_forwarded_to_a_lost_leader_fails_with_the_leader_failure_error() {
     }
 }
 
+/// A write made while its member knows no leader (every member cut off from the others) waits
+/// for one, as etcd's does, instead of failing at once: once the partition heals and a leader is
+/// elected, it is committed and answered 201. Run against etcd as well, as the reference.
+#[test]
+fn a_write_made_with_no_leader_known_waits_for_the_next_leader() {
+    for kind in Kind::ALL {
+        let Some(c) = Cluster::start(kind, 3, &[]) else { continue };
+        let leader = c.wait_leader(DEADLINE);
+        let follower = (leader + 1) % 3;
+        let ids: Vec<String> = (0..3).map(|i| c.member_id(leader, i).expect("member id")).collect();
+        c.partition(&[vec![0], vec![1], vec![2]], &ids);
+        // `/v2/members/leader` answers 503 ("During election") once the member knows no leader.
+        wait_until("the follower to lose its leader", DEADLINE, || {
+            http(c.members[follower].client, "GET", "/v2/members/leader", "")
+                .is_ok_and(|(st, _)| st == 503)
+                .then_some(())
+        })
+        .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        // The write is on its way to the member before the partition heals (and an election
+        // needs a pre-vote and a vote round after that); it is answered only once committed.
+        let addr = c.members[follower].client;
+        let mut s = TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+        let body = "value=while-leaderless";
+        let req = format!(
+            "PUT /v2/keys/nl/k HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).expect("send");
+        c.heal();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).expect("an answer");
+        assert!(answer.starts_with("HTTP/1.1 201"), "{kind:?}: {answer}");
+        let leader = c.wait_leader(DEADLINE);
+        let (_, body) =
+            http(c.members[leader].client, "GET", "/v2/keys/nl/k?quorum=true", "").expect("read");
+        assert_eq!(node_value(&body).as_deref(), Some("while-leaderless"), "{kind:?}");
+    }
+}
+
 #[test]
 fn members_added_and_removed_under_load_catch_up_by_snapshot() {
     let Some(mut c) = Cluster::start(Kind::HecdKv, 3, &["--snapshot-count", "40"]) else { return };

@@ -139,6 +139,10 @@ pub(crate) struct Driver<S: StateMachine, T> {
     /// Forwarded proposals that an applied entry of a later term passed: (the tick at which they
     /// fail, sequence number), in tick order.
     overtaken: std::collections::VecDeque<(u64, u64)>,
+    /// Proposals and membership changes made while no leader was known, in order: raft would drop
+    /// them. They are proposed as soon as a leader is known (etcd's raft node likewise takes no
+    /// proposal until it knows a leader), or forgotten when their caller gives up.
+    parked: Vec<Cmd<S::Output>>,
     /// A commit-only hard state not yet handed to the WAL (written with the next batch or at shutdown).
     deferred_hs: Option<raft::eraftpb::HardState>,
     /// Replies to send once the status is published, so callers see a status at least as new.
@@ -209,6 +213,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             expected: std::collections::BTreeMap::new(),
             forwarded: std::collections::BTreeMap::new(),
             overtaken: std::collections::VecDeque::new(),
+            parked: Vec::new(),
             snapshot_due: false,
             snapshot_retry_at: 0,
             failed: None,
@@ -299,6 +304,11 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
     /// returns the replies it released, for whoever holds the driver to send once it has let it go
     /// (a caller woken by its reply then finds it free).
     fn advance_held(&mut self) -> Result<Replies<S::Output>> {
+        if !self.parked.is_empty() && self.raw.raft.leader_id != raft::INVALID_ID {
+            for cmd in std::mem::take(&mut self.parked) {
+                self.handle(cmd);
+            }
+        }
         if self.raw.has_ready() {
             let span = tracing::debug_span!(
                 "raft_ready",
@@ -314,6 +324,12 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
 
     /// Handles one command; returns the shutdown reply channel when asked to stop.
     fn handle(&mut self, cmd: Cmd<S::Output>) -> Option<oneshot::Sender<()>> {
+        if matches!(cmd, Cmd::Propose { .. } | Cmd::ChangeMember { .. })
+            && self.raw.raft.leader_id == raft::INVALID_ID
+        {
+            self.parked.push(cmd);
+            return None;
+        }
         match cmd {
             Cmd::Propose { data, reply } => {
                 let (seq, ctx) = self.ctx();
@@ -483,6 +499,11 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
         });
         self.reads.retain(|_, r| !r.reply.is_closed());
         self.read_waits.retain(|(_, tx)| !tx.is_closed());
+        self.parked.retain(|cmd| match cmd {
+            Cmd::Propose { reply, .. } => !reply.is_closed(),
+            Cmd::ChangeMember { reply, .. } => !reply.is_closed(),
+            _ => true,
+        });
         let proposals = &self.proposals;
         self.forwarded.retain(|seq, _| proposals.contains_key(seq));
         self.overtaken.retain(|(_, seq)| proposals.contains_key(seq));

@@ -239,12 +239,15 @@ impl<S: StateMachine> Handle<S> {
     /// Proposes `data` and resolves once it is committed and applied on this node, with the state
     /// machine's output. With a data directory, the entry is fsynced before this resolves.
     ///
-    /// In a multi-member cluster a proposal lost in a leader change may never resolve: wrap the call in a
-    /// timeout.
+    /// A proposal made while no leader is known waits for one (as etcd's raft node does). In a
+    /// multi-member cluster a proposal may never resolve (no leader is elected, or one lost it and no
+    /// later term commits): wrap the call in a timeout.
     ///
     /// # Errors
     ///
-    /// [`Error::ProposalDropped`] when no leader is known, [`Error::Stopped`] when the node stops first.
+    /// [`Error::ProposalDropped`] when raft drops it (a leadership transfer is in progress),
+    /// [`Error::LeaderLost`] when it was forwarded to a leader that lost it, [`Error::Stopped`] when
+    /// the node stops first.
     pub async fn propose(&self, data: Vec<u8>) -> Result<Applied<S::Output>> {
         self.check_disk()?;
         let (_in_flight, others) = Count::enter(&self.shared.proposing);

@@ -641,3 +641,75 @@ fn forwarded_proposals_of_the_current_term_are_awaited_and_swept_when_abandoned(
     assert_eq!(rx.try_recv().expect("answered").expect("applied").index, 3);
     assert!(d.forwarded.is_empty());
 }
+
+/// A proposal made while no leader is known is not dropped (raft would drop it): it waits, and
+/// goes to the first leader known, here member 2, whose append then commits it.
+#[test]
+fn a_proposal_made_with_no_leader_known_goes_to_the_first_leader_known() {
+    let (mut d, sent) = member_1();
+    assert_eq!(d.raw.raft.leader_id, raft::INVALID_ID);
+    let (cmd, mut rx) = propose(b"early");
+    d.cmd(cmd);
+    for _ in 0..READ_RETRY_TICKS {
+        d.tick();
+    }
+    assert!(pending(&mut rx), "waiting for a leader, not dropped");
+    assert!(sent.of(MessageType::MsgPropose).is_empty());
+    follow_2(&mut d);
+    let mut entry = sent.last(MessageType::MsgPropose, 2).entries[0].clone();
+    assert_eq!(entry.data, b"early");
+    (entry.index, entry.term) = (2, 2);
+    let mut append = msg(MessageType::MsgAppend, 2, 2);
+    (append.index, append.log_term, append.commit) = (1, 2, 2);
+    append.entries = vec![entry];
+    d.step(append);
+    assert_eq!(rx.try_recv().expect("answered").expect("applied").index, 2);
+    assert!(d.parked.is_empty());
+}
+
+/// Proposals made while no leader is known are appended, in the order they were made, when this
+/// member wins the election.
+#[test]
+fn proposals_made_with_no_leader_known_are_appended_in_order_when_this_member_leads() {
+    let (mut d, sent) = member_1();
+    let (first, mut first_rx) = propose(b"first");
+    d.cmd(first);
+    let (second, mut second_rx) = propose(b"second");
+    d.cmd(second);
+    assert_eq!(d.parked.len(), 2);
+    let (term, empty) = lead(&mut d, &sent);
+    assert!(d.parked.is_empty());
+    assert_eq!(d.raw.raft.raft_log.last_index(), empty + 2, "both appended after the empty entry");
+    // Member 2 takes the empty entry; the leader then sends it the rest.
+    let mut ack = msg(MessageType::MsgAppendResponse, 2, term);
+    ack.index = empty;
+    d.step(ack);
+    let log: Vec<Entry> =
+        sent.of(MessageType::MsgAppend).into_iter().flat_map(|m| m.entries).collect();
+    let at = |data: &[u8]| log.iter().find(|e| e.data == data).map(|e| e.index);
+    let (first_at, second_at) = (at(b"first").expect("appended"), at(b"second").expect("appended"));
+    assert_eq!(second_at, first_at + 1);
+    let mut ack = msg(MessageType::MsgAppendResponse, 2, term);
+    ack.index = second_at;
+    d.step(ack);
+    assert_eq!(first_rx.try_recv().expect("answered").expect("applied").index, first_at);
+    assert_eq!(second_rx.try_recv().expect("answered").expect("applied").index, second_at);
+}
+
+/// A proposal waiting for a leader whose caller gave up is forgotten at the next sweep; one still
+/// awaited is kept.
+#[test]
+fn a_proposal_waiting_for_a_leader_is_forgotten_when_its_caller_gives_up() {
+    let (mut d, _sent) = member_1();
+    let (gone, abandoned) = propose(b"gone");
+    d.cmd(gone);
+    drop(abandoned);
+    let (kept, mut rx) = propose(b"kept");
+    d.cmd(kept);
+    for _ in 0..SWEEP_TICKS {
+        d.tick();
+    }
+    assert_eq!(d.parked.len(), 1);
+    assert!(matches!(&d.parked[0], Cmd::Propose { data, .. } if data == b"kept"));
+    assert!(pending(&mut rx));
+}

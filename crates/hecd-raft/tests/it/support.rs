@@ -95,9 +95,11 @@ pub async fn propose_seq(node: &Handle<Recorder>, prefix: &str, n: usize) {
         let applied = loop {
             attempts += 1;
             match node.propose(data.clone()).await {
-                Err(hecd_raft::Error::ProposalDropped | hecd_raft::Error::ProposalLost { .. })
-                    if attempts < 50 =>
-                {
+                Err(
+                    hecd_raft::Error::ProposalDropped
+                    | hecd_raft::Error::ProposalLost { .. }
+                    | hecd_raft::Error::LeaderLost { .. },
+                ) if attempts < 50 => {
                     // Wait for the next status change (a leader known again) before retrying.
                     let mut status = node.watch_status();
                     let _ = tokio::time::timeout(
