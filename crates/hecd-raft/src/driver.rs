@@ -304,10 +304,9 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
     /// returns the replies it released, for whoever holds the driver to send once it has let it go
     /// (a caller woken by its reply then finds it free).
     fn advance_held(&mut self) -> Result<Replies<S::Output>> {
-        if !self.parked.is_empty() && self.raw.raft.leader_id != raft::INVALID_ID {
-            for cmd in std::mem::take(&mut self.parked) {
-                self.handle(cmd);
-            }
+        // Still no leader: each is parked again, in the same order.
+        for cmd in std::mem::take(&mut self.parked) {
+            self.handle(cmd);
         }
         if self.raw.has_ready() {
             let span = tracing::debug_span!(

@@ -706,10 +706,21 @@ fn a_proposal_waiting_for_a_leader_is_forgotten_when_its_caller_gives_up() {
     drop(abandoned);
     let (kept, mut rx) = propose(b"kept");
     d.cmd(kept);
+    let (reply, abandoned_change) = oneshot::channel();
+    d.cmd(Cmd::ChangeMember { change: crate::MemberChange::Remove { id: 3 }, reply });
+    drop(abandoned_change);
+    let (reply, mut kept_change) = oneshot::channel();
+    d.cmd(Cmd::ChangeMember { change: crate::MemberChange::Remove { id: 2 }, reply });
+    assert_eq!(d.parked.len(), 4);
     for _ in 0..SWEEP_TICKS {
         d.tick();
     }
-    assert_eq!(d.parked.len(), 1);
+    assert_eq!(d.parked.len(), 2, "the two abandoned ones are forgotten");
     assert!(matches!(&d.parked[0], Cmd::Propose { data, .. } if data == b"kept"));
+    assert!(matches!(
+        &d.parked[1],
+        Cmd::ChangeMember { change: crate::MemberChange::Remove { id: 2 }, .. }
+    ));
     assert!(pending(&mut rx));
+    assert!(matches!(kept_change.try_recv(), Err(oneshot::error::TryRecvError::Empty)));
 }
