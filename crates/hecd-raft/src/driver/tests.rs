@@ -126,6 +126,34 @@ impl Driver<Nothing, Sent> {
         self.settle();
     }
 
+    /// Member `from`, leader of `term`, appends `entries` after `prev` (index, term) and commits
+    /// up to `commit`.
+    fn append(
+        &mut self,
+        (from, term): (u64, u64),
+        prev: (u64, u64),
+        commit: u64,
+        entries: Vec<Entry>,
+    ) {
+        let mut append = msg(MessageType::MsgAppend, from, term);
+        (append.index, append.log_term, append.commit) = (prev.0, prev.1, commit);
+        append.entries = entries;
+        self.step(append);
+    }
+
+    fn ticks(&mut self, n: u64) {
+        for _ in 0..n {
+            self.tick();
+        }
+    }
+
+    /// Nothing of a proposal is left: not pending, not tracked as forwarded or overtaken.
+    fn assert_no_proposal_left(&self) {
+        assert!(
+            self.forwarded.is_empty() && self.overtaken.is_empty() && self.proposals.is_empty()
+        );
+    }
+
     fn read(&mut self) -> oneshot::Receiver<crate::Result<u64>> {
         let (reply, rx) = oneshot::channel();
         self.cmd(Cmd::ReadIndex { reply });
@@ -515,11 +543,8 @@ fn forward_one() -> (Driver<Nothing, Sent>, Sent, Entry, Proposed) {
 
 /// Member 3 leads term 3 and sends member 1 `entries` after index 1 (of term 2), committed.
 fn lead_3(d: &mut Driver<Nothing, Sent>, entries: Vec<Entry>) {
-    let mut append = msg(MessageType::MsgAppend, 3, 3);
-    (append.index, append.log_term) = (1, 2);
-    append.commit = entries.last().map_or(1, |e| e.index);
-    append.entries = entries;
-    d.step(append);
+    let commit = entries.last().map_or(1, |e| e.index);
+    d.append((3, 3), (1, 2), commit, entries);
     assert_eq!(d.raw.raft.leader_id, 3);
 }
 
@@ -538,9 +563,7 @@ fn pending(rx: &mut Proposed) -> bool {
 #[test]
 fn a_forwarded_proposal_the_leader_lost_fails_a_few_ticks_after_the_next_term_commits() {
     let (mut d, _sent, _entry, mut rx) = forward_one();
-    for _ in 0..2 * FORWARD_GRACE_TICKS {
-        d.tick();
-    }
+    d.ticks(2 * FORWARD_GRACE_TICKS);
     assert!(pending(&mut rx), "no other leader yet: the proposal is awaited");
     lead_3(&mut d, vec![empty_of_3(2)]);
     assert_eq!(d.applied, 2);
@@ -553,7 +576,7 @@ fn a_forwarded_proposal_the_leader_lost_fails_a_few_ticks_after_the_next_term_co
         Ok(Err(crate::Error::LeaderLost { term: 3 })) => {}
         other => panic!("expected the leader-failure error, got {other:?}"),
     }
-    assert!(d.forwarded.is_empty() && d.overtaken.is_empty() && d.proposals.is_empty());
+    d.assert_no_proposal_left();
 }
 
 /// A forwarded proposal that the old leader had replicated is in the next leader's log before the
@@ -563,10 +586,8 @@ fn a_forwarded_proposal_the_next_leader_kept_is_applied() {
     let (mut d, _sent, entry, mut rx) = forward_one();
     lead_3(&mut d, vec![entry, empty_of_3(3)]);
     assert_eq!(rx.try_recv().expect("answered").expect("applied").index, 2);
-    for _ in 0..2 * FORWARD_GRACE_TICKS {
-        d.tick();
-    }
-    assert!(d.forwarded.is_empty() && d.overtaken.is_empty() && d.proposals.is_empty());
+    d.ticks(2 * FORWARD_GRACE_TICKS);
+    d.assert_no_proposal_left();
 }
 
 /// A forwarded proposal still on its way when the next term began (the old leader passed it on to
@@ -580,15 +601,10 @@ fn a_forwarded_proposal_appended_by_the_next_leader_within_the_grace_is_applied(
         d.tick();
     }
     (entry.index, entry.term) = (3, 3);
-    let mut append = msg(MessageType::MsgAppend, 3, 3);
-    (append.index, append.log_term, append.commit) = (2, 3, 3);
-    append.entries = vec![entry];
-    d.step(append);
+    d.append((3, 3), (2, 3), 3, vec![entry]);
     assert_eq!(rx.try_recv().expect("answered").expect("applied").index, 3);
-    for _ in 0..2 * FORWARD_GRACE_TICKS {
-        d.tick();
-    }
-    assert!(d.forwarded.is_empty() && d.overtaken.is_empty() && d.proposals.is_empty());
+    d.ticks(2 * FORWARD_GRACE_TICKS);
+    d.assert_no_proposal_left();
 }
 
 /// Whether a snapshot from the next leader holds a forwarded proposal cannot be told: it stays
@@ -601,14 +617,9 @@ fn a_forwarded_proposal_under_a_snapshot_of_the_next_term_is_not_given_up() {
     (meta.index, meta.term) = (5, 3);
     meta.mut_conf_state().voters = vec![1, 2, 3];
     d.step(snap);
-    let mut append = msg(MessageType::MsgAppend, 3, 3);
-    (append.index, append.log_term, append.commit) = (5, 3, 6);
-    append.entries = vec![empty_of_3(6)];
-    d.step(append);
+    d.append((3, 3), (5, 3), 6, vec![empty_of_3(6)]);
     assert_eq!(d.applied, 6);
-    for _ in 0..2 * FORWARD_GRACE_TICKS {
-        d.tick();
-    }
+    d.ticks(2 * FORWARD_GRACE_TICKS);
     assert!(pending(&mut rx), "{:?}", rx.try_recv());
 }
 
@@ -622,22 +633,14 @@ fn forwarded_proposals_of_the_current_term_are_awaited_and_swept_when_abandoned(
     drop(abandoned);
     assert_eq!(sent.of(MessageType::MsgPropose).len(), 2);
     // Member 2 appends an entry of its own term (someone else's write): nothing is given up.
-    let mut append = msg(MessageType::MsgAppend, 2, 2);
-    (append.index, append.log_term, append.commit) = (1, 2, 2);
-    append.entries =
-        vec![Entry { index: 2, term: 2, data: b"other".to_vec(), ..Default::default() }];
-    d.step(append);
-    for _ in 0..SWEEP_TICKS {
-        d.tick();
-    }
+    let other = Entry { index: 2, term: 2, data: b"other".to_vec(), ..Default::default() };
+    d.append((2, 2), (1, 2), 2, vec![other]);
+    d.ticks(SWEEP_TICKS);
     assert!(pending(&mut rx));
     assert_eq!((d.forwarded.len(), d.proposals.len()), (1, 1), "the abandoned one is swept");
     let mut entry = entry;
     entry.index = 3;
-    let mut append = msg(MessageType::MsgAppend, 2, 2);
-    (append.index, append.log_term, append.commit) = (2, 2, 3);
-    append.entries = vec![entry];
-    d.step(append);
+    d.append((2, 2), (2, 2), 3, vec![entry]);
     assert_eq!(rx.try_recv().expect("answered").expect("applied").index, 3);
     assert!(d.forwarded.is_empty());
 }
@@ -650,19 +653,14 @@ fn a_proposal_made_with_no_leader_known_goes_to_the_first_leader_known() {
     assert_eq!(d.raw.raft.leader_id, raft::INVALID_ID);
     let (cmd, mut rx) = propose(b"early");
     d.cmd(cmd);
-    for _ in 0..READ_RETRY_TICKS {
-        d.tick();
-    }
+    d.ticks(READ_RETRY_TICKS);
     assert!(pending(&mut rx), "waiting for a leader, not dropped");
     assert!(sent.of(MessageType::MsgPropose).is_empty());
     follow_2(&mut d);
     let mut entry = sent.last(MessageType::MsgPropose, 2).entries[0].clone();
     assert_eq!(entry.data, b"early");
     (entry.index, entry.term) = (2, 2);
-    let mut append = msg(MessageType::MsgAppend, 2, 2);
-    (append.index, append.log_term, append.commit) = (1, 2, 2);
-    append.entries = vec![entry];
-    d.step(append);
+    d.append((2, 2), (1, 2), 2, vec![entry]);
     assert_eq!(rx.try_recv().expect("answered").expect("applied").index, 2);
     assert!(d.parked.is_empty());
 }
@@ -712,9 +710,7 @@ fn a_proposal_waiting_for_a_leader_is_forgotten_when_its_caller_gives_up() {
     let (reply, mut kept_change) = oneshot::channel();
     d.cmd(Cmd::ChangeMember { change: crate::MemberChange::Remove { id: 2 }, reply });
     assert_eq!(d.parked.len(), 4);
-    for _ in 0..SWEEP_TICKS {
-        d.tick();
-    }
+    d.ticks(SWEEP_TICKS);
     assert_eq!(d.parked.len(), 2, "the two abandoned ones are forgotten");
     assert!(matches!(&d.parked[0], Cmd::Propose { data, .. } if data == b"kept"));
     assert!(matches!(
