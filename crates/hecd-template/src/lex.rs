@@ -112,19 +112,19 @@ impl Token {
             }
             _ => {
                 let v = self.val(src);
-                if v.len() > 10 {
-                    // %.10q: quote the first 10 runes.
-                    let mut end = 0;
-                    let mut n = 0;
-                    while end < v.len() && n < 10 {
-                        end += decode_rune(&v[end..]).1.max(1);
-                        n += 1;
-                    }
-                    if end < v.len() {
-                        return format!("{}...", hecd_gostd::strconv::quote(&v[..end]));
-                    }
+                if v.len() <= 10 {
+                    return hecd_gostd::strconv::quote(v);
                 }
-                hecd_gostd::strconv::quote(v)
+                // Go: `%.10q...` for a value longer than 10 bytes: the first 10 runes, quoted,
+                // then the dots, even when the runes are the whole value.
+                let mut end = 0;
+                for _ in 0..10 {
+                    if end == v.len() {
+                        break;
+                    }
+                    end += decode_rune(&v[end..]).1.max(1);
+                }
+                format!("{}...", hecd_gostd::strconv::quote(&v[..end]))
             }
         }
     }
@@ -143,10 +143,10 @@ mod alnum_table;
 
 /// Go's `isAlphaNumeric`: `_`, `unicode.IsLetter` or `unicode.IsDigit`.
 fn is_alnum(c: char) -> bool {
-    let u = c as u32;
-    if u < 0x80 {
+    if c.is_ascii() {
         return c == '_' || c.is_ascii_alphanumeric();
     }
+    let u = c as u32;
     let t = alnum_table::ALNUM;
     let i = t.partition_point(|&(_, last)| last < u);
     i < t.len() && t[i].0 <= u
@@ -229,15 +229,15 @@ fn scan_number(i: &[u8]) -> (&[u8], bool) {
 
 /// nom: the body of an identifier (alphanumeric runes).
 fn alnum_run(i: &[u8]) -> LResult<'_, &[u8]> {
-    let mut n = 0;
-    while n < i.len() {
-        let (c, w) = decode_rune(&i[n..]);
+    let mut rest = i;
+    while !rest.is_empty() {
+        let (c, w) = decode_rune(rest);
         if !is_alnum(c) {
             break;
         }
-        n += w;
+        rest = &rest[w..];
     }
-    Ok((&i[n..], &i[..n]))
+    Ok((rest, &i[..i.len() - rest.len()]))
 }
 
 pub(crate) struct Lexer<'a> {
@@ -504,7 +504,8 @@ impl<'a> Lexer<'a> {
                     return self.errorf(format!("unexpected right paren {}", sharp_u(c)));
                 }
             }
-            c if (c as u32) < 0x80 && (' '..='~').contains(&c) => self.emit(Tok::Char),
+            // Go: printable ASCII.
+            c if (' '..='~').contains(&c) => self.emit(Tok::Char),
             c => return self.errorf(format!("unrecognized character in action: {}", sharp_u(c))),
         }
         State::Inside
@@ -514,12 +515,12 @@ impl<'a> Lexer<'a> {
         let r: LResult<'_, &[u8]> = take_while(is_space).parse(self.rest());
         let n = r.map(|(_, s)| s.len()).unwrap_or(0);
         self.pos += n;
+        // A trim-marked closing delimiter: the last space belongs to its marker. (Go also goes
+        // straight to the delimiter when that space is the only one; here `lex_inside` has
+        // already taken a lone space before ` -}}` as the delimiter, so the run is longer.)
         let tail = &self.src[self.pos - 1..];
         if has_right_trim(tail) && tail[2..].starts_with(self.right) {
             self.pos -= 1;
-            if n == 1 {
-                return State::RightDelim;
-            }
         }
         self.emit(Tok::Space);
         State::Inside
