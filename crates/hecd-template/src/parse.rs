@@ -137,7 +137,11 @@ impl<'a> Parser<'a> {
 
     fn lex_next(&mut self) -> Token {
         let t = match self.toks.get(self.next_tok) {
-            Some(t) => t.clone(),
+            Some(t) => {
+                self.next_tok += 1;
+                t.clone()
+            }
+            // Past the end: the last token (EOF or an error) again.
             None => self.toks.last().cloned().unwrap_or(Token {
                 typ: Tok::Eof,
                 pos: self.src.len() as u32,
@@ -146,9 +150,6 @@ impl<'a> Parser<'a> {
                 msg: None,
             }),
         };
-        if self.next_tok < self.toks.len() {
-            self.next_tok += 1;
-        }
         t
     }
 
