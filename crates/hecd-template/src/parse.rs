@@ -136,7 +136,7 @@ impl<'a> Parser<'a> {
     }
 
     fn lex_next(&mut self) -> Token {
-        let t = match self.toks.get(self.next_tok) {
+        match self.toks.get(self.next_tok) {
             Some(t) => {
                 self.next_tok += 1;
                 t.clone()
@@ -149,8 +149,7 @@ impl<'a> Parser<'a> {
                 line: 1,
                 msg: None,
             }),
-        };
-        t
+        }
     }
 
     fn next(&mut self) -> Token {
