@@ -430,13 +430,13 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
     }
 
     /// Fails pending proposals expected at or before `index` whose entry turned out to be another one.
-    fn check_expected(&mut self, index: u64, ctx: &[u8]) {
+    fn check_expected(&mut self, index: u64, own: Option<u64>) {
         while let Some(entry) = self.expected.first_entry() {
             if *entry.key() > index {
                 break;
             }
             let (at, seq) = entry.remove_entry();
-            if at == index && self.own_seq(ctx) == Some(seq) {
+            if at == index && own == Some(seq) {
                 continue;
             }
             let err = || Error::ProposalLost { index: at };
@@ -652,12 +652,14 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
             if e.index <= self.applied {
                 continue;
             }
+            // The sequence number of a proposal this process made, if the entry is one.
+            let own = self.own_seq(&e.context);
             if !self.expected.is_empty() {
-                self.check_expected(e.index, &e.context);
+                self.check_expected(e.index, own);
             }
             if !self.forwarded.is_empty() {
                 self.check_forwarded(e.term);
-                if let Some(seq) = self.own_seq(&e.context) {
+                if let Some(seq) = own {
                     self.forwarded.remove(&seq);
                 }
             }
@@ -667,7 +669,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
                     if !(e.data.is_empty() && e.context.is_empty()) {
                         let output = self.sm.apply(e.index, e.term, &e.data);
                         if let Some(Pending::Data(reply)) =
-                            self.own_seq(&e.context).and_then(|s| self.proposals.remove(&s))
+                            own.and_then(|s| self.proposals.remove(&s))
                         {
                             let applied = Applied { index: e.index, term: e.term, output };
                             self.done.push(Done::Data(reply, Ok(applied)));
@@ -687,7 +689,7 @@ impl<S: StateMachine, T: Transport> Driver<S, T> {
                         self.sm.on_member_change(e.index, change);
                     }
                     if let Some(Pending::Member(reply)) =
-                        self.own_seq(&e.context).and_then(|s| self.proposals.remove(&s))
+                        own.and_then(|s| self.proposals.remove(&s))
                     {
                         let res = change
                             .map(|output| Applied { index: e.index, term: e.term, output })
