@@ -3,7 +3,7 @@
 //!
 //! | module | Go package |
 //! |---|---|
-//! | [`utf8`] | `unicode/utf8`: `DecodeRune` (invalid input decodes as U+FFFD, width 1) |
+//! | [`utf8`] | `unicode/utf8`: `DecodeRune` (invalid input decodes as U+FFFD, width 1); `fmt`'s truncation to a precision in runes |
 //! | [`strconv`] | `Quote`, `QuoteToASCII`, `QuoteRune`, `Unquote`, `UnquoteChar`, `IsPrint`, `FormatFloat`, `ParseBool`, `Atoi` |
 //! | [`strings`] | `ToUpper`, `ToLower`, `Split`, `Replace`, `Contains` on byte strings |
 //! | [`base64`] | `base64.StdEncoding`'s `EncodeToString` and `DecodeString` |

@@ -33,9 +33,33 @@ pub fn decode_rune_checked(b: &[u8]) -> (Option<char>, usize) {
     }
 }
 
+/// The first `n` runes of `b` (all of it if it has fewer), as Go's `fmt` truncates a string to a
+/// precision of `n`: an invalid byte counts as one rune.
+pub fn first_runes(b: &[u8], n: usize) -> &[u8] {
+    let mut end = 0;
+    for _ in 0..n {
+        if end == b.len() {
+            break;
+        }
+        end += decode_rune(&b[end..]).1;
+    }
+    &b[..end]
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{decode_rune, decode_rune_checked, RUNE_ERROR};
+    use super::{decode_rune, decode_rune_checked, first_runes, RUNE_ERROR};
+
+    #[test]
+    fn first_runes_counts_runes_and_invalid_bytes() {
+        assert_eq!(first_runes(b"abc", 2), b"ab");
+        assert_eq!(first_runes(b"abc", 3), b"abc");
+        assert_eq!(first_runes(b"abc", 9), b"abc");
+        assert_eq!(first_runes(b"abc", 0), b"");
+        assert_eq!(first_runes("\u{e9}\u{e9}x".as_bytes(), 2), "\u{e9}\u{e9}".as_bytes());
+        assert_eq!(first_runes(b"\xff\xfe\xe2\x82", 3), b"\xff\xfe\xe2");
+        assert_eq!(first_runes("\u{1F600}a".as_bytes(), 1), "\u{1F600}".as_bytes());
+    }
 
     #[test]
     fn decodes_like_go() {

@@ -6,7 +6,7 @@
 use crate::types::Kind;
 use crate::value::Value;
 use hecd_gostd::strconv::quote_with;
-use hecd_gostd::utf8::decode_rune;
+use hecd_gostd::utf8::{decode_rune, first_runes};
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Flags {
@@ -605,18 +605,10 @@ impl Printer<'_> {
     }
 
     fn truncate<'s>(&self, s: &'s [u8]) -> &'s [u8] {
-        if let Some(p) = self.f.prec {
-            let mut n = 0;
-            let mut i = 0;
-            while i < s.len() {
-                if n == p {
-                    return &s[..i];
-                }
-                i += decode_rune(&s[i..]).1.max(1);
-                n += 1;
-            }
+        match self.f.prec {
+            Some(p) => first_runes(s, p),
+            None => s,
         }
-        s
     }
 
     fn fmt_s(&mut self, s: &[u8]) {

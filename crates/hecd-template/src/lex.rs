@@ -9,7 +9,7 @@ use nom::combinator::opt;
 use nom::error::{ErrorKind, ParseError};
 use nom::{IResult, Parser};
 
-use hecd_gostd::utf8::decode_rune;
+use hecd_gostd::utf8::{decode_rune, first_runes};
 
 /// Our nom error: where scanning stopped and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,14 +117,7 @@ impl Token {
                 }
                 // Go: `%.10q...` for a value longer than 10 bytes: the first 10 runes, quoted,
                 // then the dots, even when the runes are the whole value.
-                let mut end = 0;
-                for _ in 0..10 {
-                    if end == v.len() {
-                        break;
-                    }
-                    end += decode_rune(&v[end..]).1.max(1);
-                }
-                format!("{}...", hecd_gostd::strconv::quote(&v[..end]))
+                format!("{}...", hecd_gostd::strconv::quote(first_runes(v, 10)))
             }
         }
     }
